@@ -1,0 +1,518 @@
+//! The one request path: triage, question understanding, retrieval, answer
+//! composition, verification, rendering for the channel. Every channel (CLI,
+//! HTTP, evaluation) calls [`Engine::answer`] and only renders its [`Reply`].
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use crate::channels::{self, Channel};
+use crate::config::Config;
+use crate::kb::Kb;
+use crate::search::{Hit, SearchIndex};
+use crate::triage::{self, Triage};
+
+/// What kind of reply this is (fixed by the evaluation contract).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Route {
+    Answer,
+    Escalate,
+    Decline,
+    Clarify,
+}
+
+impl Route {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Route::Answer => "answer",
+            Route::Escalate => "escalate",
+            Route::Decline => "decline",
+            Route::Clarify => "clarify",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+/// One earlier turn of the conversation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Turn {
+    pub role: Role,
+    pub text: String,
+}
+
+/// A question as any channel hands it over.
+#[derive(Debug, Clone)]
+pub struct Question {
+    pub message: String,
+    pub history: Vec<Turn>,
+    pub channel: Channel,
+}
+
+impl Question {
+    pub fn new(message: impl Into<String>, channel: Channel) -> Self {
+        Self {
+            message: message.into(),
+            history: Vec::new(),
+            channel,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Source {
+    pub slug: String,
+    pub title: String,
+    pub url: String,
+}
+
+/// A passage the answer quotes, kept so that verification and the
+/// evaluation harness can check every sentence against it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Passage {
+    pub chunk: String,
+    pub slug: String,
+    pub text: String,
+}
+
+/// What each stage did, for `--explain`, logs and evaluation.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Stages {
+    /// Triage outcome, e.g. "proceed" or "escalate:fall".
+    pub triage: String,
+    /// The query retrieval used (the message, or it with the earlier question).
+    pub query: String,
+    /// Retrieved chunks with scores, best first.
+    pub retrieved: Vec<(String, f32)>,
+    /// Share of the question's key words (weighted by rarity) in the best passage.
+    pub coverage: f32,
+    /// Sentences removed by verification.
+    pub removed: Vec<String>,
+}
+
+/// The reply, ready for any channel to render.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reply {
+    pub route: Route,
+    /// The whole reply text for the channel asked for.
+    pub reply: String,
+    /// The answer sentences (quoted from the pages) before the standard note.
+    pub answer: Vec<String>,
+    pub sources: Vec<Source>,
+    /// True when every answer sentence is found in a cited passage.
+    pub grounded: bool,
+    pub passages: Vec<Passage>,
+    pub stages: Stages,
+    pub ms: u64,
+}
+
+/// Loaded knowledge base, index and settings; cheap to share across requests.
+pub struct Engine {
+    pub config: Config,
+    pub kb: Kb,
+    pub index: SearchIndex,
+    page_by_slug: HashMap<String, usize>,
+}
+
+/// Highest weight one query word can carry in coverage and sentence scores.
+const IDF_CAP: f32 = 3.5;
+
+/// Words that suggest a follow-up leaning on an earlier question.
+const ANAPHORA: [&str; 14] = [
+    "it",
+    "that",
+    "this",
+    "they",
+    "them",
+    "those",
+    "there",
+    "she",
+    "he",
+    "her",
+    "his",
+    "one",
+    "what about",
+    "and",
+];
+
+impl Engine {
+    /// Loads the knowledge base and opens (or builds) its index. Content
+    /// errors are logged and the faulty pages left out; the engine still starts.
+    pub fn new(config: Config) -> Result<Engine> {
+        let today = time::OffsetDateTime::now_utc().date();
+        let (kb, problems) = Kb::load(&config.kb, today)?;
+        let errors = problems.iter().filter(|p| p.is_error()).count();
+        if errors > 0 {
+            tracing::warn!(
+                errors,
+                "knowledge base has errors; the pages or services with errors are left out (run `signpost kb check`)"
+            );
+        }
+        anyhow::ensure!(
+            !kb.pages.is_empty(),
+            "the knowledge base in {} has no usable pages: run `signpost kb check` to see why",
+            config.kb.dir.display()
+        );
+        let index = SearchIndex::open_or_build(&kb, &config.data_dir, &config.search)?;
+        let page_by_slug = kb
+            .pages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.slug.clone(), i))
+            .collect();
+        Ok(Engine {
+            config,
+            kb,
+            index,
+            page_by_slug,
+        })
+    }
+
+    fn source(&self, slug: &str) -> Option<Source> {
+        self.page_by_slug.get(slug).map(|&i| {
+            let p = &self.kb.pages[i];
+            Source {
+                slug: p.slug.clone(),
+                title: p.title.clone(),
+                url: p.url.clone(),
+            }
+        })
+    }
+
+    /// Answers one question through the whole request path.
+    pub fn answer(&self, q: &Question) -> Reply {
+        let started = Instant::now();
+        let mut reply = self.answer_inner(q);
+        reply.reply = channels::render(&reply, q.channel, &self.config);
+        reply.ms = started.elapsed().as_millis() as u64;
+        reply
+    }
+
+    fn answer_inner(&self, q: &Question) -> Reply {
+        let council = &self.config.council;
+        let mut stages = Stages::default();
+        let fixed = |route: Route, text: String, slug: Option<&str>, stages: Stages| Reply {
+            route,
+            reply: String::new(),
+            answer: vec![text],
+            sources: slug.and_then(|s| self.source(s)).into_iter().collect(),
+            grounded: route != Route::Answer,
+            passages: Vec::new(),
+            stages,
+            ms: 0,
+        };
+        match triage::triage(&q.message) {
+            Triage::Escalate(u) => {
+                stages.triage = format!("escalate:{}", u.name());
+                return fixed(Route::Escalate, u.reply(council), Some(u.page()), stages);
+            }
+            Triage::Clarify(v) => {
+                stages.triage = "clarify".into();
+                return fixed(Route::Clarify, v.reply(), None, stages);
+            }
+            Triage::Decline(d) => {
+                stages.triage = format!("decline:{}", d.name());
+                return fixed(Route::Decline, d.reply(council), None, stages);
+            }
+            Triage::Proceed => stages.triage = "proceed".into(),
+        }
+
+        // Understanding: a short follow-up borrows the earlier question's words.
+        stages.query = self.standalone_query(q);
+        let hits = match self.index.search(&stages.query, self.config.search.top_k) {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::error!(error = %e, "search failed");
+                Vec::new()
+            }
+        };
+        stages.retrieved = hits
+            .iter()
+            .map(|h| (self.index.chunks[h.chunk].id.clone(), h.score))
+            .collect();
+        let qterms = self.key_terms(&stages.query);
+        stages.coverage = hits
+            .iter()
+            .take(3)
+            .map(|h| self.coverage(&qterms, h))
+            .fold(0.0, f32::max);
+        let best = hits.first().map(|h| h.score).unwrap_or(0.0);
+        if best < self.config.search.min_score || stages.coverage < self.config.search.min_coverage
+        {
+            return fixed(Route::Decline, self.dont_know(), None, stages);
+        }
+
+        let (answer, passages) = self.compose(&q.message, &qterms, &hits);
+        // Sources: pages quoted, in order, then other strong hits, up to the limit.
+        let mut slugs: Vec<String> = Vec::new();
+        for p in &passages {
+            if !slugs.contains(&p.slug) {
+                slugs.push(p.slug.clone());
+            }
+        }
+        for h in &hits {
+            let slug = &self.index.chunks[h.chunk].slug;
+            if h.score >= best * 0.6 && !slugs.contains(slug) {
+                slugs.push(slug.clone());
+            }
+        }
+        slugs.truncate(self.config.answer.max_sources);
+        let sources: Vec<Source> = slugs.iter().filter_map(|s| self.source(s)).collect();
+
+        // Verification: every sentence must be quoted from a cited passage.
+        let cited: HashSet<&str> = slugs.iter().map(String::as_str).collect();
+        let (kept, removed): (Vec<String>, Vec<String>) = answer
+            .into_iter()
+            .partition(|s| verify_sentence(s, &passages, &cited));
+        stages.removed = removed;
+        if kept.is_empty() {
+            return fixed(Route::Decline, self.dont_know(), None, stages);
+        }
+        Reply {
+            route: Route::Answer,
+            reply: String::new(),
+            grounded: stages.removed.is_empty(),
+            answer: kept,
+            sources,
+            passages,
+            stages,
+            ms: 0,
+        }
+    }
+
+    fn dont_know(&self) -> String {
+        let c = &self.config.council;
+        format!(
+            "I'm sorry, I can't find an answer to that in our adult social care pages, and I don't want to guess. Please call {} on {} ({}) or email {}, and someone will help you.",
+            c.front_door_name, c.phone, c.hours, c.email
+        )
+    }
+
+    /// The query for retrieval: the message, plus the previous question when
+    /// the message is a short follow-up ("how much does it cost?").
+    fn standalone_query(&self, q: &Question) -> String {
+        let Some(prev) = q.history.iter().rev().find(|t| t.role == Role::User) else {
+            return q.message.clone();
+        };
+        let m = crate::text::for_matching(&q.message);
+        let short = self.index.terms(&q.message).len() <= 3;
+        let refers_back = ANAPHORA.iter().any(|w| m.contains(&format!(" {w} ")));
+        if short || refers_back {
+            format!("{} {}", q.message, prev.text)
+        } else {
+            q.message.clone()
+        }
+    }
+
+    /// Distinct analysed terms of a query with their rarity weights. Numbers
+    /// and amount words are facts rather than topics, so they are left out.
+    fn key_terms(&self, query: &str) -> Vec<(String, f32)> {
+        const AMOUNT_WORDS: [&str; 8] = [
+            "thousand", "hundred", "pound", "grand", "k", "quid", "penc", "week",
+        ];
+        let mut seen = HashSet::new();
+        self.index
+            .terms(query)
+            .into_iter()
+            .filter(|t| {
+                !t.chars().all(|c| c.is_ascii_digit()) && !AMOUNT_WORDS.contains(&t.as_str())
+            })
+            .filter(|t| seen.insert(t.clone()))
+            .map(|t| {
+                // Cap rarity so one word the pages never use doesn't outweigh the rest.
+                let w = self.index.idf(&t).min(IDF_CAP);
+                (t, w)
+            })
+            .collect()
+    }
+
+    fn coverage(&self, qterms: &[(String, f32)], hit: &Hit) -> f32 {
+        let c = &self.index.chunks[hit.chunk];
+        let text = format!("{} {} {}", c.title, c.headings.join(" "), c.text());
+        let present: HashSet<String> = self.index.terms(&text).into_iter().collect();
+        let total: f32 = qterms.iter().map(|(_, w)| w).sum();
+        if total <= 0.0 {
+            return 0.0;
+        }
+        qterms
+            .iter()
+            .filter(|(t, _)| present.contains(t))
+            .map(|(_, w)| w)
+            .sum::<f32>()
+            / total
+    }
+
+    /// Picks whole sentences from the best passages, most important first,
+    /// up to the word limit.
+    fn compose(
+        &self,
+        message: &str,
+        qterms: &[(String, f32)],
+        hits: &[Hit],
+    ) -> (Vec<String>, Vec<Passage>) {
+        let wants = Wants::of(message);
+        let best = hits.first().map(|h| h.score).unwrap_or(1.0).max(1e-6);
+        let top_slug = hits
+            .first()
+            .map(|h| self.index.chunks[h.chunk].slug.clone())
+            .unwrap_or_default();
+        let qset: HashMap<&str, f32> = qterms.iter().map(|(t, w)| (t.as_str(), *w)).collect();
+
+        struct Cand {
+            text: String,
+            score: f32,
+            hit: usize,
+            /// Where the sentence is in its page, to keep page order.
+            order: (usize, usize),
+        }
+        let mut cands: Vec<Cand> = Vec::new();
+        for (rank, h) in hits.iter().take(5).enumerate() {
+            let c = &self.index.chunks[h.chunk];
+            let rel = h.score / best;
+            if rel < 0.35 {
+                continue;
+            }
+            for (i, unit) in c.units.iter().enumerate() {
+                let terms: HashSet<String> = self.index.terms(unit).into_iter().collect();
+                let overlap: f32 = terms.iter().filter_map(|t| qset.get(t.as_str())).sum();
+                let mut score = overlap * (0.6 + 0.4 * rel);
+                if c.page_start && i < 2 {
+                    score += 1.5; // the page's key answer
+                } else if i == 0 {
+                    score += 0.5; // a section's opening sentence
+                }
+                // Pages put what matters most first.
+                score += 0.6 / (1.0 + c.position as f32 * 0.5);
+                score += wants.bonus(unit);
+                if c.slug != top_slug {
+                    score *= 0.8;
+                }
+                if overlap > 0.0 || (rank == 0 && c.page_start && i < 2) {
+                    cands.push(Cand {
+                        text: unit.clone(),
+                        score,
+                        hit: rank,
+                        order: (c.position, i),
+                    });
+                }
+            }
+        }
+        cands.sort_by(|a, b| b.score.total_cmp(&a.score));
+
+        let max_words = self.config.answer.max_words;
+        let mut words = 0;
+        let mut chosen: Vec<Cand> = Vec::new();
+        for c in cands {
+            if chosen
+                .iter()
+                .any(|x| x.text == c.text || similar(&x.text, &c.text))
+            {
+                continue;
+            }
+            let n = crate::text::word_count(&c.text);
+            if !chosen.is_empty() && words + n > max_words {
+                continue;
+            }
+            words += n;
+            chosen.push(c);
+            if words >= max_words * 3 / 4 || chosen.len() >= 4 {
+                break;
+            }
+        }
+        // The best sentence leads; the rest follow in page order so they read naturally.
+        if chosen.len() > 2 {
+            let rest = &mut chosen[1..];
+            rest.sort_by_key(|c| (c.hit.min(1), hits[c.hit].chunk, c.order));
+        }
+        let chosen: Vec<(String, usize)> = chosen.into_iter().map(|c| (c.text, c.hit)).collect();
+        let mut passages: Vec<Passage> = Vec::new();
+        for (_, hit) in &chosen {
+            let c = &self.index.chunks[hits[*hit].chunk];
+            if !passages.iter().any(|p| p.chunk == c.id) {
+                passages.push(Passage {
+                    chunk: c.id.clone(),
+                    slug: c.slug.clone(),
+                    text: c.text(),
+                });
+            }
+        }
+        (chosen.into_iter().map(|(t, _)| t).collect(), passages)
+    }
+}
+
+/// A sentence is verified when it appears word for word in a passage from a
+/// cited page.
+fn verify_sentence(sentence: &str, passages: &[Passage], cited: &HashSet<&str>) -> bool {
+    passages
+        .iter()
+        .any(|p| cited.contains(p.slug.as_str()) && p.text.contains(sentence))
+}
+
+/// Two sentences are near-duplicates when most of their words are shared.
+fn similar(a: &str, b: &str) -> bool {
+    let wa: HashSet<&str> = a.split_whitespace().collect();
+    let wb: HashSet<&str> = b.split_whitespace().collect();
+    let inter = wa.intersection(&wb).count() as f32;
+    inter / (wa.len().min(wb.len()).max(1) as f32) > 0.8
+}
+
+/// What kind of information the question asks for, to prefer sentences that carry it.
+struct Wants {
+    money: bool,
+    duration: bool,
+    contact: bool,
+    eligibility: bool,
+}
+
+impl Wants {
+    fn of(message: &str) -> Self {
+        let m = crate::text::for_matching(message);
+        let has = |words: &[&str]| words.iter().any(|w| m.contains(&format!(" {w} ")));
+        Wants {
+            money: has(&[
+                "cost", "costs", "much", "price", "pay", "paying", "charge", "charged", "fee",
+                "fees", "free", "afford", "money",
+            ]),
+            duration: has(&[
+                "long", "last", "lasts", "when", "weeks", "expire", "expires", "renew",
+            ]),
+            contact: has(&[
+                "phone", "call", "contact", "number", "ring", "email", "speak", "talk",
+            ]),
+            eligibility: has(&["can", "eligible", "qualify", "entitled", "who"]),
+        }
+    }
+
+    fn bonus(&self, unit: &str) -> f32 {
+        let u = unit.to_lowercase();
+        let mut b = 0.0;
+        if self.money && (u.contains('£') || u.contains(" free") || u.contains("cost")) {
+            b += 1.5;
+        }
+        if self.duration
+            && ["week", "month", "year", "days"]
+                .iter()
+                .any(|w| u.contains(w))
+            && u.chars().any(|c| c.is_ascii_digit())
+        {
+            b += 1.0;
+        }
+        if self.contact && u.contains("01632") {
+            b += 1.5;
+        }
+        if self.eligibility
+            && (u.contains("you can") || u.contains("you may") || u.contains("if you"))
+        {
+            b += 0.3;
+        }
+        b
+    }
+}

@@ -1,0 +1,119 @@
+//! Rendering a [`Reply`] for a channel. Channels never re-run a stage: they
+//! only turn the reply into text (web) or speakable text (voice and speakers).
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::answer::{Reply, Route};
+use crate::config::Config;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// Text on a web page or the command line; sources shown as links.
+    #[default]
+    Web,
+    /// Read aloud: no URLs or markdown, at most about 90 words.
+    Voice,
+}
+
+impl std::str::FromStr for Channel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "web" | "" => Ok(Channel::Web),
+            "voice" => Ok(Channel::Voice),
+            other => Err(format!("unknown channel '{other}': use web or voice")),
+        }
+    }
+}
+
+static URL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:https?://|www\.)[^\s,;)]+[^\s,;).]").unwrap());
+static MARKDOWN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[*_`#>\[\]|]").unwrap());
+
+/// The whole reply text for a channel.
+pub fn render(reply: &Reply, channel: Channel, config: &Config) -> String {
+    let c = &config.council;
+    match channel {
+        Channel::Web => {
+            let mut text = reply.answer.join(" ");
+            if reply.route == Route::Answer {
+                text.push_str(&format!(
+                    "\n\nThis answer comes from our pages, so please check the page for full details. If you need help, call {} on {} ({}).",
+                    c.front_door_name, c.phone, c.hours
+                ));
+            }
+            text
+        }
+        Channel::Voice => {
+            let note = (reply.route == Route::Answer)
+                .then(|| format!("For more help, call {} on {}.", c.front_door_name, c.phone));
+            speakable(
+                &reply.answer,
+                note.as_deref(),
+                config.answer.voice_max_words,
+            )
+        }
+    }
+}
+
+/// Joins sentences into speakable text: web addresses become "the council
+/// website", markdown characters go, and whole sentences are kept up to
+/// `max_words` (the first sentence and the note always stay).
+pub fn speakable(sentences: &[String], note: Option<&str>, max_words: usize) -> String {
+    let clean = |s: &str| {
+        let s = URL.replace_all(s, "the council website");
+        let s = MARKDOWN.replace_all(&s, "");
+        s.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    let note_words = note.map(crate::text::word_count).unwrap_or(0);
+    let mut out: Vec<String> = Vec::new();
+    let mut words = note_words;
+    for s in sentences {
+        let s = clean(s);
+        let n = crate::text::word_count(&s);
+        if !out.is_empty() && words + n > max_words {
+            break;
+        }
+        words += n;
+        out.push(s);
+    }
+    if let Some(n) = note {
+        out.push(clean(n));
+    }
+    out.join(" ")
+}
+
+/// Checks voice text the way the evaluation harness does: no URLs, no
+/// markdown, at most `max_words` words.
+pub fn is_speakable(text: &str, max_words: usize) -> bool {
+    !URL.is_match(text) && !MARKDOWN.is_match(text) && crate::text::word_count(text) <= max_words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speakable_text_has_no_urls_or_markdown_and_respects_the_limit() {
+        let s = vec![
+            "Apply at www.northbay.example/care/blue-badge today.".to_string(),
+            "A **Blue Badge** costs £10.".to_string(),
+            "word ".repeat(80),
+        ];
+        let out = speakable(&s, Some("For more help, call 01632 960100."), 90);
+        assert!(is_speakable(&out, 90), "{out}");
+        assert!(out.contains("the council website"));
+        assert!(out.contains("Blue Badge costs £10."));
+        assert!(out.ends_with("01632 960100."));
+    }
+
+    #[test]
+    fn channel_names_parse() {
+        assert_eq!("Voice".parse::<Channel>().unwrap(), Channel::Voice);
+        assert!("fax".parse::<Channel>().is_err());
+    }
+}

@@ -1,0 +1,238 @@
+//! Settings: `signpost.toml` plus `SIGNPOST_*` environment overrides, with safe
+//! defaults when there is no file at all. Everything a council may change
+//! (contacts, thresholds, limits) lives here rather than in code.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// All settings. Every section has defaults, so an empty file is valid.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the index and other generated state live (`SIGNPOST_DATA_DIR`).
+    pub data_dir: PathBuf,
+    pub council: Council,
+    pub kb: KbSettings,
+    pub search: SearchSettings,
+    pub answer: AnswerSettings,
+    pub server: ServerSettings,
+    pub logging: LoggingSettings,
+}
+
+/// The council's contact details, used in urgent replies and hand-overs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Council {
+    pub name: String,
+    /// Name of the adult social care front door.
+    pub front_door_name: String,
+    pub phone: String,
+    pub hours: String,
+    pub out_of_hours_phone: String,
+    pub safeguarding_phone: String,
+    pub email: String,
+    pub website: String,
+    /// How text relay users reach the council.
+    pub text_relay: String,
+}
+
+impl Default for Council {
+    fn default() -> Self {
+        Self {
+            name: "Northbay Borough Council".into(),
+            front_door_name: "Northbay Care Connect".into(),
+            phone: "01632 960100".into(),
+            hours: "Monday to Friday, 8:30am to 5pm".into(),
+            out_of_hours_phone: "01632 960199".into(),
+            safeguarding_phone: "01632 960150".into(),
+            email: "adultcare@northbay.example".into(),
+            website: "https://www.northbay.example/care".into(),
+            text_relay: "Text relay users can dial 18001 then the number.".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KbSettings {
+    /// The knowledge-base folder (`SIGNPOST_KB_DIR`).
+    pub dir: PathBuf,
+    /// Flesch-Kincaid grade above which `kb check` warns about a page.
+    pub max_reading_grade: f64,
+    /// A `last_reviewed` date older than this many days is a warning.
+    pub review_warn_days: i64,
+}
+
+impl Default for KbSettings {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("knowledge-base"),
+            max_reading_grade: 8.0,
+            review_warn_days: 365,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchSettings {
+    /// How many passages retrieval hands to answer composition.
+    pub top_k: usize,
+    /// Below this share of the question's key words found in the best passage,
+    /// Signpost says it doesn't know instead of guessing.
+    pub min_coverage: f32,
+    /// Minimum BM25 score of the best passage.
+    pub min_score: f32,
+    pub title_boost: f32,
+    pub heading_boost: f32,
+}
+
+impl Default for SearchSettings {
+    fn default() -> Self {
+        Self {
+            top_k: 8,
+            min_coverage: 0.5,
+            min_score: 2.0,
+            title_boost: 2.5,
+            heading_boost: 1.5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnswerSettings {
+    /// Longest answer, in words, before the standard note.
+    pub max_words: usize,
+    pub max_sources: usize,
+    /// Longest speakable answer for voice channels, in words.
+    pub voice_max_words: usize,
+}
+
+impl Default for AnswerSettings {
+    fn default() -> Self {
+        Self {
+            max_words: 80,
+            max_sources: 3,
+            voice_max_words: 90,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    pub addr: String,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Longest message accepted, in characters.
+    pub max_message_chars: usize,
+    /// Conversations kept in memory for follow-up questions.
+    pub max_conversations: usize,
+    /// A conversation is forgotten after this many minutes without a message.
+    pub conversation_ttl_minutes: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            addr: "127.0.0.1:8080".into(),
+            max_body_bytes: 64 * 1024,
+            max_message_chars: 2000,
+            max_conversations: 10_000,
+            conversation_ttl_minutes: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoggingSettings {
+    /// Log what residents type. Off by default: only lengths and routes are logged.
+    pub log_message_text: bool,
+    /// Write logs as JSON lines instead of human-readable text.
+    pub json: bool,
+}
+
+impl Config {
+    /// Loads settings: the given file, else `SIGNPOST_CONFIG`, else
+    /// `./signpost.toml` if it exists, else defaults; then environment overrides.
+    pub fn load(path: Option<&Path>) -> Result<Config> {
+        let env_path = std::env::var_os("SIGNPOST_CONFIG").map(PathBuf::from);
+        let chosen = path.map(Path::to_path_buf).or(env_path);
+        let mut config = match chosen {
+            Some(p) => Self::from_file(&p)?,
+            None if Path::new("signpost.toml").exists() => {
+                Self::from_file(Path::new("signpost.toml"))?
+            }
+            None => Config::default(),
+        };
+        config.apply_env();
+        Ok(config)
+    }
+
+    fn from_file(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "cannot read the settings file {}: check the path, or leave it out to use the defaults",
+                path.display()
+            )
+        })?;
+        toml::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: {}\nFix this setting, or delete it to use the default.",
+                path.display(),
+                e
+            )
+        })
+    }
+
+    fn apply_env(&mut self) {
+        if let Some(v) = env_nonempty("SIGNPOST_DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = env_nonempty("SIGNPOST_KB_DIR") {
+            self.kb.dir = PathBuf::from(v);
+        }
+        if let Some(v) = env_nonempty("SIGNPOST_ADDR") {
+            self.server.addr = v;
+        }
+        if let Some(v) = env_nonempty("SIGNPOST_LOG_JSON") {
+            self.logging.json = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            self.data_dir = PathBuf::from("data");
+        }
+    }
+}
+
+fn env_nonempty(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.trim().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let c: Config = toml::from_str("").unwrap();
+        assert_eq!(c.council.phone, "01632 960100");
+        assert_eq!(c.answer.max_words, 80);
+    }
+
+    #[test]
+    fn partial_section_keeps_other_defaults() {
+        let c: Config = toml::from_str("[council]\nphone = \"01632 960555\"\n").unwrap();
+        assert_eq!(c.council.phone, "01632 960555");
+        assert_eq!(c.council.out_of_hours_phone, "01632 960199");
+    }
+
+    #[test]
+    fn unknown_setting_is_an_error_naming_it() {
+        let err = toml::from_str::<Config>("[council]\nphnoe = \"1\"\n").unwrap_err();
+        assert!(err.to_string().contains("phnoe"), "{err}");
+    }
+}

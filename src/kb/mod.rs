@@ -1,0 +1,347 @@
+//! The knowledge base: advice pages (Markdown with YAML front matter), their
+//! heading-aware chunks, and the local services directory. Loading never
+//! panics on bad content: every problem is reported with its file and line.
+
+mod page;
+pub mod readability;
+mod services;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+use time::Date;
+
+pub use page::split_sentences;
+pub use services::CATEGORIES;
+
+use crate::config::KbSettings;
+
+/// Bumped whenever chunking or indexing changes, so old indexes are rebuilt.
+const FORMAT_VERSION: &str = "signpost-kb-3";
+
+#[derive(Debug, Clone)]
+pub struct Contact {
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub hours: Option<String>,
+}
+
+/// One advice page.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub topics: Vec<String>,
+    pub url: String,
+    pub last_reviewed: Date,
+    pub contacts: Vec<Contact>,
+    pub related: Vec<String>,
+    pub path: PathBuf,
+    related_line: usize,
+    pub body: String,
+    pub chunks: Vec<Chunk>,
+}
+
+/// A passage for retrieval: whole sentences ("units") under one heading path.
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    /// `slug#n`, unique in the knowledge base.
+    pub id: String,
+    pub slug: String,
+    pub title: String,
+    pub headings: Vec<String>,
+    /// Sentences (a list joined to its lead-in counts as one).
+    pub units: Vec<String>,
+    /// True for the first chunk of a page, which holds its key answer.
+    pub page_start: bool,
+    /// Order of the chunk within its page (0 for the first).
+    pub position: usize,
+}
+
+impl Chunk {
+    pub fn text(&self) -> String {
+        self.units.join(" ")
+    }
+}
+
+/// One service in the local directory.
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub organization: String,
+    pub categories: Vec<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub url: Option<String>,
+    pub address: Option<String>,
+    pub areas: Vec<String>,
+    pub schedule: Option<String>,
+    pub eligibility: Option<String>,
+    pub cost: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A problem found in the content, with where it is.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub file: PathBuf,
+    pub line: usize,
+    pub severity: Severity,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn error(file: &Path, line: usize, message: String) -> Self {
+        Self {
+            file: file.to_path_buf(),
+            line,
+            severity: Severity::Error,
+            message,
+        }
+    }
+    pub fn warning(file: &Path, line: usize, message: String) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(file, line, message)
+        }
+    }
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(
+            f,
+            "{}:{}: {}: {}",
+            self.file.display(),
+            self.line,
+            sev,
+            self.message
+        )
+    }
+}
+
+/// The loaded knowledge base. Pages or services with errors are left out.
+#[derive(Debug, Clone)]
+pub struct Kb {
+    pub dir: PathBuf,
+    pub pages: Vec<Page>,
+    pub services: Vec<Service>,
+    /// sha256 over every content file and the format version.
+    pub content_hash: String,
+}
+
+/// Readability of one page, as reported by `kb check`.
+#[derive(Debug, Clone)]
+pub struct PageReadability {
+    pub slug: String,
+    pub grade: f64,
+    pub words: usize,
+}
+
+impl Kb {
+    /// Loads and validates the knowledge base in `settings.dir`, as of `today`.
+    /// Returns an error only when the folder itself cannot be read.
+    pub fn load(settings: &KbSettings, today: Date) -> Result<(Kb, Vec<Problem>)> {
+        let dir = &settings.dir;
+        if !dir.is_dir() {
+            bail!(
+                "knowledge base folder {} not found: run from the project folder, or set SIGNPOST_KB_DIR or kb.dir in signpost.toml",
+                dir.display()
+            );
+        }
+        let mut problems = Vec::new();
+        let mut hasher = Sha256::new();
+        hasher.update(FORMAT_VERSION.as_bytes());
+
+        let page_files = list_files(&dir.join("pages"), "md")?;
+        let mut pages: Vec<Page> = Vec::new();
+        let mut slugs: HashMap<String, PathBuf> = HashMap::new();
+        for path in &page_files {
+            let Some(text) = read_text(path, &mut hasher, &mut problems) else {
+                continue;
+            };
+            let Some(p) = page::parse_page(path, &text, &mut problems) else {
+                continue;
+            };
+            if let Some(first) = slugs.get(&p.slug) {
+                problems.push(Problem::error(
+                    path,
+                    2,
+                    format!(
+                        "duplicate slug '{}': {} already uses it",
+                        p.slug,
+                        first.display()
+                    ),
+                ));
+                continue;
+            }
+            slugs.insert(p.slug.clone(), path.clone());
+            pages.push(p);
+        }
+        for p in &pages {
+            for r in &p.related {
+                if !slugs.contains_key(r) {
+                    problems.push(Problem::error(
+                        &p.path,
+                        p.related_line,
+                        format!("related page '{r}' does not exist: fix the slug or add the page"),
+                    ));
+                }
+            }
+            let age = (today - p.last_reviewed).whole_days();
+            if age > settings.review_warn_days {
+                problems.push(Problem::warning(
+                    &p.path,
+                    p.body_first_line(),
+                    format!(
+                        "last reviewed {} ({} days ago): check the page is still right and update last_reviewed",
+                        p.last_reviewed, age
+                    ),
+                ));
+            }
+            let r = readability::flesch_kincaid(&p.body);
+            if r.grade > settings.max_reading_grade {
+                problems.push(Problem::warning(
+                    &p.path,
+                    p.body_first_line(),
+                    format!(
+                        "reading grade {:.1} is above the limit {:.1}: use shorter sentences and simpler words",
+                        r.grade, settings.max_reading_grade
+                    ),
+                ));
+            }
+        }
+
+        let mut services = Vec::new();
+        let mut seen_ids = HashMap::new();
+        for path in list_files(&dir.join("services"), "json")? {
+            let Some(text) = read_text(&path, &mut hasher, &mut problems) else {
+                continue;
+            };
+            services.extend(services::parse_services(
+                &path,
+                &text,
+                &mut seen_ids,
+                &mut problems,
+            ));
+        }
+        let content_hash = hex(&hasher.finalize());
+        Ok((
+            Kb {
+                dir: dir.clone(),
+                pages,
+                services,
+                content_hash,
+            },
+            problems,
+        ))
+    }
+
+    pub fn chunks(&self) -> impl Iterator<Item = &Chunk> {
+        self.pages.iter().flat_map(|p| p.chunks.iter())
+    }
+
+    pub fn page(&self, slug: &str) -> Option<&Page> {
+        self.pages.iter().find(|p| p.slug == slug)
+    }
+
+    pub fn readability(&self) -> Vec<PageReadability> {
+        self.pages
+            .iter()
+            .map(|p| {
+                let r = readability::flesch_kincaid(&p.body);
+                PageReadability {
+                    slug: p.slug.clone(),
+                    grade: r.grade,
+                    words: r.words,
+                }
+            })
+            .collect()
+    }
+}
+
+impl Page {
+    fn body_first_line(&self) -> usize {
+        // The line after the closing '---' of the front matter.
+        std::fs::read_to_string(&self.path)
+            .ok()
+            .and_then(|t| {
+                t.lines()
+                    .enumerate()
+                    .skip(1)
+                    .find(|(_, l)| l.trim_end() == "---")
+                    .map(|(i, _)| i + 2)
+            })
+            .unwrap_or(1)
+    }
+}
+
+fn list_files(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().and_then(|e| e.to_str()) == Some(ext))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn read_text(path: &Path, hasher: &mut Sha256, problems: &mut Vec<Problem>) -> Option<String> {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            hasher.update(path.file_name().unwrap_or_default().as_encoded_bytes());
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(&bytes);
+            match String::from_utf8(bytes) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count()
+                        + 1;
+                    problems.push(Problem::error(
+                        path,
+                        line,
+                        "the file is not UTF-8 text: save it as UTF-8".into(),
+                    ));
+                    None
+                }
+            }
+        }
+        Err(e) => {
+            problems.push(Problem::error(
+                path,
+                1,
+                format!("cannot read the file: {e}"),
+            ));
+            None
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

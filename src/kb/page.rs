@@ -1,0 +1,487 @@
+//! One advice page: YAML front matter, Markdown body, heading-aware chunks.
+
+use std::path::Path;
+
+use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
+use serde_norway::Value;
+use time::Date;
+
+use super::{Chunk, Contact, Page, Problem};
+
+const REQUIRED: [&str; 6] = ["slug", "title", "summary", "topics", "url", "last_reviewed"];
+const OPTIONAL: [&str; 2] = ["contacts", "related"];
+
+/// Longest chunk, in words, before a section is split in two.
+const CHUNK_MAX_WORDS: usize = 160;
+
+/// Parses one page file. Problems are pushed to `problems`; `None` means the
+/// page has an error and cannot be used.
+pub(super) fn parse_page(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Option<Page> {
+    let err = |line: usize, msg: String| Problem::error(path, line, msg);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let Some(rest) = text
+        .strip_prefix("---\n")
+        .or_else(|| text.strip_prefix("---\r\n"))
+    else {
+        problems.push(err(
+            1,
+            "no front matter: start the file with a line '---', the page's fields, then another '---'".into(),
+        ));
+        return None;
+    };
+    // The closing '---' line.
+    let mut yaml_end = None;
+    let mut offset = 0;
+    for line in rest.split_inclusive('\n') {
+        if line.trim_end() == "---" {
+            yaml_end = Some((offset, offset + line.len()));
+            break;
+        }
+        offset += line.len();
+    }
+    let Some((yaml_len, body_start)) = yaml_end else {
+        problems.push(err(
+            1,
+            "front matter is not closed: add a line '---' after the last field".into(),
+        ));
+        return None;
+    };
+    let yaml = &rest[..yaml_len];
+    let body = &rest[body_start..];
+    // File line of the first YAML line, and of the first body line.
+    let yaml_line0 = 2;
+    let body_line0 = yaml_line0 + yaml.matches('\n').count() + 1;
+    let key_line = |key: &str| -> usize {
+        yaml.lines()
+            .position(|l| l.starts_with(&format!("{key}:")))
+            .map(|i| yaml_line0 + i)
+            .unwrap_or(1)
+    };
+
+    let value: Value = match serde_norway::from_str(yaml) {
+        Ok(v) => v,
+        Err(e) => {
+            let line = e.location().map(|l| yaml_line0 + l.line() - 1).unwrap_or(1);
+            problems.push(err(line, format!("front matter is not valid YAML: {e}")));
+            return None;
+        }
+    };
+    let Value::Mapping(map) = value else {
+        problems.push(err(
+            yaml_line0,
+            "front matter must be 'field: value' lines".into(),
+        ));
+        return None;
+    };
+
+    let before = problems.len();
+    for key in REQUIRED {
+        if !map.contains_key(key) {
+            problems.push(err(1, format!("missing field '{key}' in the front matter")));
+        }
+    }
+    for (k, _) in map.iter() {
+        let name = k.as_str().unwrap_or("?");
+        if !REQUIRED.contains(&name) && !OPTIONAL.contains(&name) {
+            problems.push(Problem::warning(
+                path,
+                key_line(name),
+                format!(
+                    "unknown field '{name}' is ignored (known fields: {}, {})",
+                    REQUIRED.join(", "),
+                    OPTIONAL.join(", ")
+                ),
+            ));
+        }
+    }
+    let mut string_field = |key: &str| -> String {
+        match map.get(key) {
+            Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+            Some(_) => {
+                problems.push(err(
+                    key_line(key),
+                    format!("'{key}' must be a non-empty line of text"),
+                ));
+                String::new()
+            }
+            None => String::new(),
+        }
+    };
+    let slug = string_field("slug");
+    let title = string_field("title");
+    let summary = string_field("summary");
+    let url = string_field("url");
+    let last_reviewed_text = string_field("last_reviewed");
+
+    if !slug.is_empty() {
+        if !slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            problems.push(err(
+                key_line("slug"),
+                format!("slug '{slug}' may only use lower-case letters, digits and hyphens"),
+            ));
+        }
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        if stem != slug {
+            problems.push(err(
+                key_line("slug"),
+                format!("slug '{slug}' does not match the file name '{stem}.md': rename one so they agree"),
+            ));
+        }
+    }
+    if !url.is_empty() && !(url.starts_with("https://") || url.starts_with("http://")) {
+        problems.push(err(
+            key_line("url"),
+            format!("url '{url}' must start with https://"),
+        ));
+    }
+    let last_reviewed = if last_reviewed_text.is_empty() {
+        None
+    } else {
+        match Date::parse(
+            &last_reviewed_text,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        ) {
+            Ok(d) => Some(d),
+            Err(_) => {
+                problems.push(err(
+                    key_line("last_reviewed"),
+                    format!("last_reviewed '{last_reviewed_text}' is not a date: write it as YYYY-MM-DD"),
+                ));
+                None
+            }
+        }
+    };
+    let topics = string_list(&map, "topics", &key_line, path, problems);
+    let related = string_list(&map, "related", &key_line, path, problems);
+    let contacts = parse_contacts(&map, &key_line, path, problems);
+
+    let chunks = chunk_body(&slug, &title, body);
+    if chunks.iter().all(|c| c.units.is_empty()) {
+        problems.push(err(
+            body_line0,
+            "the page has no text after the front matter".into(),
+        ));
+    }
+    if problems[before..].iter().any(|p| p.is_error()) {
+        return None;
+    }
+    Some(Page {
+        slug,
+        title,
+        summary,
+        topics,
+        url,
+        last_reviewed: last_reviewed?,
+        contacts,
+        related,
+        path: path.to_path_buf(),
+        related_line: key_line("related"),
+        body: body.to_string(),
+        chunks,
+    })
+}
+
+fn string_list(
+    map: &serde_norway::Mapping,
+    key: &str,
+    key_line: &dyn Fn(&str) -> usize,
+    path: &Path,
+    problems: &mut Vec<Problem>,
+) -> Vec<String> {
+    match map.get(key) {
+        None => Vec::new(),
+        Some(Value::Sequence(items)) => {
+            let mut out = Vec::new();
+            for item in items {
+                match item {
+                    Value::String(s) if !s.trim().is_empty() => out.push(s.trim().to_string()),
+                    _ => problems.push(Problem::error(
+                        path,
+                        key_line(key),
+                        format!("every item in '{key}' must be a word or slug"),
+                    )),
+                }
+            }
+            out
+        }
+        Some(_) => {
+            problems.push(Problem::error(
+                path,
+                key_line(key),
+                format!("'{key}' must be a list, for example [one, two]"),
+            ));
+            Vec::new()
+        }
+    }
+}
+
+fn parse_contacts(
+    map: &serde_norway::Mapping,
+    key_line: &dyn Fn(&str) -> usize,
+    path: &Path,
+    problems: &mut Vec<Problem>,
+) -> Vec<Contact> {
+    let Some(v) = map.get("contacts") else {
+        return Vec::new();
+    };
+    let line = key_line("contacts");
+    let Value::Sequence(items) = v else {
+        problems.push(Problem::error(
+            path,
+            line,
+            "'contacts' must be a list of entries with name, phone, email and hours".into(),
+        ));
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let get = |k: &str| {
+            item.get(k)
+                .and_then(Value::as_str)
+                .map(|s| s.trim().to_string())
+        };
+        let Some(name) = get("name") else {
+            problems.push(Problem::error(
+                path,
+                line,
+                format!("contact {} has no 'name'", i + 1),
+            ));
+            continue;
+        };
+        out.push(Contact {
+            name,
+            phone: get("phone"),
+            email: get("email"),
+            hours: get("hours"),
+        });
+    }
+    out
+}
+
+/// Splits a page body into heading-aware chunks of whole sentences.
+pub(super) fn chunk_body(slug: &str, title: &str, body: &str) -> Vec<Chunk> {
+    let mut sections: Vec<(Vec<String>, Vec<String>)> = vec![(Vec::new(), Vec::new())];
+    let mut path: Vec<(HeadingLevel, String)> = Vec::new();
+    let mut heading: Option<(HeadingLevel, String)> = None;
+    let mut para = String::new();
+    let mut in_item = 0usize;
+    // Index of the unit a list attaches to (a lead-in ending with ':').
+    let mut list_lead: Option<usize> = None;
+    let mut list_items: Vec<String> = Vec::new();
+
+    let flush_para = |para: &mut String, units: &mut Vec<String>| {
+        let t = clean(para);
+        para.clear();
+        if !t.is_empty() {
+            units.extend(split_sentences(&t));
+        }
+    };
+
+    for event in Parser::new(body) {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => {
+                let units = &mut sections.last_mut().unwrap().1;
+                flush_para(&mut para, units);
+                heading = Some((level, String::new()));
+            }
+            Event::End(TagEnd::Heading(level)) => {
+                if let Some((_, text)) = heading.take() {
+                    if level == HeadingLevel::H1 {
+                        continue;
+                    }
+                    path.retain(|(l, _)| *l < level);
+                    path.push((level, clean(&text)));
+                    sections.push((path.iter().map(|(_, t)| t.clone()).collect(), Vec::new()));
+                }
+            }
+            Event::Start(Tag::List(_)) if in_item == 0 => {
+                let units = &mut sections.last_mut().unwrap().1;
+                flush_para(&mut para, units);
+                list_lead = units
+                    .last()
+                    .filter(|u| u.ends_with(':'))
+                    .map(|_| units.len() - 1);
+                list_items.clear();
+            }
+            Event::Start(Tag::Item) => {
+                in_item += 1;
+                if in_item == 1 {
+                    para.clear();
+                }
+            }
+            Event::End(TagEnd::Item) => {
+                in_item = in_item.saturating_sub(1);
+                if in_item == 0 {
+                    let t = clean(&para);
+                    para.clear();
+                    if !t.is_empty() {
+                        list_items.push(t);
+                    }
+                }
+            }
+            Event::End(TagEnd::List(_)) if in_item == 0 => {
+                let units = &mut sections.last_mut().unwrap().1;
+                let items = std::mem::take(&mut list_items);
+                match list_lead.take() {
+                    Some(i) => {
+                        let joined = items
+                            .iter()
+                            .map(|s| s.trim_end_matches(['.', ';']).to_string())
+                            .collect::<Vec<_>>()
+                            .join("; ");
+                        units[i] = format!("{} {}.", units[i], joined);
+                    }
+                    None => units.extend(items.into_iter().map(|s| end_with_stop(&s))),
+                }
+            }
+            Event::End(TagEnd::Paragraph) if in_item == 0 => {
+                let units = &mut sections.last_mut().unwrap().1;
+                flush_para(&mut para, units);
+            }
+            Event::Text(t) | Event::Code(t) => match heading.as_mut() {
+                Some((_, h)) => h.push_str(&t),
+                None => para.push_str(&t),
+            },
+            Event::SoftBreak | Event::HardBreak => para.push(' '),
+            Event::End(TagEnd::Paragraph) if in_item > 0 => para.push(' '),
+            _ => {}
+        }
+    }
+    let units = &mut sections.last_mut().unwrap().1;
+    flush_para(&mut para, units);
+
+    let mut chunks = Vec::new();
+    let mut first_unit_of_page = true;
+    for (headings, units) in sections {
+        if units.is_empty() {
+            continue;
+        }
+        let mut start = 0;
+        while start < units.len() {
+            let mut end = start;
+            let mut words = 0;
+            while end < units.len()
+                && (end == start || words + word_count(&units[end]) <= CHUNK_MAX_WORDS)
+            {
+                words += word_count(&units[end]);
+                end += 1;
+            }
+            chunks.push(Chunk {
+                id: format!("{slug}#{}", chunks.len()),
+                slug: slug.to_string(),
+                title: title.to_string(),
+                headings: headings.clone(),
+                units: units[start..end].to_vec(),
+                page_start: first_unit_of_page,
+                position: chunks.len(),
+            });
+            first_unit_of_page = false;
+            start = end;
+        }
+    }
+    chunks
+}
+
+fn word_count(s: &str) -> usize {
+    s.split_whitespace().count()
+}
+
+fn clean(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn end_with_stop(s: &str) -> String {
+    if s.ends_with(['.', '!', '?', ':']) {
+        s.to_string()
+    } else {
+        format!("{s}.")
+    }
+}
+
+/// Splits text into sentences at '.', '!' or '?' followed by a space and a
+/// capital letter, digit, '£' or quote, keeping abbreviations such as "e.g." whole.
+pub fn split_sentences(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut start = 0;
+    for i in 0..chars.len() {
+        let (pos, c) = chars[i];
+        if !matches!(c, '.' | '!' | '?') {
+            continue;
+        }
+        let next = chars.get(i + 1).map(|x| x.1);
+        let after = chars.get(i + 2).map(|x| x.1);
+        if next != Some(' ') {
+            continue;
+        }
+        let Some(a) = after else { continue };
+        if !(a.is_uppercase() || a.is_ascii_digit() || matches!(a, '£' | '"' | '\u{201c}' | '(')) {
+            continue;
+        }
+        let sentence = text[start..pos + c.len_utf8()].trim();
+        let last_word = sentence.rsplit(' ').next().unwrap_or("").to_lowercase();
+        if matches!(
+            last_word.as_str(),
+            "e.g." | "i.e." | "etc." | "mr." | "mrs." | "dr." | "no."
+        ) {
+            continue;
+        }
+        if !sentence.is_empty() {
+            out.push(sentence.to_string());
+        }
+        start = pos + c.len_utf8();
+    }
+    let tail = text[start..].trim();
+    if !tail.is_empty() {
+        out.push(tail.to_string());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentences_split_on_stops_but_not_abbreviations_or_addresses() {
+        let s = split_sentences(
+            "A badge costs £10. Go to www.northbay.example/care for more, e.g. Forms. It lasts 3 years!",
+        );
+        assert_eq!(
+            s,
+            vec![
+                "A badge costs £10.",
+                "Go to www.northbay.example/care for more, e.g. Forms.",
+                "It lasts 3 years!"
+            ]
+        );
+    }
+
+    #[test]
+    fn chunks_keep_heading_path_and_join_lists_to_their_lead_in() {
+        let body = "# Title\n\nIntro sentence one. Intro two.\n\n## Who can get it\n\nYou can get it if you:\n\n- are over 60\n- live here\n\n### Details\n\nMore text.\n\n- loose item\n";
+        let chunks = chunk_body("p", "Page", body);
+        assert_eq!(chunks.len(), 3);
+        assert!(chunks[0].headings.is_empty());
+        assert!(chunks[0].page_start);
+        assert_eq!(chunks[0].units, vec!["Intro sentence one.", "Intro two."]);
+        assert_eq!(chunks[1].headings, vec!["Who can get it"]);
+        assert_eq!(
+            chunks[1].units,
+            vec!["You can get it if you: are over 60; live here."]
+        );
+        assert_eq!(chunks[2].headings, vec!["Who can get it", "Details"]);
+        assert_eq!(chunks[2].units, vec!["More text.", "loose item."]);
+    }
+
+    #[test]
+    fn long_sections_are_split() {
+        let para = "This is a sentence with exactly ten words in it here. ".repeat(40);
+        let chunks = chunk_body("p", "Page", &format!("## Long\n\n{para}\n"));
+        assert!(chunks.len() >= 2, "{}", chunks.len());
+        assert!(chunks.iter().all(|c| c.headings == vec!["Long"]));
+    }
+}

@@ -1,0 +1,12 @@
+//! Signpost: a self-hosted information-and-advice assistant for councils'
+//! adult social care. See `docs` in the README for the request path.
+
+pub mod answer;
+pub mod channels;
+pub mod config;
+pub mod kb;
+pub mod progress;
+pub mod search;
+pub mod server;
+pub mod text;
+pub mod triage;

@@ -1,0 +1,491 @@
+//! Retrieval: a tantivy index of knowledge-base chunks with English stemming,
+//! stop words, title and heading boosts, and phrase boosts for adjacent words.
+//!
+//! The index lives under `<data_dir>/index/<content-hash>/`; `CURRENT` names
+//! the live one. A changed knowledge base is indexed in a `.build-*` folder
+//! aside, renamed into place, and only then does `CURRENT` switch (by an
+//! atomic rename), so a crash mid-build never leaves a broken index.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, Result};
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
+};
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
+};
+use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+
+use crate::config::SearchSettings;
+use crate::kb::{Chunk, Kb};
+use crate::progress::Progress;
+
+const ANALYZER: &str = "en_signpost";
+
+/// Words that carry no topic: Lucene's English stop words plus the question
+/// and function words residents use ("how do i get...", "can my mum...").
+const STOP_WORDS: &[&str] = &[
+    "a",
+    "an",
+    "and",
+    "are",
+    "as",
+    "at",
+    "be",
+    "but",
+    "by",
+    "for",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "no",
+    "not",
+    "of",
+    "on",
+    "or",
+    "such",
+    "that",
+    "the",
+    "their",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "to",
+    "was",
+    "will",
+    "with",
+    "i",
+    "im",
+    "ive",
+    "id",
+    "me",
+    "my",
+    "myself",
+    "we",
+    "our",
+    "us",
+    "you",
+    "your",
+    "yours",
+    "he",
+    "him",
+    "his",
+    "she",
+    "her",
+    "hers",
+    "them",
+    "its",
+    "what",
+    "whats",
+    "which",
+    "who",
+    "whom",
+    "when",
+    "where",
+    "why",
+    "how",
+    "do",
+    "does",
+    "did",
+    "doing",
+    "done",
+    "can",
+    "could",
+    "would",
+    "should",
+    "shall",
+    "may",
+    "might",
+    "must",
+    "am",
+    "been",
+    "being",
+    "have",
+    "has",
+    "had",
+    "having",
+    "get",
+    "gets",
+    "getting",
+    "got",
+    "much",
+    "many",
+    "any",
+    "some",
+    "about",
+    "please",
+    "tell",
+    "know",
+    "want",
+    "wants",
+    "like",
+    "just",
+    "also",
+    "so",
+    "too",
+    "very",
+    "there",
+    "here",
+    "than",
+    "from",
+    "up",
+    "out",
+    "over",
+    "dont",
+    "cant",
+    "wont",
+    "isnt",
+    "hi",
+    "hello",
+    "thanks",
+    "thank",
+    "anyone",
+    "someone",
+    "something",
+    "anything",
+    "thing",
+    "things",
+    "bit",
+    "lot",
+    "really",
+    "still",
+    "ok",
+    "okay",
+    "s",
+    "t",
+    "d",
+    "ll",
+    "m",
+    "re",
+    "ve",
+];
+
+/// A retrieved chunk and its BM25 score.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// Index into [`SearchIndex::chunks`].
+    pub chunk: usize,
+    pub score: f32,
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    id: Field,
+    title: Field,
+    headings: Field,
+    body: Field,
+}
+
+/// The open index plus the chunks it was built from.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    analyzer: TextAnalyzer,
+    pub chunks: Vec<Chunk>,
+    settings: SearchSettings,
+    /// Where the live index is, for `kb` status and tests.
+    pub path: PathBuf,
+    /// Whether this call built the index (false when an existing one was reused).
+    pub built: bool,
+}
+
+fn analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(StopWordFilter::remove(
+            STOP_WORDS.iter().map(|w| w.to_string()),
+        ))
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        id: b.add_text_field("chunk", STRING | STORED),
+        title: b.add_text_field("title", text.clone()),
+        headings: b.add_text_field("headings", text.clone()),
+        body: b.add_text_field("body", text),
+    };
+    (b.build(), fields)
+}
+
+impl SearchIndex {
+    /// Opens the index for this knowledge base, building it first when the
+    /// content has changed (or no index exists yet).
+    pub fn open_or_build(kb: &Kb, data_dir: &Path, settings: &SearchSettings) -> Result<Self> {
+        let root = data_dir.join("index");
+        std::fs::create_dir_all(&root).with_context(|| {
+            format!(
+                "cannot create the index folder {}: check SIGNPOST_DATA_DIR points somewhere writable",
+                root.display()
+            )
+        })?;
+        let chunks: Vec<Chunk> = kb.chunks().cloned().collect();
+        let target = root.join(&kb.content_hash);
+        let current = std::fs::read_to_string(root.join("CURRENT")).unwrap_or_default();
+        let mut built = false;
+        let index = match (current.trim() == kb.content_hash)
+            .then(|| open_existing(&target, chunks.len()))
+        {
+            Some(Ok(index)) => index,
+            other => {
+                if let Some(Err(e)) = other {
+                    tracing::warn!(error = %e, "existing index unusable; rebuilding");
+                }
+                built = true;
+                build(&root, &target, &chunks)?
+            }
+        };
+        switch_current(&root, &kb.content_hash)?;
+        clean_old(&root, &kb.content_hash);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .context("cannot open an index reader")?;
+        let (_, fields) = schema();
+        Ok(Self {
+            index,
+            reader,
+            fields,
+            analyzer: analyzer(),
+            chunks,
+            settings: settings.clone(),
+            path: target,
+            built,
+        })
+    }
+
+    /// Analysed terms of a text (lower-cased, stop words removed, stemmed), in order.
+    pub fn terms(&self, text: &str) -> Vec<String> {
+        let mut a = self.analyzer.clone();
+        let mut stream = a.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().text.clone());
+        }
+        out
+    }
+
+    /// Inverse document frequency of an analysed term over chunk bodies and titles.
+    pub fn idf(&self, term: &str) -> f32 {
+        let searcher = self.reader.searcher();
+        let n = searcher.num_docs() as f32;
+        let df = [self.fields.body, self.fields.title, self.fields.headings]
+            .iter()
+            .map(|f| {
+                searcher
+                    .doc_freq(&Term::from_field_text(*f, term))
+                    .unwrap_or(0)
+            })
+            .max()
+            .unwrap_or(0) as f32;
+        ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
+    }
+
+    /// The best `k` chunks for a query. Words are OR-ed across title, headings
+    /// and body (with boosts); adjacent words also score as a phrase, and any
+    /// "quoted phrase" in the query is searched as one.
+    pub fn search(&self, query: &str, k: usize) -> Result<Vec<Hit>> {
+        let mut a = self.analyzer.clone();
+        let mut tokens: Vec<(usize, String)> = Vec::new();
+        {
+            let mut stream = a.token_stream(query);
+            while stream.advance() {
+                let t = stream.token();
+                tokens.push((t.position, t.text.clone()));
+            }
+        }
+        if tokens.is_empty() {
+            return Ok(Vec::new());
+        }
+        let f = self.fields;
+        let boosts = [
+            (f.title, self.settings.title_boost),
+            (f.headings, self.settings.heading_boost),
+            (f.body, 1.0),
+        ];
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (_, t) in &tokens {
+            if !seen.insert(t.clone()) {
+                continue;
+            }
+            for (field, boost) in boosts {
+                let q = TermQuery::new(
+                    Term::from_field_text(field, t),
+                    IndexRecordOption::WithFreqs,
+                );
+                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
+            }
+        }
+        // Adjacent words (after stop words) as phrases: "blue badge", "care home".
+        for w in tokens.windows(2) {
+            if w[1].0 == w[0].0 + 1 {
+                for (field, boost) in [(f.title, self.settings.title_boost), (f.body, 1.0)] {
+                    let q = PhraseQuery::new(vec![
+                        Term::from_field_text(field, &w[0].1),
+                        Term::from_field_text(field, &w[1].1),
+                    ]);
+                    clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
+                }
+            }
+        }
+        // Explicit "quoted phrases".
+        for phrase in query.split('"').skip(1).step_by(2) {
+            let terms = self.terms(phrase);
+            if terms.len() >= 2 {
+                let q = PhraseQuery::new(
+                    terms
+                        .iter()
+                        .map(|t| Term::from_field_text(f.body, t))
+                        .collect(),
+                );
+                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), 2.0))));
+            }
+        }
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(k).order_by_score())
+            .context("search failed")?;
+        let by_id: HashMap<&str, usize> = self
+            .chunks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.as_str(), i))
+            .collect();
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let id = doc
+                .get_first(f.id)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            if let Some(&chunk) = by_id.get(id) {
+                hits.push(Hit { chunk, score });
+            }
+        }
+        Ok(hits)
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    #[doc(hidden)]
+    pub fn tantivy(&self) -> &Index {
+        &self.index
+    }
+}
+
+fn register(index: &Index) {
+    index.tokenizers().register(ANALYZER, analyzer());
+}
+
+fn open_existing(dir: &Path, expected_docs: usize) -> Result<Index> {
+    let index =
+        Index::open_in_dir(dir).with_context(|| format!("cannot open {}", dir.display()))?;
+    register(&index);
+    let n = index.reader()?.searcher().num_docs();
+    anyhow::ensure!(
+        n as usize == expected_docs,
+        "index has {n} passages, expected {expected_docs}"
+    );
+    Ok(index)
+}
+
+fn build(root: &Path, target: &Path, chunks: &[Chunk]) -> Result<Index> {
+    let tmp = root.join(format!(".build-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&tmp)?;
+    let (schema, f) = schema();
+    let index = Index::create_in_dir(&tmp, schema)
+        .with_context(|| format!("cannot create an index in {}", tmp.display()))?;
+    register(&index);
+    let mut writer = index
+        .writer_with_num_threads::<TantivyDocument>(1, 30_000_000)
+        .context("cannot start the index writer")?;
+    let mut progress = Progress::new("index", chunks.len() as u64);
+    for c in chunks {
+        writer.add_document(doc!(
+            f.id => c.id.as_str(),
+            f.title => c.title.as_str(),
+            f.headings => c.headings.join(" / "),
+            f.body => c.text(),
+        ))?;
+        progress.inc(1);
+    }
+    writer.commit().context("cannot write the index")?;
+    writer.wait_merging_threads()?;
+    progress.finish(&format!("{} passages indexed", chunks.len()));
+    drop(index);
+    match std::fs::rename(&tmp, target) {
+        Ok(()) => {}
+        // Another process finished the same build first: use theirs.
+        Err(_) if target.is_dir() => {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(e)
+                .with_context(|| format!("cannot move the new index to {}", target.display()));
+        }
+    }
+    open_existing(target, chunks.len())
+}
+
+fn switch_current(root: &Path, hash: &str) -> Result<()> {
+    let current = root.join("CURRENT");
+    if std::fs::read_to_string(&current)
+        .map(|s| s.trim() == hash)
+        .unwrap_or(false)
+    {
+        return Ok(());
+    }
+    let tmp = root.join(format!(".CURRENT-{}", uuid::Uuid::new_v4()));
+    std::fs::write(&tmp, format!("{hash}\n"))?;
+    std::fs::rename(&tmp, &current).context("cannot switch to the new index")?;
+    Ok(())
+}
+
+/// Removes indexes for old content, and build folders left by a crash
+/// (older than ten minutes, so a build in progress elsewhere is kept).
+fn clean_old(root: &Path, keep: &str) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let path = e.path();
+        if name == keep || name == "CURRENT" || !path.is_dir() {
+            continue;
+        }
+        let stale = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .map(|t| {
+                SystemTime::now().duration_since(t).unwrap_or_default() > Duration::from_secs(600)
+            })
+            .unwrap_or(true);
+        if !name.starts_with('.') || stale {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! HTTP: `POST /api/chat` and `GET /healthz`. Handlers parse, call
+//! [`Engine::answer`], and render; they never re-implement a stage.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::answer::{Engine, Question, Role, Source, Turn};
+use crate::channels::Channel;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// Turns of history kept per conversation (user and assistant together).
+const HISTORY_TURNS: usize = 6;
+
+pub struct AppState {
+    pub engine: Engine,
+    conversations: Mutex<Conversations>,
+}
+
+/// Recent turns per conversation, in memory only, forgotten after the TTL.
+struct Conversations {
+    map: HashMap<String, (Instant, Vec<Turn>)>,
+    ttl: Duration,
+    max: usize,
+}
+
+impl Conversations {
+    fn history(&mut self, id: &str) -> Vec<Turn> {
+        self.expire();
+        self.map.get(id).map(|(_, h)| h.clone()).unwrap_or_default()
+    }
+
+    fn record(&mut self, id: &str, user: &str, assistant: &str) {
+        if self.map.len() >= self.max && !self.map.contains_key(id) {
+            // Full: forget the conversation idle longest.
+            if let Some(oldest) = self
+                .map
+                .iter()
+                .min_by_key(|(_, (t, _))| *t)
+                .map(|(k, _)| k.clone())
+            {
+                self.map.remove(&oldest);
+            }
+        }
+        let entry = self
+            .map
+            .entry(id.to_string())
+            .or_insert_with(|| (Instant::now(), Vec::new()));
+        entry.0 = Instant::now();
+        entry.1.push(Turn {
+            role: Role::User,
+            text: user.to_string(),
+        });
+        entry.1.push(Turn {
+            role: Role::Assistant,
+            text: assistant.to_string(),
+        });
+        let excess = entry.1.len().saturating_sub(HISTORY_TURNS);
+        entry.1.drain(..excess);
+    }
+
+    fn expire(&mut self) {
+        let ttl = self.ttl;
+        self.map.retain(|_, (t, _)| t.elapsed() < ttl);
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatRequest {
+    pub message: String,
+    #[serde(default)]
+    pub conversation_id: Option<String>,
+    #[serde(default)]
+    pub channel: Option<Channel>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChatResponse {
+    pub route: &'static str,
+    pub reply: String,
+    pub sources: Vec<Source>,
+    pub grounded: bool,
+    pub ms: u64,
+    pub conversation_id: String,
+}
+
+/// The error shape every API error uses.
+#[derive(Debug, Serialize)]
+pub struct ApiError {
+    pub error: &'static str,
+    pub message: String,
+}
+
+fn api_error(status: StatusCode, error: &'static str, message: String) -> Response {
+    (status, Json(ApiError { error, message })).into_response()
+}
+
+/// Builds the router over a loaded engine.
+pub fn router(engine: Engine) -> Router {
+    let s = &engine.config.server;
+    let conversations = Conversations {
+        map: HashMap::new(),
+        ttl: Duration::from_secs(s.conversation_ttl_minutes * 60),
+        max: s.max_conversations,
+    };
+    let body_limit = s.max_body_bytes;
+    let state = Arc::new(AppState {
+        engine,
+        conversations: Mutex::new(conversations),
+    });
+    Router::new()
+        .route("/api/chat", post(chat))
+        .route("/healthz", get(healthz))
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    let e = &state.engine;
+    Json(serde_json::json!({
+        "status": "ok",
+        "pages": e.kb.pages.len(),
+        "chunks": e.index.chunks.len(),
+        "services": e.kb.services.len(),
+        "content_hash": e.kb.content_hash,
+    }))
+}
+
+async fn chat(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<ChatRequest>, JsonRejection>,
+) -> Response {
+    let req = match body {
+        Ok(Json(r)) => r,
+        Err(JsonRejection::MissingJsonContentType(_)) => {
+            return api_error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the question as JSON with the header Content-Type: application/json.".into(),
+            )
+        }
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return api_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "That request is too large. Please send a shorter question.".into(),
+            )
+        }
+        Err(e) => {
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!(
+                    "The request could not be read: {}. Send JSON like {{\"message\": \"how much does a blue badge cost\"}}.",
+                    e.body_text()
+                ),
+            )
+        }
+    };
+    let max_chars = state.engine.config.server.max_message_chars;
+    if req.message.chars().count() > max_chars {
+        return api_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "message_too_long",
+            format!("Please keep your question under {max_chars} characters."),
+        );
+    }
+    let conversation_id = req
+        .conversation_id
+        .filter(|id| {
+            !id.is_empty()
+                && id.len() <= 100
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let channel = req.channel.unwrap_or_default();
+    let history = state
+        .conversations
+        .lock()
+        .map(|mut c| c.history(&conversation_id))
+        .unwrap_or_default();
+    let question = Question {
+        message: req.message,
+        history,
+        channel,
+    };
+    let worker = state.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let reply = worker.engine.answer(&question);
+        (question, reply)
+    })
+    .await;
+    let (question, reply) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "answering failed");
+            let c = &state.engine.config.council;
+            return api_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!(
+                    "Something went wrong on our side. Please try again, or call {} on {}.",
+                    c.front_door_name, c.phone
+                ),
+            );
+        }
+    };
+    let log_text = state.engine.config.logging.log_message_text;
+    tracing::info!(
+        route = reply.route.as_str(),
+        triage = %reply.stages.triage,
+        ms = reply.ms,
+        chars = question.message.chars().count(),
+        sources = reply.sources.len(),
+        message = if log_text { question.message.as_str() } else { "[not logged]" },
+        "answered"
+    );
+    if let Ok(mut c) = state.conversations.lock() {
+        c.record(&conversation_id, &question.message, &reply.answer.join(" "));
+    }
+    Json(ChatResponse {
+        route: reply.route.as_str(),
+        reply: reply.reply,
+        sources: reply.sources,
+        grounded: reply.grounded,
+        ms: reply.ms,
+        conversation_id,
+    })
+    .into_response()
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub async fn serve(engine: Engine, addr: &str) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot listen on {addr}: {e}. Choose another address with --addr or SIGNPOST_ADDR."
+        )
+    })?;
+    let local = listener.local_addr()?;
+    tracing::info!(addr = %local, pages = engine.kb.pages.len(), "Signpost is listening");
+    eprintln!("Signpost is listening on http://{local}");
+    axum::serve(listener, router(engine))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
