@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::channels::{self, Channel};
 use crate::config::Config;
-use crate::kb::Kb;
+use crate::kb::{Kb, Service};
 use crate::search::{Hit, SearchIndex};
 use crate::triage::{self, Triage};
 
@@ -90,6 +90,8 @@ pub struct Stages {
     pub triage: String,
     /// The query retrieval used (the message, or it with the earlier question).
     pub query: String,
+    /// For a follow-up, the page the earlier question found.
+    pub topic: Option<String>,
     /// Retrieved chunks with scores, best first.
     pub retrieved: Vec<(String, f32)>,
     /// Share of the question's key words (weighted by rarity) in the best passage.
@@ -120,6 +122,10 @@ pub struct Engine {
     pub kb: Kb,
     pub index: SearchIndex,
     page_by_slug: HashMap<String, usize>,
+    /// Analysed terms of each page (title, summary, topics, body), for coverage.
+    page_terms: HashMap<String, HashSet<String>>,
+    /// Neighbourhood names from the services directory, in matching form.
+    areas: Vec<(String, String)>,
 }
 
 /// Highest weight one query word can carry in coverage and sentence scores.
@@ -168,11 +174,36 @@ impl Engine {
             .enumerate()
             .map(|(i, p)| (p.slug.clone(), i))
             .collect();
+        let page_terms = kb
+            .pages
+            .iter()
+            .map(|p| {
+                let text = format!(
+                    "{} {} {} {}",
+                    p.title,
+                    p.summary,
+                    p.topics.join(" "),
+                    p.body
+                );
+                (p.slug.clone(), index.terms(&text).into_iter().collect())
+            })
+            .collect();
+        let mut areas: Vec<(String, String)> = kb
+            .services
+            .iter()
+            .flat_map(|s| s.areas.iter())
+            .filter(|a| !a.eq_ignore_ascii_case("northbay"))
+            .map(|a| (crate::text::for_matching(a), a.clone()))
+            .collect();
+        areas.sort();
+        areas.dedup();
         Ok(Engine {
             config,
             kb,
             index,
             page_by_slug,
+            page_terms,
+            areas,
         })
     }
 
@@ -209,7 +240,8 @@ impl Engine {
             stages,
             ms: 0,
         };
-        match triage::triage(&q.message) {
+        let has_history = q.history.iter().any(|t| t.role == Role::User);
+        match triage::triage(&q.message, has_history) {
             Triage::Escalate(u) => {
                 stages.triage = format!("escalate:{}", u.name());
                 return fixed(Route::Escalate, u.reply(council), Some(u.page()), stages);
@@ -225,37 +257,86 @@ impl Engine {
             Triage::Proceed => stages.triage = "proceed".into(),
         }
 
-        // Understanding: a short follow-up borrows the earlier question's words.
-        stages.query = self.standalone_query(q);
-        let hits = match self.index.search(&stages.query, self.config.search.top_k) {
+        // Understanding: a short follow-up borrows the earlier question's words,
+        // and residents' words gain the words the pages use.
+        let (standalone, topic) = self.standalone_query(q);
+        stages.query = self.expand(&standalone);
+        stages.topic = topic.clone();
+        let local = self.local_request(&standalone);
+        let k = self.config.search.top_k;
+        let mut hits = match self
+            .index
+            .search(&stages.query, if topic.is_some() { k * 3 } else { k })
+        {
             Ok(h) => h,
             Err(e) => {
                 tracing::error!(error = %e, "search failed");
                 Vec::new()
             }
         };
+        // A follow-up is about the page the earlier question found.
+        if let Some(t) = &topic {
+            for h in &mut hits {
+                if &self.index.chunks[h.chunk].slug == t {
+                    h.score *= 1.6;
+                }
+            }
+            hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+            hits.truncate(k);
+        }
         stages.retrieved = hits
             .iter()
             .map(|h| (self.index.chunks[h.chunk].id.clone(), h.score))
             .collect();
         let qterms = self.key_terms(&stages.query);
-        stages.coverage = hits
-            .iter()
-            .take(3)
-            .map(|h| self.coverage(&qterms, h))
-            .fold(0.0, f32::max);
+        let services = match &local {
+            Some(area) => self.local_services(&stages.query, area.as_deref()),
+            None => Vec::new(),
+        };
+        stages.coverage = self.coverage(&standalone, &hits, &services);
         let best = hits.first().map(|h| h.score).unwrap_or(0.0);
-        if best < self.config.search.min_score || stages.coverage < self.config.search.min_coverage
-        {
+        let pages_ok = best >= self.config.search.min_score;
+        let nothing_found = !pages_ok && services.is_empty();
+        if nothing_found || stages.coverage < self.config.search.min_coverage {
             return fixed(Route::Decline, self.dont_know(), None, stages);
         }
 
-        let (answer, passages) = self.compose(&q.message, &qterms, &hits);
+        let (mut answer, mut passages) = if pages_ok {
+            self.compose(
+                &q.message,
+                &qterms,
+                &hits,
+                if services.is_empty() { 4 } else { 2 },
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        for s in &services {
+            let sentence = service_sentence(s);
+            passages.push(Passage {
+                chunk: format!("service:{}", s.id),
+                slug: format!("service:{}", s.id),
+                text: format!("{sentence} {}", s.description),
+            });
+            answer.push(sentence);
+        }
         // Sources: pages quoted, in order, then other strong hits, up to the limit.
         let mut slugs: Vec<String> = Vec::new();
         for p in &passages {
-            if !slugs.contains(&p.slug) {
+            if !slugs.contains(&p.slug) && self.page_by_slug.contains_key(&p.slug) {
                 slugs.push(p.slug.clone());
+            }
+        }
+        // A directory answer cites the page about that kind of service.
+        for s in &services {
+            if let Some(page) = s
+                .categories
+                .iter()
+                .find_map(|c| self.kb.pages.iter().find(|p| p.topics.contains(c)))
+            {
+                if !slugs.contains(&page.slug) {
+                    slugs.push(page.slug.clone());
+                }
             }
         }
         for h in &hits {
@@ -267,8 +348,15 @@ impl Engine {
         slugs.truncate(self.config.answer.max_sources);
         let sources: Vec<Source> = slugs.iter().filter_map(|s| self.source(s)).collect();
 
-        // Verification: every sentence must be quoted from a cited passage.
-        let cited: HashSet<&str> = slugs.iter().map(String::as_str).collect();
+        // Verification: every sentence must be quoted from a cited passage
+        // (a page among the sources, or a directory record shown in the reply).
+        let mut cited: HashSet<&str> = slugs.iter().map(String::as_str).collect();
+        cited.extend(
+            passages
+                .iter()
+                .filter(|p| p.slug.starts_with("service:"))
+                .map(|p| p.slug.as_str()),
+        );
         let (kept, removed): (Vec<String>, Vec<String>) = answer
             .into_iter()
             .partition(|s| verify_sentence(s, &passages, &cited));
@@ -297,19 +385,38 @@ impl Engine {
     }
 
     /// The query for retrieval: the message, plus the previous question when
-    /// the message is a short follow-up ("how much does it cost?").
-    fn standalone_query(&self, q: &Question) -> String {
+    /// the message is a short follow-up ("how much does it cost?"), with the
+    /// page that earlier question found (the conversation's topic).
+    fn standalone_query(&self, q: &Question) -> (String, Option<String>) {
         let Some(prev) = q.history.iter().rev().find(|t| t.role == Role::User) else {
-            return q.message.clone();
+            return (q.message.clone(), None);
         };
         let m = crate::text::for_matching(&q.message);
         let short = self.index.terms(&q.message).len() <= 3;
         let refers_back = ANAPHORA.iter().any(|w| m.contains(&format!(" {w} ")));
         if short || refers_back {
-            format!("{} {}", q.message, prev.text)
+            let topic = self
+                .index
+                .search(&self.expand(&prev.text), 1)
+                .ok()
+                .and_then(|h| h.first().map(|h| self.index.chunks[h.chunk].slug.clone()));
+            (format!("{} {}", q.message, prev.text), topic)
         } else {
-            q.message.clone()
+            (q.message.clone(), None)
         }
+    }
+
+    /// Adds the knowledge base's synonyms for phrases found in the query.
+    fn expand(&self, query: &str) -> String {
+        let m = crate::text::for_matching(query);
+        let mut out = query.to_string();
+        for (phrase, adds) in &self.kb.synonyms {
+            if m.contains(phrase.as_str()) {
+                out.push(' ');
+                out.push_str(adds);
+            }
+        }
+        out
     }
 
     /// Distinct analysed terms of a query with their rarity weights. Numbers
@@ -334,10 +441,42 @@ impl Engine {
             .collect()
     }
 
-    fn coverage(&self, qterms: &[(String, f32)], hit: &Hit) -> f32 {
-        let c = &self.index.chunks[hit.chunk];
-        let text = format!("{} {} {}", c.title, c.headings.join(" "), c.text());
-        let present: HashSet<String> = self.index.terms(&text).into_iter().collect();
+    /// Share of the question's key words (weighted by rarity) that the best
+    /// three pages, or the services offered, contain. A synonym phrase counts
+    /// as covered when the words it stands for are there.
+    fn coverage(&self, standalone: &str, hits: &[Hit], services: &[&Service]) -> f32 {
+        let qterms = self.key_terms(standalone);
+        let mut present: HashSet<String> = HashSet::new();
+        let mut pages: Vec<&str> = Vec::new();
+        for h in hits {
+            let slug = self.index.chunks[h.chunk].slug.as_str();
+            if !pages.contains(&slug) {
+                pages.push(slug);
+            }
+        }
+        for slug in pages.into_iter().take(3) {
+            if let Some(t) = self.page_terms.get(slug) {
+                present.extend(t.iter().cloned());
+            }
+        }
+        for s in services {
+            let text = format!(
+                "{} {} {} {}",
+                s.name,
+                s.description,
+                s.categories.join(" "),
+                s.areas.join(" ")
+            );
+            present.extend(self.index.terms(&text));
+        }
+        let m = crate::text::for_matching(standalone);
+        for (phrase, adds) in &self.kb.synonyms {
+            if m.contains(phrase.as_str())
+                && self.index.terms(adds).iter().any(|t| present.contains(t))
+            {
+                present.extend(self.index.terms(phrase));
+            }
+        }
         let total: f32 = qterms.iter().map(|(_, w)| w).sum();
         if total <= 0.0 {
             return 0.0;
@@ -352,11 +491,77 @@ impl Engine {
 
     /// Picks whole sentences from the best passages, most important first,
     /// up to the word limit.
+    /// When the question asks for local groups or places, the neighbourhood it
+    /// names (if any). `None` when it is not a local request.
+    fn local_request(&self, question: &str) -> Option<Option<String>> {
+        const LOCAL: [&str; 22] = [
+            "group",
+            "groups",
+            "club",
+            "clubs",
+            "cafe",
+            "cafes",
+            "café",
+            "cafés",
+            "class",
+            "classes",
+            "near",
+            "nearby",
+            "local",
+            "locally",
+            "meet",
+            "meets",
+            "activities",
+            "drop in",
+            "near me",
+            "in my area",
+            "around here",
+            "somewhere to go",
+        ];
+        let m = crate::text::for_matching(question);
+        let area = self
+            .areas
+            .iter()
+            .find(|(k, _)| m.contains(k.as_str()))
+            .map(|(_, a)| a.clone());
+        let asks = LOCAL.iter().any(|w| m.contains(&format!(" {w} ")));
+        (asks || area.is_some()).then_some(area)
+    }
+
+    /// Up to two services for a local request, those in the named
+    /// neighbourhood (or borough-wide) first.
+    fn local_services(&self, query: &str, area: Option<&str>) -> Vec<&Service> {
+        let Ok(hits) = self.index.search_services(query, 20) else {
+            return Vec::new();
+        };
+        let best = hits.first().map(|h| h.score).unwrap_or(0.0);
+        let mut found: Vec<(bool, f32, &Service)> = hits
+            .iter()
+            .filter(|h| h.score >= best * 0.5 && h.score >= self.config.search.min_score)
+            .map(|h| {
+                let s = &self.index.services[h.chunk];
+                let here = area.is_some_and(|a| s.areas.iter().any(|x| x.eq_ignore_ascii_case(a)));
+                (here, h.score, s)
+            })
+            .collect();
+        // Stay with the kind of service asked about (the best match's category).
+        if let Some(top) = found.first().map(|f| f.2) {
+            let cats = top.categories.clone();
+            found.retain(|f| f.2.categories.iter().any(|c| cats.contains(c)));
+        }
+        if area.is_some() && found.iter().any(|f| f.0) {
+            found.retain(|f| f.0);
+        }
+        found.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)));
+        found.into_iter().take(2).map(|f| f.2).collect()
+    }
+
     fn compose(
         &self,
         message: &str,
         qterms: &[(String, f32)],
         hits: &[Hit],
+        max_sentences: usize,
     ) -> (Vec<String>, Vec<Passage>) {
         let wants = Wants::of(message);
         let best = hits.first().map(|h| h.score).unwrap_or(1.0).max(1e-6);
@@ -374,7 +579,22 @@ impl Engine {
             order: (usize, usize),
         }
         let mut cands: Vec<Cand> = Vec::new();
-        for (rank, h) in hits.iter().take(5).enumerate() {
+        // The best page's opening (its key answer) is always a candidate.
+        let mut considered: Vec<Hit> = hits.iter().take(5).cloned().collect();
+        if let Some(intro) = self
+            .index
+            .chunks
+            .iter()
+            .position(|c| c.slug == top_slug && c.page_start)
+        {
+            if !considered.iter().any(|h| h.chunk == intro) {
+                considered.push(Hit {
+                    chunk: intro,
+                    score: best * 0.8,
+                });
+            }
+        }
+        for (rank, h) in considered.iter().enumerate() {
             let c = &self.index.chunks[h.chunk];
             let rel = h.score / best;
             if rel < 0.35 {
@@ -423,19 +643,19 @@ impl Engine {
             }
             words += n;
             chosen.push(c);
-            if words >= max_words * 3 / 4 || chosen.len() >= 4 {
+            if words >= max_words * 3 / 4 || chosen.len() >= max_sentences {
                 break;
             }
         }
         // The best sentence leads; the rest follow in page order so they read naturally.
         if chosen.len() > 2 {
             let rest = &mut chosen[1..];
-            rest.sort_by_key(|c| (c.hit.min(1), hits[c.hit].chunk, c.order));
+            rest.sort_by_key(|c| (c.hit.min(1), considered[c.hit].chunk, c.order));
         }
         let chosen: Vec<(String, usize)> = chosen.into_iter().map(|c| (c.text, c.hit)).collect();
         let mut passages: Vec<Passage> = Vec::new();
         for (_, hit) in &chosen {
-            let c = &self.index.chunks[hits[*hit].chunk];
+            let c = &self.index.chunks[considered[*hit].chunk];
             if !passages.iter().any(|p| p.chunk == c.id) {
                 passages.push(Passage {
                     chunk: c.id.clone(),
@@ -446,6 +666,25 @@ impl Engine {
         }
         (chosen.into_iter().map(|(t, _)| t).collect(), passages)
     }
+}
+
+/// One sentence introducing a service from the directory, built only from its record.
+fn service_sentence(s: &Service) -> String {
+    let mut out = format!("Local service: {}", s.name);
+    if let Some(a) = &s.address {
+        out.push_str(&format!(", at {a}"));
+    } else if let Some(a) = s.areas.first() {
+        out.push_str(&format!(", for {a}"));
+    }
+    if let Some(when) = &s.schedule {
+        out.push_str(&format!(". {}", when.trim_end_matches('.')));
+    }
+    match (&s.phone, &s.email) {
+        (Some(p), _) => out.push_str(&format!(". Call {p}.")),
+        (None, Some(e)) => out.push_str(&format!(". Email {e}.")),
+        _ => out.push('.'),
+    }
+    out
 }
 
 /// A sentence is verified when it appears word for word in a passage from a

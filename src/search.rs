@@ -22,10 +22,14 @@ use tantivy::tokenizer::{
 use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
 use crate::config::SearchSettings;
-use crate::kb::{Chunk, Kb};
+use crate::kb::{Chunk, Kb, Service};
 use crate::progress::Progress;
 
 const ANALYZER: &str = "en_signpost";
+
+/// Bump when the schema, analyser or what is indexed changes, so an index
+/// built by an older Signpost is never reused.
+const SCHEMA_VERSION: u32 = 3;
 
 /// Words that carry no topic: Lucene's English stop words plus the question
 /// and function words residents use ("how do i get...", "can my mum...").
@@ -180,7 +184,10 @@ pub struct Hit {
 #[derive(Clone, Copy)]
 struct Fields {
     id: Field,
+    kind: Field,
     title: Field,
+    /// The page's summary and topics, on every chunk of the page.
+    about: Field,
     headings: Field,
     body: Field,
 }
@@ -192,6 +199,8 @@ pub struct SearchIndex {
     fields: Fields,
     analyzer: TextAnalyzer,
     pub chunks: Vec<Chunk>,
+    /// The local services directory, searched separately from the pages.
+    pub services: Vec<Service>,
     settings: SearchSettings,
     /// Where the live index is, for `kb` status and tests.
     pub path: PathBuf,
@@ -219,7 +228,9 @@ fn schema() -> (Schema, Fields) {
     );
     let fields = Fields {
         id: b.add_text_field("chunk", STRING | STORED),
+        kind: b.add_text_field("kind", STRING),
         title: b.add_text_field("title", text.clone()),
+        about: b.add_text_field("about", text.clone()),
         headings: b.add_text_field("headings", text.clone()),
         body: b.add_text_field("body", text),
     };
@@ -238,23 +249,29 @@ impl SearchIndex {
             )
         })?;
         let chunks: Vec<Chunk> = kb.chunks().cloned().collect();
-        let target = root.join(&kb.content_hash);
+        let services = kb.services.clone();
+        let expected_docs = chunks.len() + services.len();
+        let key = format!("{}-v{SCHEMA_VERSION}", kb.content_hash);
+        let target = root.join(&key);
         let current = std::fs::read_to_string(root.join("CURRENT")).unwrap_or_default();
         let mut built = false;
-        let index = match (current.trim() == kb.content_hash)
-            .then(|| open_existing(&target, chunks.len()))
-        {
+        let reuse = current.trim() == key && target.is_dir();
+        let index = match reuse.then(|| open_existing(&target, expected_docs)) {
             Some(Ok(index)) => index,
             other => {
                 if let Some(Err(e)) = other {
                     tracing::warn!(error = %e, "existing index unusable; rebuilding");
                 }
+                if target.exists() {
+                    // Not live (or broken): safe to replace.
+                    let _ = std::fs::remove_dir_all(&target);
+                }
                 built = true;
-                build(&root, &target, &chunks)?
+                build(&root, &target, &chunks, &services)?
             }
         };
-        switch_current(&root, &kb.content_hash)?;
-        clean_old(&root, &kb.content_hash);
+        switch_current(&root, &key)?;
+        clean_old(&root, &key);
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -267,6 +284,7 @@ impl SearchIndex {
             fields,
             analyzer: analyzer(),
             chunks,
+            services,
             settings: settings.clone(),
             path: target,
             built,
@@ -304,6 +322,16 @@ impl SearchIndex {
     /// and body (with boosts); adjacent words also score as a phrase, and any
     /// "quoted phrase" in the query is searched as one.
     pub fn search(&self, query: &str, k: usize) -> Result<Vec<Hit>> {
+        self.search_kind(query, k, "page")
+    }
+
+    /// The best `k` services from the local directory for a query; `Hit::chunk`
+    /// indexes [`SearchIndex::services`].
+    pub fn search_services(&self, query: &str, k: usize) -> Result<Vec<Hit>> {
+        self.search_kind(query, k, "service")
+    }
+
+    fn search_kind(&self, query: &str, k: usize, kind: &str) -> Result<Vec<Hit>> {
         let mut a = self.analyzer.clone();
         let mut tokens: Vec<(usize, String)> = Vec::new();
         {
@@ -320,6 +348,7 @@ impl SearchIndex {
         let boosts = [
             (f.title, self.settings.title_boost),
             (f.headings, self.settings.heading_boost),
+            (f.about, 0.7),
             (f.body, 1.0),
         ];
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -361,17 +390,34 @@ impl SearchIndex {
                 clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), 2.0))));
             }
         }
-        let query = BooleanQuery::new(clauses);
+        let any = BooleanQuery::new(clauses);
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(any) as Box<dyn Query>),
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.kind, kind),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+        ]);
         let searcher = self.reader.searcher();
         let top = searcher
             .search(&query, &TopDocs::with_limit(k).order_by_score())
             .context("search failed")?;
-        let by_id: HashMap<&str, usize> = self
-            .chunks
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.id.as_str(), i))
-            .collect();
+        let by_id: HashMap<&str, usize> = if kind == "page" {
+            self.chunks
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.id.as_str(), i))
+                .collect()
+        } else {
+            self.services
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.id.as_str(), i))
+                .collect()
+        };
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr)?;
@@ -412,7 +458,7 @@ fn open_existing(dir: &Path, expected_docs: usize) -> Result<Index> {
     Ok(index)
 }
 
-fn build(root: &Path, target: &Path, chunks: &[Chunk]) -> Result<Index> {
+fn build(root: &Path, target: &Path, chunks: &[Chunk], services: &[Service]) -> Result<Index> {
     let tmp = root.join(format!(".build-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&tmp)?;
     let (schema, f) = schema();
@@ -422,11 +468,30 @@ fn build(root: &Path, target: &Path, chunks: &[Chunk]) -> Result<Index> {
     let mut writer = index
         .writer_with_num_threads::<TantivyDocument>(1, 30_000_000)
         .context("cannot start the index writer")?;
-    let mut progress = Progress::new("index", chunks.len() as u64);
+    let total = chunks.len() + services.len();
+    let mut progress = Progress::new("index", total as u64);
+    for s in services {
+        writer.add_document(doc!(
+            f.id => s.id.as_str(),
+            f.kind => "service",
+            f.title => s.name.as_str(),
+            f.headings => format!("{} {}", s.categories.join(" ").replace('-', " "), s.areas.join(" ")),
+            f.body => format!(
+                "{} {} {} {}",
+                s.description,
+                s.organization,
+                s.eligibility.as_deref().unwrap_or_default(),
+                s.address.as_deref().unwrap_or_default()
+            ),
+        ))?;
+        progress.inc(1);
+    }
     for c in chunks {
         writer.add_document(doc!(
             f.id => c.id.as_str(),
+            f.kind => "page",
             f.title => c.title.as_str(),
+            f.about => c.about.as_str(),
             f.headings => c.headings.join(" / "),
             f.body => c.text(),
         ))?;
@@ -434,7 +499,11 @@ fn build(root: &Path, target: &Path, chunks: &[Chunk]) -> Result<Index> {
     }
     writer.commit().context("cannot write the index")?;
     writer.wait_merging_threads()?;
-    progress.finish(&format!("{} passages indexed", chunks.len()));
+    progress.finish(&format!(
+        "{} passages and {} services indexed",
+        chunks.len(),
+        services.len()
+    ));
     drop(index);
     match std::fs::rename(&tmp, target) {
         Ok(()) => {}
@@ -448,7 +517,7 @@ fn build(root: &Path, target: &Path, chunks: &[Chunk]) -> Result<Index> {
                 .with_context(|| format!("cannot move the new index to {}", target.display()));
         }
     }
-    open_existing(target, chunks.len())
+    open_existing(target, total)
 }
 
 fn switch_current(root: &Path, hash: &str) -> Result<()> {

@@ -240,7 +240,7 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
         (
             Decline::Medical,
             re(
-                r" (?:how (?:many|much) (?:\w+ ){0,2}(?:paracetamol|ibuprofen|aspirin|codeine|morphine|insulin|tablets|pills|mg|milligrams|medicine|medication|dose)|dose|dosage|doses|mg |milligrams|(?:can|should) (?:i|she|he|they|we|mum|dad) (?:take|give|have|mix) .*(?:with|and) (?:\w+ )?(?:alcohol|tablets|pills|medicine|medication|paracetamol|ibuprofen|antibiotics|warfarin)|side effects|what (?:medication|medicine|tablets|pills) (?:should|can|to)|(?:diagnose|diagnosis)|do (?:i|you think (?:i|she|he)|(?:she|he|they)) (?:have|has|got) (?:dementia|alzheimers|cancer|diabetes|a uti|an infection|depression|parkinsons)|is (?:it|this|that) (?:dementia|alzheimers|cancer|a uti)) ",
+                r" (?:how (?:many|much) (?:\w+ ){0,2}(?:paracetamol|ibuprofen|aspirin|codeine|morphine|insulin|tablets|pills|mg|milligrams|medicine|medication|dose)|dose|dosage|doses|mg |milligrams|(?:can|should) (?:i|she|he|they|we|mum|dad) (?:take|give|have|mix) .*(?:with|and) (?:\w+ )?(?:alcohol|tablets|pills|medicine|medication|paracetamol|ibuprofen|antibiotics|warfarin)|side effects|what (?:medication|medicine|tablets|pills) (?:should|can|to)|(?:can|could|will) you diagnose|diagnose (?:me|my|her|him|them|what)|what (?:illness|condition|disease) (?:do|does|have|has)|do (?:i|you think (?:i|she|he)|(?:she|he|they)) (?:have|has|got) (?:dementia|alzheimers|cancer|diabetes|a uti|an infection|depression|parkinsons)|is (?:it|this|that) (?:dementia|alzheimers|cancer|a uti)) ",
             ),
         ),
         (
@@ -282,13 +282,15 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
             r"^ (?:(?:ok(?:ay)? |great |lovely |brilliant |cheers |perfect )?(?:thanks?|thank you|thankyou|ty|cheers|ta)(?: (?:very|so) much| a lot| for (?:your|the|that|all the) help| for helping| love| bye)*|ok|okay|bye|goodbye|great|lovely|brilliant|perfect|yes|no|yeah|nope)(?: that helps| thats helpful)? $",
         ),
         vague_words: re(
-            r"^ (?:(?:i|we|my|me|you|can|could|would|please|need|want|some|a|an|the|with|help|helping|support|info|information|advice|question|questions|ask|something|anything|know|like|to|do|is|are|there|it|this|that|get|got|have|has|about|for|im|id|hi|hello|just|urgent|quick|care|services?|council|social) )*$",
+            r"^ (?:(?:i|we|my|me|you|can|could|would|please|need|want|some|a|an|the|with|help|helping|support|info|information|advice|question|questions|ask|something|anything|know|like|to|do|is|are|there|it|this|that|get|got|have|has|about|for|im|id|hi|hello|just|urgent|quick|care|services?|council|social|how|what|when|where|who|why|which|does|did|will|much|many|long|last|lasts|cost|costs|price|pay|paying|apply|applying|work|works|mean|means|take|takes|one|them|they|he|she|her|him|his|out|find|more|tell|still|again|else|other|that|then|so|and|or|if) )*$",
         ),
     }
 });
 
-/// Decides what to do with a message before any retrieval.
-pub fn triage(message: &str) -> Triage {
+/// Decides what to do with a message before any retrieval. With earlier
+/// turns, a message of only generic words ("how much does it cost?") is a
+/// follow-up rather than too vague.
+pub fn triage(message: &str, has_history: bool) -> Triage {
     let m = for_matching(message);
     let p = &*PATTERNS;
     if m.trim().is_empty() {
@@ -320,7 +322,7 @@ pub fn triage(message: &str) -> Triage {
             return Triage::Decline(*kind);
         }
     }
-    if p.vague_words.is_match(&m) {
+    if !has_history && p.vague_words.is_match(&m) {
         return Triage::Clarify(Vague::TooVague);
     }
     Triage::Proceed
@@ -331,7 +333,7 @@ mod tests {
     use super::*;
 
     fn esc(m: &str) -> Option<Urgent> {
-        match triage(m) {
+        match triage(m, false) {
             Triage::Escalate(u) => Some(u),
             _ => None,
         }
@@ -383,25 +385,34 @@ mod tests {
             "how much does a blue badge cost",
             "can my son help me apply for attendance allowance",
             "my wife takes care of me, can she get carers allowance",
+            "how do i get a dementia diagnosis for my dad",
         ] {
-            assert_eq!(triage(q), Triage::Proceed, "{q}");
+            assert_eq!(triage(q, false), Triage::Proceed, "{q}");
         }
     }
 
     #[test]
     fn greetings_and_vague_messages_clarify() {
-        assert_eq!(triage("Hello!"), Triage::Clarify(Vague::Greeting));
-        assert_eq!(triage("thanks very much"), Triage::Clarify(Vague::Thanks));
+        assert_eq!(triage("Hello!", false), Triage::Clarify(Vague::Greeting));
         assert_eq!(
-            triage("I need some help please"),
+            triage("thanks very much", false),
+            Triage::Clarify(Vague::Thanks)
+        );
+        assert_eq!(
+            triage("I need some help please", false),
             Triage::Clarify(Vague::TooVague)
         );
-        assert_eq!(triage("   "), Triage::Clarify(Vague::Empty));
+        assert_eq!(triage("   ", false), Triage::Clarify(Vague::Empty));
+        assert_eq!(
+            triage("how long does it last", false),
+            Triage::Clarify(Vague::TooVague)
+        );
+        assert_eq!(triage("how long does it last", true), Triage::Proceed);
     }
 
     #[test]
     fn declines() {
-        let d = |m: &str| match triage(m) {
+        let d = |m: &str| match triage(m, false) {
             Triage::Decline(k) => Some(k),
             _ => None,
         };

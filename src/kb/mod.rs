@@ -42,9 +42,19 @@ pub struct Page {
     pub contacts: Vec<Contact>,
     pub related: Vec<String>,
     pub path: PathBuf,
-    related_line: usize,
+    /// Where fields are in the file, for problem reports.
+    pub lines: FieldLines,
     pub body: String,
     pub chunks: Vec<Chunk>,
+}
+
+/// File lines of a page's fields.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldLines {
+    pub slug: usize,
+    pub related: usize,
+    pub last_reviewed: usize,
+    pub body: usize,
 }
 
 /// A passage for retrieval: whole sentences ("units") under one heading path.
@@ -61,6 +71,8 @@ pub struct Chunk {
     pub page_start: bool,
     /// Order of the chunk within its page (0 for the first).
     pub position: usize,
+    /// The page's summary and topics, indexed with every chunk of the page.
+    pub about: String,
 }
 
 impl Chunk {
@@ -145,6 +157,9 @@ pub struct Kb {
     pub dir: PathBuf,
     pub pages: Vec<Page>,
     pub services: Vec<Service>,
+    /// Residents' phrases (in matching form, see [`crate::text::for_matching`])
+    /// and the page words added to a search when they appear.
+    pub synonyms: Vec<(String, String)>,
     /// sha256 over every content file and the format version.
     pub content_hash: String,
 }
@@ -185,7 +200,7 @@ impl Kb {
             if let Some(first) = slugs.get(&p.slug) {
                 problems.push(Problem::error(
                     path,
-                    2,
+                    p.lines.slug,
                     format!(
                         "duplicate slug '{}': {} already uses it",
                         p.slug,
@@ -202,7 +217,7 @@ impl Kb {
                 if !slugs.contains_key(r) {
                     problems.push(Problem::error(
                         &p.path,
-                        p.related_line,
+                        p.lines.related,
                         format!("related page '{r}' does not exist: fix the slug or add the page"),
                     ));
                 }
@@ -211,7 +226,7 @@ impl Kb {
             if age > settings.review_warn_days {
                 problems.push(Problem::warning(
                     &p.path,
-                    p.body_first_line(),
+                    p.lines.last_reviewed,
                     format!(
                         "last reviewed {} ({} days ago): check the page is still right and update last_reviewed",
                         p.last_reviewed, age
@@ -222,7 +237,7 @@ impl Kb {
             if r.grade > settings.max_reading_grade {
                 problems.push(Problem::warning(
                     &p.path,
-                    p.body_first_line(),
+                    p.lines.body,
                     format!(
                         "reading grade {:.1} is above the limit {:.1}: use shorter sentences and simpler words",
                         r.grade, settings.max_reading_grade
@@ -244,12 +259,21 @@ impl Kb {
                 &mut problems,
             ));
         }
+        let synonyms_path = dir.join("synonyms.toml");
+        let synonyms = if synonyms_path.exists() {
+            read_text(&synonyms_path, &mut hasher, &mut problems)
+                .map(|t| parse_synonyms(&synonyms_path, &t, &mut problems))
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         let content_hash = hex(&hasher.finalize());
         Ok((
             Kb {
                 dir: dir.clone(),
                 pages,
                 services,
+                synonyms,
                 content_hash,
             },
             problems,
@@ -276,22 +300,6 @@ impl Kb {
                 }
             })
             .collect()
-    }
-}
-
-impl Page {
-    fn body_first_line(&self) -> usize {
-        // The line after the closing '---' of the front matter.
-        std::fs::read_to_string(&self.path)
-            .ok()
-            .and_then(|t| {
-                t.lines()
-                    .enumerate()
-                    .skip(1)
-                    .find(|(_, l)| l.trim_end() == "---")
-                    .map(|(i, _)| i + 2)
-            })
-            .unwrap_or(1)
     }
 }
 
@@ -338,6 +346,52 @@ fn read_text(path: &Path, hasher: &mut Sha256, problems: &mut Vec<Problem>) -> O
                 format!("cannot read the file: {e}"),
             ));
             None
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SynonymsFile {
+    #[serde(default)]
+    expand: std::collections::BTreeMap<String, String>,
+}
+
+fn parse_synonyms(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec<(String, String)> {
+    match toml::from_str::<SynonymsFile>(text) {
+        Ok(f) => f
+            .expand
+            .into_iter()
+            .filter_map(|(phrase, adds)| {
+                let key = crate::text::for_matching(&phrase);
+                if key.trim().is_empty() || adds.trim().is_empty() {
+                    let line = text
+                        .lines()
+                        .position(|l| l.contains(&phrase))
+                        .map(|i| i + 1)
+                        .unwrap_or(1);
+                    problems.push(Problem::error(
+                        path,
+                        line,
+                        format!("synonym '{phrase}' needs a phrase and the words to add"),
+                    ));
+                    None
+                } else {
+                    Some((key, adds))
+                }
+            })
+            .collect(),
+        Err(e) => {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+                .unwrap_or(1);
+            problems.push(Problem::error(
+                path,
+                line,
+                format!("not valid TOML: {}", e.message()),
+            ));
+            Vec::new()
         }
     }
 }

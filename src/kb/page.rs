@@ -6,7 +6,7 @@ use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
 use serde_norway::Value;
 use time::Date;
 
-use super::{Chunk, Contact, Page, Problem};
+use super::{Chunk, Contact, FieldLines, Page, Problem};
 
 const REQUIRED: [&str; 6] = ["slug", "title", "summary", "topics", "url", "last_reviewed"];
 const OPTIONAL: [&str; 2] = ["contacts", "related"];
@@ -61,8 +61,8 @@ pub(super) fn parse_page(path: &Path, text: &str, problems: &mut Vec<Problem>) -
     let value: Value = match serde_norway::from_str(yaml) {
         Ok(v) => v,
         Err(e) => {
-            let line = e.location().map(|l| yaml_line0 + l.line() - 1).unwrap_or(1);
-            problems.push(err(line, format!("front matter is not valid YAML: {e}")));
+            let (line, msg) = yaml_error(&e.to_string(), yaml_line0);
+            problems.push(err(line, format!("front matter is not valid YAML: {msg}")));
             return None;
         }
     };
@@ -125,13 +125,15 @@ pub(super) fn parse_page(path: &Path, text: &str, problems: &mut Vec<Problem>) -
         }
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
         if stem != slug {
-            problems.push(err(
+            problems.push(Problem::warning(
+                path,
                 key_line("slug"),
                 format!("slug '{slug}' does not match the file name '{stem}.md': rename one so they agree"),
             ));
         }
     }
-    if !url.is_empty() && !(url.starts_with("https://") || url.starts_with("http://")) {
+    let web_address = url.starts_with("https://") || url.starts_with("http://");
+    if !url.is_empty() && !web_address {
         problems.push(err(
             key_line("url"),
             format!("url '{url}' must start with https://"),
@@ -158,7 +160,11 @@ pub(super) fn parse_page(path: &Path, text: &str, problems: &mut Vec<Problem>) -
     let related = string_list(&map, "related", &key_line, path, problems);
     let contacts = parse_contacts(&map, &key_line, path, problems);
 
-    let chunks = chunk_body(&slug, &title, body);
+    let mut chunks = chunk_body(&slug, &title, body);
+    let about = format!("{summary} {}", topics.join(" ").replace('-', " "));
+    for c in &mut chunks {
+        c.about.clone_from(&about);
+    }
     if chunks.iter().all(|c| c.units.is_empty()) {
         problems.push(err(
             body_line0,
@@ -178,10 +184,36 @@ pub(super) fn parse_page(path: &Path, text: &str, problems: &mut Vec<Problem>) -
         contacts,
         related,
         path: path.to_path_buf(),
-        related_line: key_line("related"),
+        lines: FieldLines {
+            slug: key_line("slug"),
+            related: key_line("related"),
+            last_reviewed: key_line("last_reviewed"),
+            body: body_line0,
+        },
         body: body.to_string(),
         chunks,
     })
+}
+
+/// Rewrites the YAML parser's line numbers (counted from the first front
+/// matter line) as file lines, and picks the earliest one: where the broken
+/// construct starts.
+fn yaml_error(message: &str, first_line: usize) -> (usize, String) {
+    static AT: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"line (\d+) column (\d+)").unwrap());
+    let mut earliest = usize::MAX;
+    let text = AT.replace_all(message, |c: &regex::Captures| {
+        let n: usize = c[1].parse().unwrap_or(1);
+        let file_line = first_line + n - 1;
+        earliest = earliest.min(file_line);
+        format!("line {file_line} column {}", &c[2])
+    });
+    let line = if earliest == usize::MAX {
+        first_line
+    } else {
+        earliest
+    };
+    (line, text.into_owned())
 }
 
 fn string_list(
@@ -377,6 +409,7 @@ pub(super) fn chunk_body(slug: &str, title: &str, body: &str) -> Vec<Chunk> {
                 units: units[start..end].to_vec(),
                 page_start: first_unit_of_page,
                 position: chunks.len(),
+                about: String::new(),
             });
             first_unit_of_page = false;
             start = end;

@@ -42,7 +42,7 @@ pub(super) fn parse_services(
             problems.push(Problem::error(
                 path,
                 e.line(),
-                format!("not valid JSON (column {}): {e}", e.column()),
+                format!("not valid JSON: {e}"),
             ));
             return Vec::new();
         }

@@ -1,0 +1,129 @@
+//! The command line against the real knowledge base and a real index.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn blue_badge_cost_is_answered_from_the_blue_badge_page() {
+    let data = tempfile::tempdir().unwrap();
+    let v = ask_json(data.path(), "how much does a blue badge cost", &[]);
+    assert_eq!(v["route"], "answer");
+    assert_eq!(slugs(&v)[0], "blue-badge");
+    assert_eq!(v["grounded"], true);
+    let reply = v["reply"].as_str().unwrap();
+    assert!(reply.contains("£10"), "{reply}");
+    assert!(v["ms"].as_u64().is_some());
+    let src = &v["sources"][0];
+    assert_eq!(src["url"], "https://www.northbay.example/care/blue-badge");
+    assert!(src["title"].as_str().unwrap().contains("Blue Badge"));
+}
+
+#[test]
+fn a_fall_escalates_with_999_first() {
+    let data = tempfile::tempdir().unwrap();
+    let v = ask_json(data.path(), "my mum has fallen and can't get up", &[]);
+    assert_eq!(v["route"], "escalate");
+    let reply = v["reply"].as_str().unwrap();
+    assert!(reply.starts_with("Call 999"), "{reply}");
+}
+
+#[test]
+fn voice_channel_reply_is_speakable() {
+    let data = tempfile::tempdir().unwrap();
+    let v = ask_json(
+        data.path(),
+        "how do i apply for a blue badge",
+        &["--channel", "voice"],
+    );
+    assert_eq!(v["route"], "answer");
+    let reply = v["reply"].as_str().unwrap();
+    assert!(
+        !reply.contains("http") && !reply.contains("www."),
+        "{reply}"
+    );
+    assert!(reply.split_whitespace().count() <= 90, "{reply}");
+}
+
+#[test]
+fn unanswerable_questions_say_so_and_give_the_human_route() {
+    let data = tempfile::tempdir().unwrap();
+    let v = ask_json(data.path(), "can you recommend a good plumber", &[]);
+    assert_eq!(v["route"], "decline");
+    let reply = v["reply"].as_str().unwrap();
+    assert!(reply.contains("01632 960100"), "{reply}");
+    assert!(v["sources"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn explain_shows_the_stages() {
+    let data = tempfile::tempdir().unwrap();
+    let out = run(data.path(), &["ask", "what is reablement", "--explain"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for s in [
+        "[triage] proceed",
+        "[query]",
+        "[retrieved]",
+        "[route] answer",
+    ] {
+        assert!(text.contains(s), "missing {s} in:\n{text}");
+    }
+}
+
+#[test]
+fn kb_check_passes_on_the_northbay_knowledge_base() {
+    let data = tempfile::tempdir().unwrap();
+    let out = run(data.path(), &["kb", "check"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let summary = text.lines().last().unwrap();
+    assert!(summary.starts_with("pages: "), "{summary}");
+    let nums: Vec<usize> = summary
+        .split(", ")
+        .map(|p| p.split(": ").nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        nums[0] >= 47 && nums[1] > nums[0] && nums[2] >= 120,
+        "{summary}"
+    );
+    assert!(!text.contains("error:"), "{text}");
+}
+
+#[test]
+fn bad_settings_file_is_reported_not_panicked() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("signpost.toml");
+    std::fs::write(&cfg, "[council]\nphnoe = \"1\"\n").unwrap();
+    let out = run(
+        dir.path(),
+        &["--config", cfg.to_str().unwrap(), "ask", "hello"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("phnoe") && err.contains("signpost.toml"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn settings_change_the_contacts_in_urgent_replies() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("signpost.toml");
+    std::fs::write(&cfg, "[council]\nsafeguarding_phone = \"01632 960555\"\n").unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "ask",
+            "my carer hits me",
+            "--json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["route"], "escalate");
+    assert!(v["reply"].as_str().unwrap().contains("01632 960555"));
+}

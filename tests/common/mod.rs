@@ -1,0 +1,127 @@
+//! Helpers shared by the integration tests: the real binary, the real
+//! knowledge base, and a fresh data directory per test.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_signpost"));
+    c.env_remove("SIGNPOST_CONFIG")
+        .env("SIGNPOST_QUIET", "1")
+        .env("SIGNPOST_KB_DIR", kb_dir())
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+pub fn kb_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge-base")
+}
+
+/// Runs `signpost` with the given data directory and arguments.
+pub fn run(data: &Path, args: &[&str]) -> Output {
+    bin()
+        .env("SIGNPOST_DATA_DIR", data)
+        .args(args)
+        .output()
+        .expect("run signpost")
+}
+
+pub fn ask_json(data: &Path, question: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["ask", question, "--json"];
+    args.extend_from_slice(extra);
+    let out = run(data, &args);
+    assert!(
+        out.status.success(),
+        "ask failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("ask --json prints JSON")
+}
+
+/// A running `signpost serve` on a free port, stopped on drop.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Server {
+    pub fn start(data: &Path, envs: &[(&str, &str)]) -> Server {
+        let mut cmd = bin();
+        cmd.env("SIGNPOST_DATA_DIR", data)
+            .env("SIGNPOST_LOG", "info")
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start server");
+        let stderr = child.stderr.take().unwrap();
+        let mut reader = BufReader::new(stderr);
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut line = String::new();
+        let base = loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 || Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("server did not start; last line: {line}");
+            }
+            if let Some(rest) = line.trim().strip_prefix("Signpost is listening on ") {
+                break rest.to_string();
+            }
+        };
+        // Keep draining the server's log so it never blocks on a full pipe.
+        let log_path = data.join("server.log");
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let mut f = std::fs::File::create(log_path).ok();
+            for l in reader.lines().map_while(Result::ok) {
+                if let Some(f) = f.as_mut() {
+                    let _ = writeln!(f, "{l}");
+                }
+            }
+        });
+        Server { child, base }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Copies the real knowledge base into `dest` (to edit it in a test).
+pub fn copy_kb(dest: &Path) {
+    copy_dir(&kb_dir(), dest);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+pub fn slugs(v: &serde_json::Value) -> Vec<String> {
+    v["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["slug"].as_str().unwrap().to_string())
+        .collect()
+}
