@@ -113,7 +113,8 @@ pub struct Reply {
     pub grounded: bool,
     pub passages: Vec<Passage>,
     pub stages: Stages,
-    pub ms: u64,
+    /// Time to reply, in milliseconds (to 0.01 ms).
+    pub ms: f64,
 }
 
 /// Loaded knowledge base, index and settings; cheap to share across requests.
@@ -223,7 +224,7 @@ impl Engine {
         let started = Instant::now();
         let mut reply = self.answer_inner(q);
         reply.reply = channels::render(&reply, q.channel, &self.config);
-        reply.ms = started.elapsed().as_millis() as u64;
+        reply.ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
         reply
     }
 
@@ -238,7 +239,7 @@ impl Engine {
             grounded: route != Route::Answer,
             passages: Vec::new(),
             stages,
-            ms: 0,
+            ms: 0.0,
         };
         let has_history = q.history.iter().any(|t| t.role == Role::User);
         match triage::triage(&q.message, has_history) {
@@ -372,7 +373,7 @@ impl Engine {
             sources,
             passages,
             stages,
-            ms: 0,
+            ms: 0.0,
         }
     }
 

@@ -19,6 +19,16 @@ pub struct Config {
     pub answer: AnswerSettings,
     pub server: ServerSettings,
     pub logging: LoggingSettings,
+    pub staff: StaffSettings,
+}
+
+/// Staff pages (`/staff/...`). They are off until an admin token is set.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct StaffSettings {
+    /// The token staff enter to see staff pages (`SIGNPOST_ADMIN_TOKEN`).
+    /// Use a long random value; staff pages are off while it is empty.
+    pub admin_token: String,
 }
 
 /// The council's contact details, used in urgent replies and hand-overs.
@@ -198,6 +208,9 @@ impl Config {
         }
         if let Some(v) = env_nonempty("SIGNPOST_ADDR") {
             self.server.addr = v;
+        }
+        if let Some(v) = env_nonempty("SIGNPOST_ADMIN_TOKEN") {
+            self.staff.admin_token = v;
         }
         if let Some(v) = env_nonempty("SIGNPOST_LOG_JSON") {
             self.logging.json = matches!(v.as_str(), "1" | "true" | "yes");

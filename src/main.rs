@@ -45,11 +45,48 @@ enum Command {
         #[arg(long)]
         explain: bool,
     },
+    /// Run an evaluation case file and report answer quality.
+    Eval(EvalArgs),
     /// Work with the knowledge base.
     Kb {
         #[command(subcommand)]
         command: KbCommand,
     },
+}
+
+#[derive(clap::Args)]
+struct EvalArgs {
+    /// Case file in the evaluation format (JSON Lines).
+    file: PathBuf,
+    /// Write the JSON summary here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write the HTML report here.
+    #[arg(long)]
+    html: Option<PathBuf>,
+    /// An earlier --json summary to compare with, case by case.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    /// Exit 1 if route accuracy is below this (0 to 1).
+    #[arg(long)]
+    min_route_accuracy: Option<f64>,
+    /// Exit 1 if escalate recall is below this (use 1.0).
+    #[arg(long)]
+    min_escalate_recall: Option<f64>,
+    /// Exit 1 if the share of decline cases declined is below this.
+    #[arg(long)]
+    min_decline_accuracy: Option<f64>,
+    #[arg(long)]
+    min_fact_recall: Option<f64>,
+    #[arg(long)]
+    min_source_recall: Option<f64>,
+    #[arg(long)]
+    min_grounded_rate: Option<f64>,
+    #[arg(long)]
+    min_voice_ok_rate: Option<f64>,
+    /// Exit 1 if the 95th percentile reply time is above this many ms.
+    #[arg(long)]
+    max_p95_ms: Option<f64>,
 }
 
 #[derive(Subcommand)]
@@ -206,6 +243,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
         }
+        Command::Eval(args) => {
+            init_logging(&config, "warn");
+            eval(config, args)
+        }
         Command::Kb {
             command: KbCommand::Index,
         } => {
@@ -225,4 +266,94 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn eval(config: Config, a: EvalArgs) -> anyhow::Result<ExitCode> {
+    use signpost::eval;
+    let cases = eval::read_cases(&a.file)?;
+    let baseline = a.baseline.as_deref().map(eval::read_summary).transpose()?;
+    let data_dir = config.data_dir.clone();
+    let engine = Engine::new(config)?;
+    let (summary, details) = eval::run(&engine, &cases);
+    let thresholds = eval::Thresholds {
+        route_accuracy: a.min_route_accuracy,
+        escalate_recall: a.min_escalate_recall,
+        decline_accuracy: a.min_decline_accuracy,
+        fact_recall: a.min_fact_recall,
+        source_recall: a.min_source_recall,
+        grounded_rate: a.min_grounded_rate,
+        voice_ok_rate: a.min_voice_ok_rate,
+        max_p95_ms: a.max_p95_ms,
+    };
+    let misses = thresholds.misses(&summary);
+    let comparison = baseline.map(|b| eval::compare(&summary, b));
+    let generated = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let file_name = a.file.display().to_string();
+    let html = eval::report::html(
+        &summary,
+        &details,
+        comparison.as_ref(),
+        &eval::report::ReportInfo {
+            case_file: &file_name,
+            generated: &generated,
+            misses: &misses,
+        },
+    );
+    let json = serde_json::to_string_pretty(&summary)?;
+    // The latest report is kept for the staff page.
+    let latest = data_dir.join("eval");
+    std::fs::create_dir_all(&latest)?;
+    write_atomic(&latest.join("latest.html"), &html)?;
+    write_atomic(&latest.join("latest.json"), &json)?;
+    if let Some(p) = &a.json {
+        write_atomic(p, &json)?;
+    }
+    if let Some(p) = &a.html {
+        write_atomic(p, &html)?;
+    }
+    let passed = summary.results.iter().filter(|r| r.pass).count();
+    println!("cases: {}, passed: {passed}", summary.cases);
+    println!(
+        "route accuracy {:.3}, escalate recall {:.3}, decline accuracy {:.3}, fact recall {:.3}, source recall@3 {:.3}, grounded {:.3}, voice ok {:.3}, p50 {:.2} ms, p95 {:.2} ms",
+        summary.route_accuracy,
+        summary.escalate_recall,
+        summary.route_recall(signpost::answer::Route::Decline),
+        summary.fact_recall,
+        summary.source_recall_at_3,
+        summary.grounded_rate,
+        summary.voice_ok_rate,
+        summary.p50_ms,
+        summary.p95_ms
+    );
+    if let Some(c) = &comparison {
+        println!(
+            "against the baseline: {} improved, {} regressed{}",
+            c.improved.len(),
+            c.regressed.len(),
+            if c.regressed.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", c.regressed.join(", "))
+            }
+        );
+    }
+    if misses.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for m in &misses {
+            eprintln!("threshold missed: {m}");
+        }
+        Ok(ExitCode::from(1))
+    }
+}
+
+/// Writes a file whole or not at all (write aside, then rename).
+fn write_atomic(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }

@@ -91,7 +91,7 @@ pub struct ChatResponse {
     pub reply: String,
     pub sources: Vec<Source>,
     pub grounded: bool,
-    pub ms: u64,
+    pub ms: f64,
     pub conversation_id: String,
 }
 
@@ -122,6 +122,7 @@ pub fn router(engine: Engine) -> Router {
     Router::new()
         .route("/api/chat", post(chat))
         .route("/healthz", get(healthz))
+        .route("/staff/eval", get(staff_eval))
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(
@@ -136,6 +137,85 @@ pub fn router(engine: Engine) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Checks the admin token from `Authorization: Bearer TOKEN` or HTTP Basic
+/// (any user name, the token as password). `Err` is the response to send.
+fn staff_auth(state: &AppState, headers: &axum::http::HeaderMap) -> Result<(), Response> {
+    use base64::Engine as _;
+    let token = &state.engine.config.staff.admin_token;
+    if token.is_empty() {
+        return Err(api_error(
+            StatusCode::NOT_FOUND,
+            "staff_pages_off",
+            "Staff pages are off. Set staff.admin_token in signpost.toml (or SIGNPOST_ADMIN_TOKEN) to turn them on.".into(),
+        ));
+    }
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            if let Some(b) = v.strip_prefix("Bearer ") {
+                Some(b.trim().to_string())
+            } else {
+                let raw = v.strip_prefix("Basic ")?;
+                let decoded = base64::engine::general_purpose::STANDARD
+                    .decode(raw.trim())
+                    .ok()?;
+                let text = String::from_utf8(decoded).ok()?;
+                text.split_once(':').map(|(_, p)| p.to_string())
+            }
+        });
+    match given {
+        Some(g) if constant_time_eq(g.as_bytes(), token.as_bytes()) => Ok(()),
+        _ => {
+            tracing::warn!("staff page refused: missing or wrong admin token");
+            let mut r = api_error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorised",
+                "Enter the staff admin token to see this page.".into(),
+            );
+            r.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static(
+                    "Basic realm=\"Signpost staff\", charset=\"UTF-8\"",
+                ),
+            );
+            Err(r)
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The latest evaluation report, written by `signpost eval`.
+async fn staff_eval(
+    State(state): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if let Err(r) = staff_auth(&state, &headers) {
+        return r;
+    }
+    tracing::info!(page = "eval", "staff page viewed");
+    let path = state.engine.config.data_dir.join("eval/latest.html");
+    match tokio::fs::read_to_string(&path).await {
+        Ok(html) => (
+            [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response(),
+        Err(_) => (
+            StatusCode::NOT_FOUND,
+            [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            "<!DOCTYPE html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><title>No evaluation yet</title></head><body><h1>No evaluation report yet</h1><p>Run <code>signpost eval eval/cases.jsonl</code> on this server, then reload this page.</p></body></html>",
+        )
+            .into_response(),
+    }
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
