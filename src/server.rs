@@ -140,12 +140,12 @@ pub fn router(engine: Engine) -> Router {
 }
 
 /// Checks the admin token from `Authorization: Bearer TOKEN` or HTTP Basic
-/// (any user name, the token as password). `Err` is the response to send.
-fn staff_auth(state: &AppState, headers: &axum::http::HeaderMap) -> Result<(), Response> {
+/// (any user name, the token as password). `Some` is the refusal to send.
+fn staff_refusal(state: &AppState, headers: &axum::http::HeaderMap) -> Option<Response> {
     use base64::Engine as _;
     let token = &state.engine.config.staff.admin_token;
     if token.is_empty() {
-        return Err(api_error(
+        return Some(api_error(
             StatusCode::NOT_FOUND,
             "staff_pages_off",
             "Staff pages are off. Set staff.admin_token in signpost.toml (or SIGNPOST_ADMIN_TOKEN) to turn them on.".into(),
@@ -167,7 +167,7 @@ fn staff_auth(state: &AppState, headers: &axum::http::HeaderMap) -> Result<(), R
             }
         });
     match given {
-        Some(g) if constant_time_eq(g.as_bytes(), token.as_bytes()) => Ok(()),
+        Some(g) if constant_time_eq(g.as_bytes(), token.as_bytes()) => None,
         _ => {
             tracing::warn!("staff page refused: missing or wrong admin token");
             let mut r = api_error(
@@ -181,7 +181,7 @@ fn staff_auth(state: &AppState, headers: &axum::http::HeaderMap) -> Result<(), R
                     "Basic realm=\"Signpost staff\", charset=\"UTF-8\"",
                 ),
             );
-            Err(r)
+            Some(r)
         }
     }
 }
@@ -198,7 +198,7 @@ async fn staff_eval(
     State(state): State<Arc<AppState>>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    if let Err(r) = staff_auth(&state, &headers) {
+    if let Some(r) = staff_refusal(&state, &headers) {
         return r;
     }
     tracing::info!(page = "eval", "staff page viewed");

@@ -231,7 +231,7 @@ fn judge(case: &Case, reply: &Reply, voice_max_words: usize) -> Detail {
         .cloned()
         .collect();
     let cited: Vec<String> = reply.sources.iter().map(|s| s.slug.clone()).collect();
-    let facts_ok = (!e.facts.is_empty() || !e.any_facts.is_empty()).then(|| missing.is_empty());
+    let facts_ok = (!e.facts.is_empty() || !e.any_facts.is_empty()).then_some(missing.is_empty());
     let source_ok =
         (!e.sources.is_empty()).then(|| cited.iter().take(3).any(|c| e.sources.contains(c)));
     let voice_ok = (case.channel == Channel::Voice)
