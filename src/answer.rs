@@ -421,18 +421,56 @@ impl Engine {
     }
 
     /// Distinct analysed terms of a query with their rarity weights. Numbers
-    /// and amount words are facts rather than topics, so they are left out.
+    /// and amount and family words are not topics, so they are left out.
     fn key_terms(&self, query: &str) -> Vec<(String, f32)> {
-        const AMOUNT_WORDS: [&str; 8] = [
-            "thousand", "hundred", "pound", "grand", "k", "quid", "penc", "week",
+        // Amounts and the people a question is about are not its topic.
+        const NOT_TOPIC: [&str; 40] = [
+            "thousand",
+            "hundred",
+            "pound",
+            "grand",
+            "k",
+            "quid",
+            "penc",
+            "week",
+            "mum",
+            "dad",
+            "mother",
+            "father",
+            "parent",
+            "husband",
+            "wife",
+            "partner",
+            "son",
+            "daughter",
+            "brother",
+            "sister",
+            "nan",
+            "gran",
+            "grandma",
+            "grandad",
+            "grandmoth",
+            "grandfath",
+            "aunt",
+            "uncl",
+            "famili",
+            "friend",
+            "neighbour",
+            "elderli",
+            "old",
+            "year",
+            "ag",
+            "good",
+            "ever",
+            "actual",
+            "realli",
+            "someon",
         ];
         let mut seen = HashSet::new();
         self.index
             .terms(query)
             .into_iter()
-            .filter(|t| {
-                !t.chars().all(|c| c.is_ascii_digit()) && !AMOUNT_WORDS.contains(&t.as_str())
-            })
+            .filter(|t| !t.chars().all(|c| c.is_ascii_digit()) && !NOT_TOPIC.contains(&t.as_str()))
             .filter(|t| seen.insert(t.clone()))
             .map(|t| {
                 // Cap rarity so one word the pages never use doesn't outweigh the rest.

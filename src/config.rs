@@ -42,6 +42,8 @@ pub struct Council {
     pub hours: String,
     pub out_of_hours_phone: String,
     pub safeguarding_phone: String,
+    /// Welfare rights and money advice, given when someone asks how to avoid charges.
+    pub welfare_rights_phone: String,
     pub email: String,
     pub website: String,
     /// How text relay users reach the council.
@@ -57,6 +59,7 @@ impl Default for Council {
             hours: "Monday to Friday, 8:30am to 5pm".into(),
             out_of_hours_phone: "01632 960199".into(),
             safeguarding_phone: "01632 960150".into(),
+            welfare_rights_phone: "01632 960260".into(),
             email: "adultcare@northbay.example".into(),
             website: "https://www.northbay.example/care".into(),
             text_relay: "Text relay users can dial 18001 then the number.".into(),
@@ -103,7 +106,7 @@ impl Default for SearchSettings {
     fn default() -> Self {
         Self {
             top_k: 8,
-            min_coverage: 0.5,
+            min_coverage: 0.25,
             min_score: 2.0,
             title_boost: 2.5,
             heading_boost: 1.5,
