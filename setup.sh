@@ -8,7 +8,7 @@ say() { printf '[setup] %s\n' "$*"; }
 
 # System packages: a C toolchain for crates that build C code, and Chromium
 # for the browser tests and report screenshots.
-packages=(build-essential pkg-config ca-certificates chromium)
+packages=(build-essential pkg-config ca-certificates chromium python3 python3-pip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -28,6 +28,9 @@ fi
 
 say "building signpost (release)"
 cargo build --release --locked
+
+say "fetching models (packages checked against models/manifest.toml)"
+./target/release/signpost models fetch
 
 say "checking the knowledge base"
 ./target/release/signpost kb check >/dev/null || {

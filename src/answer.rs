@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::channels::{self, Channel};
 use crate::config::Config;
+use crate::embed::Embedder;
 use crate::kb::{Kb, Service};
 use crate::search::{Hit, SearchIndex};
+use crate::triage::semantic::{ExampleBank, Label, Verdict};
 use crate::triage::{self, Triage};
 
 /// What kind of reply this is (fixed by the evaluation contract).
@@ -127,6 +129,14 @@ pub struct Engine {
     page_terms: HashMap<String, HashSet<String>>,
     /// Neighbourhood names from the services directory, in matching form.
     areas: Vec<(String, String)>,
+    /// Semantic triage, when the embedding model is installed.
+    pub semantic: Option<SemanticTriage>,
+}
+
+/// The embedding model and the labelled example bank.
+pub struct SemanticTriage {
+    pub embedder: Embedder,
+    pub bank: ExampleBank,
 }
 
 /// Highest weight one query word can carry in coverage and sentence scores.
@@ -198,6 +208,7 @@ impl Engine {
             .collect();
         areas.sort();
         areas.dedup();
+        let semantic = load_semantic(&config, &kb);
         Ok(Engine {
             config,
             kb,
@@ -205,7 +216,61 @@ impl Engine {
             page_by_slug,
             page_terms,
             areas,
+            semantic,
         })
+    }
+
+    /// Triage by patterns and, when installed, by meaning. Urgent wins from
+    /// either; then the patterns' clarify or decline; then a semantic decline.
+    /// The text says how the decision was made, for `--explain`.
+    pub fn triage(&self, message: &str, has_history: bool) -> (Triage, String) {
+        let by_pattern = triage::triage(message, has_history);
+        if matches!(by_pattern, Triage::Escalate(_)) {
+            return (by_pattern, String::new());
+        }
+        let verdict = self
+            .semantic
+            .as_ref()
+            .and_then(|s| match s.embedder.embed_one(message) {
+                Ok(v) => s.bank.verdict(&v, &self.config.triage),
+                Err(e) => {
+                    tracing::error!(error = %e, "embedding failed; semantic triage skipped");
+                    None
+                }
+            });
+        let how = |v: &Verdict| format!(" (semantic {:.2}: \"{}\")", v.similarity, v.example);
+        let strong = |v: &Verdict| v.similarity >= self.config.triage.escalate_over_decline;
+        match (&by_pattern, verdict) {
+            (
+                Triage::Decline(_),
+                Some(
+                    v @ Verdict {
+                        label: Label::Escalate(u),
+                        ..
+                    },
+                ),
+            ) if strong(&v) => (Triage::Escalate(u), how(&v)),
+            (Triage::Decline(_), _) => (by_pattern, String::new()),
+            (
+                _,
+                Some(
+                    v @ Verdict {
+                        label: Label::Escalate(u),
+                        ..
+                    },
+                ),
+            ) => (Triage::Escalate(u), how(&v)),
+            (
+                Triage::Proceed,
+                Some(
+                    v @ Verdict {
+                        label: Label::Decline(d),
+                        ..
+                    },
+                ),
+            ) => (Triage::Decline(d), how(&v)),
+            _ => (by_pattern, String::new()),
+        }
     }
 
     fn source(&self, slug: &str) -> Option<Source> {
@@ -242,9 +307,10 @@ impl Engine {
             ms: 0.0,
         };
         let has_history = q.history.iter().any(|t| t.role == Role::User);
-        match triage::triage(&q.message, has_history) {
+        let (decision, how) = self.triage(&q.message, has_history);
+        match decision {
             Triage::Escalate(u) => {
-                stages.triage = format!("escalate:{}", u.name());
+                stages.triage = format!("escalate:{}{how}", u.name());
                 return fixed(Route::Escalate, u.reply(council), Some(u.page()), stages);
             }
             Triage::Clarify(v) => {
@@ -252,10 +318,10 @@ impl Engine {
                 return fixed(Route::Clarify, v.reply(), None, stages);
             }
             Triage::Decline(d) => {
-                stages.triage = format!("decline:{}", d.name());
+                stages.triage = format!("decline:{}{how}", d.name());
                 return fixed(Route::Decline, d.reply(council), None, stages);
             }
-            Triage::Proceed => stages.triage = "proceed".into(),
+            Triage::Proceed => stages.triage = format!("proceed{how}"),
         }
 
         // Understanding: a short follow-up borrows the earlier question's words,
@@ -792,5 +858,92 @@ impl Wants {
             b += 0.3;
         }
         b
+    }
+}
+
+/// The example bank: the council's labelled examples, plus every page's
+/// title, summary and section headings as ordinary questions, so the whole
+/// range of subjects the site covers counts as "answer" neighbours.
+fn triage_bank(kb: &Kb) -> Vec<(Label, String)> {
+    let mut out = kb.triage_examples.clone();
+    let mut seen: HashSet<String> = out.iter().map(|(_, t)| t.to_lowercase()).collect();
+    for p in &kb.pages {
+        let headings = p.chunks.iter().filter_map(|c| c.headings.last());
+        for t in [&p.title, &p.summary].into_iter().chain(headings) {
+            if seen.insert(t.to_lowercase()) {
+                out.push((Label::Answer, t.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Loads the embedding model and example bank when semantic triage is on and
+/// the model is installed; otherwise says how to turn it on.
+fn load_semantic(config: &Config, kb: &Kb) -> Option<SemanticTriage> {
+    if !config.triage.semantic {
+        return None;
+    }
+    if kb.triage_examples.is_empty() {
+        tracing::warn!(
+            "semantic triage is off: knowledge-base/triage-examples.jsonl has no examples"
+        );
+        return None;
+    }
+    let cache = config
+        .models
+        .dir
+        .clone()
+        .unwrap_or_else(crate::models::cache_dir);
+    let manifest = match crate::models::Manifest::load(&crate::models::manifest_path()) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(error = %e, "semantic triage is off: no model manifest");
+            return None;
+        }
+    };
+    let entry = match manifest.get(&config.models.embedding) {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::warn!(error = %e, "semantic triage is off");
+            return None;
+        }
+    };
+    if entry.status(&cache) != crate::models::Status::Verified {
+        tracing::warn!(
+            model = %entry.name,
+            "semantic triage is off: the embedding model is not installed; run `signpost models fetch {}`",
+            entry.name
+        );
+        return None;
+    }
+    let started = Instant::now();
+    let loaded = Embedder::load(&entry.dir(&cache)).and_then(|embedder| {
+        let key = format!(
+            "{}:{}",
+            entry.name,
+            entry
+                .files
+                .iter()
+                .map(|f| f.sha256.as_str())
+                .collect::<String>()
+        );
+        // Keyed by the examples and the model, so every run on this machine shares it.
+        let bank = ExampleBank::build(&triage_bank(kb), &embedder, &key, &cache.join("derived"))?;
+        Ok(SemanticTriage { embedder, bank })
+    });
+    match loaded {
+        Ok(s) => {
+            tracing::info!(
+                examples = s.bank.labels.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "semantic triage ready"
+            );
+            Some(s)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "semantic triage is off: the embedding model could not be loaded");
+            None
+        }
     }
 }

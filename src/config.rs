@@ -20,6 +20,62 @@ pub struct Config {
     pub server: ServerSettings,
     pub logging: LoggingSettings,
     pub staff: StaffSettings,
+    pub triage: TriageSettings,
+    pub models: ModelSettings,
+}
+
+/// Semantic triage: how close a message must be to the labelled examples
+/// (cosine similarity, 0 to 1). Chosen on the development evaluation sets
+/// for about 3% false alarms; see BENCHMARKS.md. Lower values catch more
+/// emergencies and raise more false alarms.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TriageSettings {
+    /// Use the example bank when the embedding model is installed.
+    pub semantic: bool,
+    /// Escalate when the nearest emergency example is at least this similar...
+    pub escalate_similarity: f32,
+    /// ...and at least this much more similar than the nearest ordinary question.
+    pub escalate_lead: f32,
+    /// When the patterns decline a message (a dosing question, a poem), an
+    /// emergency example must be at least this similar to overrule them.
+    pub escalate_over_decline: f32,
+    /// Decline when the nearest decline example is at least this similar...
+    pub decline_similarity: f32,
+    /// ...and at least this much more similar than the nearest ordinary question.
+    pub decline_lead: f32,
+}
+
+impl Default for TriageSettings {
+    fn default() -> Self {
+        Self {
+            semantic: true,
+            escalate_similarity: 0.48,
+            escalate_lead: 0.08,
+            escalate_over_decline: 0.65,
+            decline_similarity: 0.80,
+            decline_lead: 0.10,
+        }
+    }
+}
+
+/// Which installed models Signpost uses.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelSettings {
+    /// The model cache (`SIGNPOST_MODELS_DIR`; default ~/.cache/signpost/models).
+    pub dir: Option<PathBuf>,
+    /// The sentence-embedding model from models/manifest.toml.
+    pub embedding: String,
+}
+
+impl Default for ModelSettings {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            embedding: "minilm".into(),
+        }
+    }
 }
 
 /// Staff pages (`/staff/...`). They are off until an admin token is set.

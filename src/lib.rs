@@ -4,8 +4,10 @@
 pub mod answer;
 pub mod channels;
 pub mod config;
+pub mod embed;
 pub mod eval;
 pub mod kb;
+pub mod models;
 pub mod progress;
 pub mod search;
 pub mod server;

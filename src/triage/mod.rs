@@ -10,6 +10,8 @@
 //! corrected, so they see lower-case words without punctuation, as voice
 //! transcripts arrive.
 
+pub mod semantic;
+
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -77,6 +79,18 @@ pub enum Decline {
 }
 
 impl Urgent {
+    pub const ALL: [Urgent; 9] = [
+        Urgent::Fall,
+        Urgent::Medical,
+        Urgent::Overdose,
+        Urgent::Crisis,
+        Urgent::Danger,
+        Urgent::Abuse,
+        Urgent::FinancialAbuse,
+        Urgent::Neglect,
+        Urgent::CareBreakdown,
+    ];
+
     /// The knowledge-base page that backs this reply, when present.
     pub fn page(self) -> &'static str {
         match self {
@@ -150,6 +164,17 @@ impl Vague {
 }
 
 impl Decline {
+    pub const ALL: [Decline; 8] = [
+        Decline::Medical,
+        Decline::Legal,
+        Decline::PersonalRecords,
+        Decline::Manipulation,
+        Decline::Political,
+        Decline::Evasion,
+        Decline::OtherCouncilService,
+        Decline::OffTopic,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Decline::Medical => "medical",
@@ -282,6 +307,9 @@ fn re(pattern: &str) -> Regex {
 
 struct Patterns {
     urgent: Vec<(Urgent, Vec<Regex>)>,
+    /// Single strong signs of danger; any one escalates. Recall comes first:
+    /// a false alarm costs a resident a moment, a missed emergency costs more.
+    signals: Vec<(Urgent, Regex)>,
     decline: Vec<(Decline, Vec<Regex>)>,
     /// "What is financial abuse?": asks about a subject rather than disclosing.
     question_about: Regex,
@@ -291,6 +319,10 @@ struct Patterns {
     thanks: Regex,
     vague_words: Regex,
 }
+
+// Medicines people ask about by name: a question naming one is a question for
+// a pharmacist, GP or NHS 111 (an overdose is caught first, as an emergency).
+const DRUGS: &str = r"paracetamol|ibuprofen|aspirin|codeine|co codamol|cocodamol|tramadol|morphine|oxycodone|fentanyl|insulin|metformin|warfarin|apixaban|rivaroxaban|edoxaban|dabigatran|clopidogrel|statins?|atorvastatin|simvastatin|amlodipine|ramipril|lisinopril|bisoprolol|furosemide|omeprazole|lansoprazole|levothyroxine|prednisolone|steroids|antibiotics?|amoxicillin|diazepam|lorazepam|zopiclone|temazepam|sertraline|citalopram|fluoxetine|mirtazapine|amitriptyline|venlafaxine|duloxetine|antidepressants?|donepezil|memantine|rivastigmine|galantamine|haloperidol|risperidone|quetiapine|olanzapine|gabapentin|pregabalin|melatonin|st johns wort|laxatives?|senna|lactulose|inhalers?|salbutamol|nitrates?|gtn spray|digoxin|methotrexate|lithium|sleeping (?:pills|tablets)|painkillers?";
 
 // Who might harm, exploit or be harmed.
 const PERSON: &str = r"(?:carer|carers|care worker|careworker|care staff|staff|nurse|helper|worker|son|daughter|husband|wife|partner|ex|boyfriend|girlfriend|brother|sister|nephew|niece|grandson|granddaughter|grandchildren|neighbour|neighbor|neighbours|friend|lodger|landlord|family|dad|mum|mom|father|mother|uncle|aunt|cousin|he|she|they|someone|somebody|man|woman|people|law|manager|boss)";
@@ -380,7 +412,7 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
                     r" (?:cant|cannot|can not|struggling to|hard to|trouble|difficulty|unable to) breathe?\w*| not breathing| stopped breathing| gasping for (?:air|breath)",
                 ),
                 re(
-                    r" (?:(?:having|had|has had|has just had|just had) a stroke(?: now| just now| right now)?|think (?:\w+ ){0,2}(?:is having|having|has had|had) a stroke|face (?:has |is )?(?:dropped|drooping|droops|fallen)|speech (?:is |has gone |went )?(?:slurred|slurring|all slurred)|slurred (?:speech|words)|slurring (?:her|his|my) words|(?:arm|leg) (?:has |is )?(?:gone )?(?:weak|numb|floppy))",
+                    r" (?:(?:is having|having|has just had|just had) a stroke|think (?:\w+ ){0,2}(?:is having|having|has just had|had) a stroke|face (?:has |is )?(?:dropped|drooping|droops|fallen)|speech (?:is |has gone |went )?(?:slurred|slurring|all slurred)|slurred (?:speech|words)|slurring (?:her|his|my) words|(?:arm|leg) (?:has |is )?(?:gone )?(?:weak|numb|floppy))",
                 ),
                 re(
                     r" (?:unconscious|unresponsive|passed out|wont wake up|cant wake (?:her|him|them)|not waking up|not responding)",
@@ -511,6 +543,86 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
             ],
         ),
     ];
+    let signals = vec![
+        (
+            Urgent::Medical,
+            re(
+                r" (?:bleed\w*|lots? of blood|blood (?:everywhere|all over|pouring|on the floor)|covered in blood|pumping|wont stop bleeding)\b",
+            ),
+        ),
+        (
+            Urgent::Medical,
+            re(
+                r" (?:lips|face|fingers) (?:are |is |going |gone |turning |look )?(?:a bit |slightly |very )?(?:blue|grey|purple)| turning blue| (?:cant|cannot|can not) (?:get|catch) (?:his|her|my|their) breath| (?:struggling|fighting|gasping) for (?:breath|air)",
+            ),
+        ),
+        (
+            Urgent::Medical,
+            re(
+                r" (?:wont|will not|cant|cannot|doesnt|does not) wake (?:up|properly)| not waking| (?:doesnt|does not|dont|didnt) know where (?:he|she|they|i) (?:is|are|am)| (?:groaning|moaning|screaming|crying out) (?:in pain)?| (?:very|really|suddenly) (?:confused|drowsy|floppy)| not making sense| (?:broken|twisted|snapped) (?:his |her |my )?(?:leg|hip|arm|ankle|neck|back)",
+            ),
+        ),
+        (
+            Urgent::Fall,
+            re(
+                r" (?:lying|lay|laid|collapsed|stuck) (?:on|at) (?:the |her |his |their )?(?:\w+ )?(?:floor|ground|bottom of the stairs)| (?:on|at) the (?:bathroom|kitchen|hall|bedroom|living room|landing|lounge) floor| (?:gone|went|fell|tumbled|come|came) down the stairs| bottom of the stairs| (?:took|taken|had) a tumble",
+            ),
+        ),
+        (
+            Urgent::Crisis,
+            re(
+                r" no way out| dont see a way| (?:written|writing|wrote|left) (?:\w+ )?(?:letters?|notes?) (?:to|for) (?:my|the) (?:kids|children|family|wife|husband|son|daughter)| goodbye (?:letters?|notes?)| (?:go to sleep|sleep) and (?:not|never) wake| not wake up| never wake up| (?:given|giving) (?:away )?(?:all )?my (?:things|belongings) away| put my affairs in order| disappear (?:forever|for good)| (?:end|ending) it all| give up on (?:life|everything)| (?:everyone|everybody|they) (?:would|d) be better off",
+            ),
+        ),
+        (
+            Urgent::Danger,
+            re(
+                r" (?:nobody|no one|noone) knows where (?:he|she|they) (?:is|are)| (?:didnt|did not|hasnt|has not|never) (?:come home|came home|get off the bus|got off the bus|arrive|arrived|turn up at)| (?:phone|mobile) (?:is |s |has been )?(?:off|dead|not answering)\b.*(?:hours|missing|dark|night|worried)",
+            ),
+        ),
+        (
+            Urgent::FinancialAbuse,
+            re(
+                r" safe account| (?:transfer|send|move|pay) (?:\w+ ){0,2}£?\d[\d,]*\b.*(?:now|right now|bank|account|caller|phone)| (?:on the phone|ringing|calling) (?:to|with)? ?(?:my|her|his|our) (?:\w+ )?(?:right now|now)\b| (?:saying|says|claiming|pretending) (?:they are|theyre|theyre from|they re|to be from|to be) (?:her|his|my|the) (?:bank|police|council)| scam\w* (?:right now|happening|in progress)",
+            ),
+        ),
+        (
+            Urgent::Abuse,
+            re(
+                r" (?:bruis\w*|finger ?(?:marks|shaped|prints)|black eye|burn marks|cigarette burns|marks on (?:her|his|their|my) (?:arms|wrists|neck|face|legs))",
+            ),
+        ),
+        (
+            Urgent::Abuse,
+            re(
+                r" (?:touch\w*|kiss\w*|grope\w*|fondl\w*) (?:\w+ ){0,3}(?:secret|private|in the shower|at night|when no one)| (?:our|their|its a|it s a|its their|its our) secret| (?:jokes?|joking|mock\w*|laugh\w*) (?:about|at) (?:him|her|them) (?:being|for being)| humiliat\w*| (?:serve|serves|give|gives|feed|feeds) (?:him|her|them) pork| degrading",
+            ),
+        ),
+        (
+            Urgent::Abuse,
+            re(
+                r" (?:keep|keeps|kept|took|take|taken|have|has|got) (?:his|her|their|my) passport| (?:isnt|is not|not|never|arent|are not) (?:being )?paid\b| no wages| (?:living|lives|sleeps|sleeping|kept) in (?:a|the) (?:shed|van|garage|outbuilding|container)",
+            ),
+        ),
+        (
+            Urgent::Abuse,
+            re(
+                r" (?:extra|more|too many) sleeping (?:tablets|pills)| (?:sedat|drugg)\w*| like a zombie| (?:keep|keeps) (?:him|her|them) quiet with| less (?:bother|trouble)",
+            ),
+        ),
+        (
+            Urgent::Neglect,
+            re(
+                r" (?:bed ?sores|pressure sores|sores)\b| soak\w*| (?:wet|soiled|dirty) (?:pads|sheets|bed|clothes)| left in (?:wet|dirty|soiled|their own)| (?:too )?short ?staffed| filth\w*| (?:full|piled) (?:\w+ ){0,3}(?:rubbish|junk|clutter)| hoard\w*| heating (?:s |has |has been |been |is )?(?:off|broken)\b.*(?:winter|weeks|cold|days|freezing)| (?:barely|hardly|not|isnt|stopped) eating| same clothes| (?:carers|carer) (?:havent|hasnt|have not|has not) (?:been|come|visited) (?:for|in) (?:days|a week)",
+            ),
+        ),
+        (
+            Urgent::CareBreakdown,
+            re(
+                r" (?:shutting|closing) down| (?:no one|nobody|noone) (?:will be |is )?(?:coming|going to come)| (?:nobody|no one|noone) to (?:cover|look after|care for|help)| no cover (?:for|from)| (?:died|passed away|passed) (?:suddenly|this morning|today|last night|yesterday)| (?:cant|cannot|can not) (?:walk or )?manage (?:on|by) (?:her|his|their) own| (?:carer|carers|agency|pa) (?:has |have )?(?:quit|walked out|left|stopped coming|pulled out)\b",
+            ),
+        ),
+    ];
     let decline = vec![
         (
             Decline::Manipulation,
@@ -525,7 +637,7 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
                     r" repeat (?:the|everything|all) (?:text )?(?:above|before)| everything between| (?:first|last) (?:line|word|sentence|part) of your| <? ?/?system| your (?:instructions|prompt|programming|rules)",
                 ),
                 re(
-                    r" pretend (?:you are|to be|youre|you were)| you are now| from now on| act as (?:a|an|my|if)| role ?play| jail ?break| developer mode| dan mode| do anything now| no (?:restrictions|rules|filters)| without (?:any )?(?:restrictions|rules|filters)| sudo | admin mode| unrestricted| simulate (?:a|an)",
+                    r" pretend (?:you are|to be|youre|you were)| you are now| from now on| (?:switch|turn) off (?:your |the |all )?(?:restrictions|filters|safety|rules|guardrails)| (?:im|i am) (?:authorising|authorizing|ordering|instructing|telling) you| i (?:authorise|authorize|order|instruct) you| list (?:every|all) (?:\w+ ){0,2}(?:referrals?|cases|clients|names|residents)| (?:im|i am) (?:a |the )?(?:senior )?(?:manager|director|officer|admin|administrator|developer|social worker) (?:at|for|from|of) (?:the |northbay )?(?:council|signpost)| act as (?:a|an|my|if)| role ?play| jail ?break| developer mode| dan mode| do anything now| no (?:restrictions|rules|filters)| without (?:any )?(?:restrictions|rules|filters)| sudo | admin mode| unrestricted| simulate (?:a|an)",
                 ),
                 re(
                     r" (?:make|making) (?:\w+ ){0,2}up| invent (?:a|an|some|the)| just guess| (?:give|tell) me (?:a|any) (?:made up|fake|random) ",
@@ -554,6 +666,13 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
                 re(
                     r" (?:rash|lump|swollen|swelling|pain in|aches?|cough|temperature|fever|dizzy|dizziness|bleeding|headache|symptoms?|blood pressure reading)\b.*(?:is it|what is it|what could it be|is that|could it be|should i worry|is this)",
                 ),
+                re(&format!(r" (?:{DRUGS})\b")),
+                re(
+                    r" interact\w*| (?:too much|too many|overdo) (?:\w+ ){0,2}(?:for|at) (?:an? )?(?:\d+|old|elderly)| (?:can|could|should) (?:i|she|he|they) (?:take|have|give) (?:two|2|double|an extra|another)| forgot (?:to take )?(?:my|her|his|their) (?:\w+ )?(?:tablets|pills|medication|meds|dose|inhaler)| \d+ ?mg\b",
+                ),
+                re(
+                    r" (?:say|tell (?:me)?) (?:\w+ ){0,2}(?:if|whether) (?:it|he|she|they|i) (?:is|has|have|s|am|are) (?:\w+ ){0,2}(?:alzheimers|dementia|vascular|parkinsons|depression|cancer|a stroke|autism|adhd)| (?:alzheimers|dementia|vascular dementia|lewy) or (?:alzheimers|vascular|lewy|dementia)",
+                ),
                 re(
                     r" side effects| what (?:medication|medicine|tablets|pills) (?:should|can|to|is best)| which (?:antidepressant|painkiller|medication|medicine|tablets|pills|drug|sleeping pill)s? (?:is|are|should|would)| best (?:antidepressant|painkiller|medication|medicine) ",
                 ),
@@ -573,6 +692,9 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
                 ),
                 re(
                     r" (?:just )?(?:tell me|say|answer) (?:\w+ ){0,2}yes or no| legally (?:entitled|allowed|required|obliged)| (?:does|do|has|have) (?:\w+ ){0,2}(?:mental )?capacity or not",
+                ),
+                re(
+                    r" (?:will|would|could) (?:i|we|she|he|they) win| (?:will|would) (?:the council|they|you) (?:\w+ ){0,2}definitely| definitely (?:pay|get|be|win|qualify)\b",
                 ),
                 re(
                     r" (?:tell me|say) (?:for certain|for sure|definitely)| (?:can|will) you guarantee| guarantee (?:that|me|the council)| promise (?:me )?(?:that|i)",
@@ -599,6 +721,15 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
                 ),
                 re(
                     r" (?:is|does|has) (?:my )?(?:neighbour|neighbor|mr|mrs|ms|miss|dr) (?:\w+ ){0,2}(?:get|gets|getting|have|has|receive|receiving|been referred|referred|known to)",
+                ),
+                re(
+                    r" (?:my|our|her|his|the) (?:case |claim |customer )?(?:reference|ref)(?: number| no)?(?: is)? [a-z]*\d| whats happening (?:with|to) (?:my|her|his|mums|dads|our) (?:\w+ ){0,2}(?:assessment|application|claim|referral|case|complaint|grant|badge)",
+                ),
+                re(
+                    r" (?:which|what) (?:care )?home (?:is|s) (?:my|her|his|their) \w+ in| (?:in|at) one of your (?:care )?homes\b.*(?:which|where|address)| (?:name|number|details) (?:\w+ ){0,2}of the (?:social worker|worker|assessor) (?:on|for|dealing)| (?:tell me|say) what (?:they|she|he|you) (?:ve|have|has) (?:written|said|recorded)",
+                ),
+                re(
+                    r" (?:what time|when) (?:\w+ ){0,2}(?:carers?|care workers?|social worker|visit) (?:are|is|will be) (?:coming|due|arriving)| check what time",
                 ),
                 re(r" how many hours (?:do|does) (?:i|my \w+|she|he) (?:get|have)"),
                 re(
@@ -643,6 +774,9 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
                     r" (?:fake|faking|feign\w*|pretend(?:ing)? to be (?:ill|disabled|dizzy|worse|confused|sick)|act(?:ing)? (?:more )?(?:disabled|confused|worse|ill)|make (?:it|myself|me|her|him) (?:look|seem) worse)",
                 ),
                 re(
+                    r" (?:put|transfer|sign) (?:\w+ ){0,2}(?:house|home|property|flat|savings) (?:in|into|over to) (?:my|our|his|her) name| (?:ever )?find out\b.*(?:council|dwp|they)| make sure (?:they|the council|nobody|no one) (?:dont|doesnt|never|cant|wont)| (?:without|so) (?:the )?(?:dwp|council|they|anyone|them) (?:knowing|finding out|find out)| cash in hand| no one checks| nobody checks| (?:late|dead|deceased) (?:\w+ ){0,1}(?:\w+s )?(?:blue badge|badge|bus pass|pension|allowance)",
+                ),
+                re(
                     r" (?:keep|still|carry on) (?:getting|claiming|receiving|collecting) (?:her|his|my late \w+s|their) (?:\w+ ){0,2}(?:allowance|benefits|pension|pip)| after (?:she|he) died",
                 ),
             ],
@@ -658,6 +792,9 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
                 ),
                 re(
                     r" (?:your|an) opinion (?:on|of|about) (?:the )?(?:government|council|councillors?|politics|immigration|brexit)| what do you think (?:of|about) (?:the )?(?:government|politics|councillors?|immigration|brexit|the council)",
+                ),
+                re(
+                    r" (?:wasps?|hornets?|nest|lawn|hedge|boiler|broadband|phone contract|mot|sat nav)s? ",
                 ),
                 re(
                     r" (?:is|are) the (?:government|council|councillors?|tories|ministers) (?:\w+ ){0,2}(?:useless|rubbish|corrupt|good|bad|doing a good job|to blame|at fault|responsible)| (?:government|councils?)s? (?:\w+ )?(?:fault|to blame)",
@@ -679,6 +816,7 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
     ];
     Patterns {
         urgent,
+        signals,
         decline,
         question_about: re(
             r"^ (?:what (?:is|are|counts as|does|do|kinds)|whats|how (?:do|can|would|should) (?:i|you|we|someone|people|a person) (?:report|spot|recognise|recognize|tell|know|prevent|stop|protect)|types of|signs of|examples of|explain|define|what happens (?:when|if|after|at))",
@@ -710,15 +848,20 @@ pub fn triage(message: &str, has_history: bool) -> Triage {
     // "What is financial abuse?" asks about a subject; "What is X? My son
     // takes my pension" discloses it.
     let informational = p.question_about.is_match(&m) && !p.personal.is_match(&m);
-    for (kind, patterns) in &p.urgent {
-        if patterns.iter().any(|r| r.is_match(&m)) {
+    let urgent = p
+        .urgent
+        .iter()
+        .map(|(k, ps)| (*k, ps.iter().any(|r| r.is_match(&m))))
+        .chain(p.signals.iter().map(|(k, r)| (*k, r.is_match(&m))));
+    for (kind, hit) in urgent {
+        if hit {
             let about_subject = informational
                 && matches!(
                     kind,
                     Urgent::Abuse | Urgent::FinancialAbuse | Urgent::Neglect
                 );
             if !about_subject {
-                return Triage::Escalate(*kind);
+                return Triage::Escalate(kind);
             }
         }
     }
@@ -824,6 +967,9 @@ mod tests {
             "how do i get a dementia diagnosis for my dad",
             "I had a fall last week but wasn't hurt. Should I tell anyone?",
             "Dad has trouble swallowing since his stroke, can meals at home do soft food",
+            "My dad had a stroke last year and he's home now. What help can he get with washing?",
+            "what are the signs of a scam phone call",
+            "how do i stop my mum falling down the stairs",
             "can i get a free fire safety visit",
             "can my daughter manage my money for me",
         ] {

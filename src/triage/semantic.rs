@@ -1,0 +1,205 @@
+//! Semantic triage: the message's embedding is compared with a bank of
+//! labelled example messages (`knowledge-base/triage-examples.jsonl`). The
+//! patterns in [`super`] catch what they know word for word; this catches
+//! the same meaning in words nobody wrote a pattern for.
+//!
+//! Recall comes first: a message escalates when it is close enough to an
+//! emergency example and not clearly closer to an ordinary question.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+use super::{Decline, Urgent};
+use crate::config::TriageSettings;
+use crate::embed::{cosine, Embedder};
+
+/// What an example message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Label {
+    Escalate(Urgent),
+    Decline(Decline),
+    /// An ordinary question that should be answered from the pages.
+    Answer,
+}
+
+impl Label {
+    /// Parses "escalate:fall", "decline:medical" or "answer".
+    pub fn parse(s: &str) -> Option<Label> {
+        if s == "answer" {
+            return Some(Label::Answer);
+        }
+        let (kind, name) = s.split_once(':')?;
+        match kind {
+            "escalate" => Urgent::ALL
+                .iter()
+                .find(|u| u.name() == name)
+                .map(|u| Label::Escalate(*u)),
+            "decline" => Decline::ALL
+                .iter()
+                .find(|d| d.name() == name)
+                .map(|d| Label::Decline(*d)),
+            _ => None,
+        }
+    }
+}
+
+/// The example bank with each example's embedding.
+pub struct ExampleBank {
+    pub labels: Vec<Label>,
+    pub texts: Vec<String>,
+    vectors: Vec<Vec<f32>>,
+}
+
+/// The closest examples of each kind to one message.
+#[derive(Debug, Clone)]
+pub struct Nearest {
+    pub escalate: Option<(Urgent, f32, usize)>,
+    pub decline: Option<(Decline, f32, usize)>,
+    pub answer: Option<(f32, usize)>,
+}
+
+/// What semantic triage decided, with the example that decided it.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub label: Label,
+    pub similarity: f32,
+    pub example: String,
+}
+
+impl ExampleBank {
+    /// Embeds the examples, reusing a cache in `cache_dir` keyed by the
+    /// examples and the model.
+    pub fn build(
+        examples: &[(Label, String)],
+        embedder: &Embedder,
+        model_key: &str,
+        cache_dir: &Path,
+    ) -> Result<ExampleBank> {
+        let mut h = Sha256::new();
+        h.update(model_key.as_bytes());
+        for (l, t) in examples {
+            h.update(format!("{l:?}\u{1}{t}\u{2}").as_bytes());
+        }
+        let key: String = h
+            .finalize()
+            .iter()
+            .take(12)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let cache = cache_dir.join(format!("triage-examples-{key}.f32"));
+        let dims = embedder.dims;
+        let vectors = match read_cache(&cache, examples.len(), dims) {
+            Some(v) => v,
+            None => {
+                let texts: Vec<&str> = examples.iter().map(|(_, t)| t.as_str()).collect();
+                let mut progress =
+                    crate::progress::Progress::new("triage examples", texts.len() as u64);
+                let mut v = Vec::with_capacity(texts.len());
+                for chunk in texts.chunks(32) {
+                    v.extend(embedder.embed(chunk)?);
+                    progress.inc(chunk.len() as u64);
+                }
+                progress.finish("embedded");
+                write_cache(&cache, &v).ok();
+                v
+            }
+        };
+        Ok(ExampleBank {
+            labels: examples.iter().map(|(l, _)| *l).collect(),
+            texts: examples.iter().map(|(_, t)| t.clone()).collect(),
+            vectors,
+        })
+    }
+
+    /// The closest example of each kind.
+    pub fn nearest(&self, v: &[f32]) -> Nearest {
+        let mut n = Nearest {
+            escalate: None,
+            decline: None,
+            answer: None,
+        };
+        for (i, (label, e)) in self.labels.iter().zip(&self.vectors).enumerate() {
+            let s = cosine(v, e);
+            match label {
+                Label::Escalate(u) => {
+                    if n.escalate.is_none_or(|(_, b, _)| s > b) {
+                        n.escalate = Some((*u, s, i));
+                    }
+                }
+                Label::Decline(d) => {
+                    if n.decline.is_none_or(|(_, b, _)| s > b) {
+                        n.decline = Some((*d, s, i));
+                    }
+                }
+                Label::Answer => {
+                    if n.answer.is_none_or(|(b, _)| s > b) {
+                        n.answer = Some((s, i));
+                    }
+                }
+            }
+        }
+        n
+    }
+
+    /// Escalate when close to an emergency and not clearly closer to an
+    /// ordinary question; decline when close to a decline example and closer
+    /// to it than to any ordinary question.
+    pub fn verdict(&self, v: &[f32], s: &TriageSettings) -> Option<Verdict> {
+        let n = self.nearest(v);
+        let answer = n.answer.map(|(a, _)| a).unwrap_or(0.0);
+        if let Some((u, sim, i)) = n.escalate {
+            if sim >= s.escalate_similarity && sim >= answer + s.escalate_lead {
+                return Some(Verdict {
+                    label: Label::Escalate(u),
+                    similarity: sim,
+                    example: self.texts[i].clone(),
+                });
+            }
+        }
+        if let Some((d, sim, i)) = n.decline {
+            if sim >= s.decline_similarity && sim >= answer + s.decline_lead {
+                return Some(Verdict {
+                    label: Label::Decline(d),
+                    similarity: sim,
+                    example: self.texts[i].clone(),
+                });
+            }
+        }
+        None
+    }
+}
+
+fn read_cache(path: &Path, n: usize, dims: usize) -> Option<Vec<Vec<f32>>> {
+    let bytes = std::fs::read(path).ok()?;
+    if bytes.len() != n * dims * 4 {
+        return None;
+    }
+    Some(
+        bytes
+            .chunks_exact(dims * 4)
+            .map(|row| {
+                row.chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect()
+            })
+            .collect(),
+    )
+}
+
+fn write_cache(path: &Path, vectors: &[Vec<f32>]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut bytes = Vec::with_capacity(vectors.len() * vectors.first().map_or(0, Vec::len) * 4);
+    for v in vectors {
+        for x in v {
+            bytes.extend_from_slice(&x.to_le_bytes());
+        }
+    }
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes).context("cannot write the example cache")?;
+    std::fs::rename(tmp, path)?;
+    Ok(())
+}

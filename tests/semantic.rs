@@ -1,0 +1,73 @@
+//! Semantic triage with the real embedding model (installed by ./setup.sh):
+//! meaning, not wording, sends people in danger to urgent help.
+
+mod common;
+
+use signpost::answer::{Engine, Question, Route};
+use signpost::channels::Channel;
+use signpost::config::Config;
+use signpost::embed::cosine;
+
+fn engine() -> (Engine, tempfile::TempDir) {
+    let data = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.kb.dir = common::kb_dir();
+    config.data_dir = data.path().to_path_buf();
+    let e = Engine::new(config).unwrap();
+    assert!(
+        e.semantic.is_some(),
+        "the embedding model must be installed: run ./setup.sh (signpost models fetch minilm)"
+    );
+    (e, data)
+}
+
+#[test]
+fn embeddings_put_like_meanings_together() {
+    let (e, _d) = engine();
+    let emb = &e.semantic.as_ref().unwrap().embedder;
+    let v = emb
+        .embed(&[
+            "my grandad has collapsed and is not breathing",
+            "grandpa fell down and he isn't breathing",
+            "how much does a blue badge cost",
+        ])
+        .unwrap();
+    assert_eq!(v[0].len(), 384);
+    let norm: f32 = v[0].iter().map(|x| x * x).sum();
+    assert!((norm - 1.0).abs() < 1e-3, "unit length: {norm}");
+    assert!(cosine(&v[0], &v[1]) > cosine(&v[0], &v[2]) + 0.3);
+}
+
+#[test]
+fn wording_no_pattern_knows_still_escalates() {
+    let (e, _d) = engine();
+    for m in [
+        "grandad's gone all floppy on one side and can't lift his cup",
+        "i have decided tonight is the night i stop being a problem for everyone",
+    ] {
+        // The patterns alone do not catch these...
+        assert_eq!(
+            signpost::triage::triage(m, false),
+            signpost::triage::Triage::Proceed,
+            "{m}"
+        );
+        // ...the whole triage does, and says it was by meaning.
+        let r = e.answer(&Question::new(m, Channel::Web));
+        assert_eq!(r.route, Route::Escalate, "{m}: {}", r.stages.triage);
+        assert!(r.stages.triage.contains("semantic"), "{}", r.stages.triage);
+    }
+}
+
+#[test]
+fn ordinary_questions_stay_ordinary() {
+    let (e, _d) = engine();
+    for m in [
+        "how much does a blue badge cost",
+        "what is attendance allowance",
+        "are there any lunch clubs for older people",
+        "how do i get a needs assessment for my mum",
+    ] {
+        let r = e.answer(&Question::new(m, Channel::Web));
+        assert_eq!(r.route, Route::Answer, "{m}: {}", r.stages.triage);
+    }
+}
