@@ -12,6 +12,7 @@ use crate::channels::{self, Channel};
 use crate::config::Config;
 use crate::embed::Embedder;
 use crate::kb::{Kb, Service};
+use crate::rules::calc;
 use crate::search::{Hit, SearchIndex};
 use crate::triage::semantic::{ExampleBank, Label, Verdict};
 use crate::triage::{self, Triage};
@@ -94,6 +95,8 @@ pub struct Stages {
     pub query: String,
     /// For a follow-up, the page the earlier question found.
     pub topic: Option<String>,
+    /// The calculator that answered, if any.
+    pub calculator: Option<String>,
     /// Retrieved chunks with scores, best first.
     pub retrieved: Vec<(String, f32)>,
     /// Share of the question's key words (weighted by rarity) in the best passage.
@@ -317,6 +320,16 @@ impl Engine {
                 stages.triage = "clarify".into();
                 return fixed(Route::Clarify, v.reply(), None, stages);
             }
+            // A semantic guess never overrules an exact calculator answer.
+            Triage::Decline(_)
+                if !how.is_empty()
+                    && matches!(
+                        calc::calculate(&q.message, &self.kb.rules, council),
+                        calc::Outcome::Answer(_)
+                    ) =>
+            {
+                stages.triage = format!("proceed (calculator over semantic decline{how})");
+            }
             Triage::Decline(d) => {
                 stages.triage = format!("decline:{}{how}", d.name());
                 return fixed(Route::Decline, d.reply(council), None, stages);
@@ -330,6 +343,20 @@ impl Engine {
         stages.query = self.expand(&standalone);
         stages.topic = topic.clone();
         let local = self.local_request(&standalone);
+
+        // Calculators: exact answers to money and eligibility questions, from
+        // the rules data; a missing fact gets one short question.
+        let calculation = match calc::calculate(&standalone, &self.kb.rules, council) {
+            calc::Outcome::Clarify { name, question } => {
+                stages.calculator = Some(format!("{name} (needs one more fact)"));
+                return fixed(Route::Clarify, question, None, stages);
+            }
+            calc::Outcome::Answer(c) => {
+                stages.calculator = Some(c.name.to_string());
+                Some(c)
+            }
+            calc::Outcome::None => None,
+        };
         let k = self.config.search.top_k;
         let mut hits = match self
             .index
@@ -364,20 +391,37 @@ impl Engine {
         let best = hits.first().map(|h| h.score).unwrap_or(0.0);
         let pages_ok = best >= self.config.search.min_score;
         let nothing_found = !pages_ok && services.is_empty();
-        if nothing_found || stages.coverage < self.config.search.min_coverage {
+        let off_topic = nothing_found || stages.coverage < self.config.search.min_coverage;
+        if off_topic && calculation.is_none() {
             return fixed(Route::Decline, self.dont_know(), None, stages);
         }
 
-        let (mut answer, mut passages) = if pages_ok {
-            self.compose(
-                &q.message,
-                &qterms,
-                &hits,
-                if services.is_empty() { 4 } else { 2 },
-            )
+        let retrieved_sentences = match (&calculation, services.is_empty()) {
+            (Some(_), _) => 1,
+            (None, true) => 4,
+            (None, false) => 2,
+        };
+        let (mut answer, mut passages) = if pages_ok && !off_topic {
+            self.compose(&q.message, &qterms, &hits, retrieved_sentences)
         } else {
             (Vec::new(), Vec::new())
         };
+        // A calculation leads the reply; its sentences rest on the rules data,
+        // which `kb check` keeps in step with the pages it cites.
+        let mut calc_pages: Vec<String> = Vec::new();
+        if let Some(c) = &calculation {
+            passages.insert(
+                0,
+                Passage {
+                    chunk: format!("calculator:{}", c.name),
+                    slug: format!("calculator:{}", c.name),
+                    text: c.sentences.join(" "),
+                },
+            );
+            answer.retain(|s| !c.sentences.contains(s));
+            answer.splice(0..0, c.sentences.iter().cloned());
+            calc_pages = c.pages.clone();
+        }
         for s in &services {
             let sentence = service_sentence(s);
             passages.push(Passage {
@@ -387,8 +431,9 @@ impl Engine {
             });
             answer.push(sentence);
         }
-        // Sources: pages quoted, in order, then other strong hits, up to the limit.
-        let mut slugs: Vec<String> = Vec::new();
+        // Sources: the calculator's pages, pages quoted, in order, then other
+        // strong hits, up to the limit.
+        let mut slugs: Vec<String> = calc_pages;
         for p in &passages {
             if !slugs.contains(&p.slug) && self.page_by_slug.contains_key(&p.slug) {
                 slugs.push(p.slug.clone());
@@ -421,7 +466,7 @@ impl Engine {
         cited.extend(
             passages
                 .iter()
-                .filter(|p| p.slug.starts_with("service:"))
+                .filter(|p| p.slug.starts_with("service:") || p.slug.starts_with("calculator:"))
                 .map(|p| p.slug.as_str()),
         );
         let (kept, removed): (Vec<String>, Vec<String>) = answer

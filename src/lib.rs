@@ -9,6 +9,7 @@ pub mod eval;
 pub mod kb;
 pub mod models;
 pub mod progress;
+pub mod rules;
 pub mod search;
 pub mod server;
 pub mod text;

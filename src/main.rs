@@ -202,6 +202,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     println!("\n[triage] {}", st.triage);
                     if !st.query.is_empty() {
                         println!("[query] {}", st.query);
+                        if let Some(c) = &st.calculator {
+                            println!("[calculator] {c}");
+                        }
                         println!("[coverage] {:.2}", st.coverage);
                         for (id, score) in &st.retrieved {
                             println!("[retrieved] {score:7.2} {id}");

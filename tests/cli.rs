@@ -151,3 +151,43 @@ fn the_readme_settings_example_is_valid() {
         defaults.triage.decline_similarity
     );
 }
+
+#[test]
+fn savings_question_gets_the_calculation_on_every_channel() {
+    let data = tempfile::tempdir().unwrap();
+    let q = "my savings are about 20 thousand pounds, will i have to pay for carers at home";
+    for channel in ["web", "voice"] {
+        let v = ask_json(data.path(), q, &["--channel", channel]);
+        assert_eq!(v["route"], "answer", "{channel}");
+        let reply = v["reply"].as_str().unwrap();
+        assert!(
+            reply.contains("you will usually pay something towards your care"),
+            "{channel}: {reply}"
+        );
+        assert!(reply.contains("£23 a week"), "{channel}: {reply}");
+        assert!(reply.contains("home is not counted"), "{channel}: {reply}");
+        assert_eq!(slugs(&v)[0], "paying-for-care-at-home", "{channel}");
+        assert_eq!(v["grounded"], true);
+        if channel == "voice" {
+            assert!(reply.split_whitespace().count() <= 90, "{reply}");
+        } else {
+            assert!(
+                reply.contains("£1 a week for every £250, or part of £250, above £14,250"),
+                "{reply}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_missing_fact_gets_one_short_question() {
+    let data = tempfile::tempdir().unwrap();
+    let v = ask_json(
+        data.path(),
+        "will they count my house if i go into a care home",
+        &[],
+    );
+    assert_eq!(v["route"], "clarify");
+    let reply = v["reply"].as_str().unwrap();
+    assert_eq!(reply.matches('?').count(), 1, "{reply}");
+}

@@ -64,6 +64,15 @@ fn chat_health_errors_and_follow_ups() {
         "{alone}"
     );
 
+    // A money question is answered by the calculator over the API too.
+    let (_, m) = post(
+        &server,
+        &json!({"message": "my savings are about 20 thousand pounds, will i have to pay for carers at home"}).to_string(),
+    );
+    assert_eq!(m["route"], "answer");
+    assert!(m["reply"].as_str().unwrap().contains("£23 a week"), "{m}");
+    assert_eq!(slugs(&m)[0], "paying-for-care-at-home");
+
     // Emergencies over HTTP.
     let (_, e) = post(
         &server,

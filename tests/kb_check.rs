@@ -267,3 +267,50 @@ fn readability_is_reported_and_dense_pages_warned() {
     assert_line(&text, "dense.md:10", "warning", "reading grade");
     assert!(text.contains("readability: median grade"), "{text}");
 }
+
+/// A copy of the real knowledge base with one file edited.
+fn real_kb_with(edit: &str, from: &str, to: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_kb(dir.path());
+    let path = dir.path().join(edit);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{from} not in {edit}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    dir
+}
+
+#[test]
+fn the_real_rules_and_pages_agree() {
+    let (code, text) = check(&kb_dir());
+    assert_eq!(code, 0, "{text}");
+}
+
+#[test]
+fn a_page_that_disagrees_with_the_rules_fails() {
+    let kb = real_kb_with(
+        "pages/paying-for-care-at-home.md",
+        "If your capital is between £14,250 and £23,250",
+        "If your capital is between £14,250 and £24,000",
+    );
+    let (code, text) = check(kb.path());
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("paying-for-care-at-home.md:")
+                && l.contains("upper_capital_limit")
+                && l.contains("£24,000")
+                && l.contains("rules.toml says £23,250")),
+        "{text}"
+    );
+}
+
+#[test]
+fn rules_that_no_page_states_fail() {
+    let kb = real_kb_with("rules.toml", "value = 30000", "value = 35000");
+    let (code, text) = check(kb.path());
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("dfg_maximum is £35,000 but this page never states it"),
+        "{text}"
+    );
+}
