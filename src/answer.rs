@@ -97,6 +97,8 @@ pub struct Stages {
     pub topic: Option<String>,
     /// The calculator that answered, if any.
     pub calculator: Option<String>,
+    /// Kinds of personal data found (and removed) in the message.
+    pub personal_data: Vec<String>,
     /// Retrieved chunks with scores, best first.
     pub retrieved: Vec<(String, f32)>,
     /// Share of the question's key words (weighted by rarity) in the best passage.
@@ -118,6 +120,8 @@ pub struct Reply {
     pub grounded: bool,
     pub passages: Vec<Passage>,
     pub stages: Stages,
+    /// Told to the person when their message held personal data.
+    pub notice: Option<String>,
     /// Time to reply, in milliseconds (to 0.01 ms).
     pub ms: f64,
 }
@@ -290,7 +294,25 @@ impl Engine {
     /// Answers one question through the whole request path.
     pub fn answer(&self, q: &Question) -> Reply {
         let started = Instant::now();
-        let mut reply = self.answer_inner(q);
+        // Personal data is removed first, so no stage (and no log) ever sees it.
+        let found = crate::privacy::kinds(&q.message);
+        let q = Question {
+            message: crate::privacy::remove(&q.message),
+            history: q
+                .history
+                .iter()
+                .map(|t| Turn {
+                    role: t.role,
+                    text: crate::privacy::remove(&t.text),
+                })
+                .collect(),
+            channel: q.channel,
+        };
+        let mut reply = self.answer_inner(&q);
+        if !found.is_empty() {
+            reply.stages.personal_data = found.iter().map(|k| format!("{k:?}")).collect();
+            reply.notice = Some(crate::privacy::NOTICE.to_string());
+        }
         reply.reply = channels::render(&reply, q.channel, &self.config);
         reply.ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
         reply
@@ -307,6 +329,7 @@ impl Engine {
             grounded: route != Route::Answer,
             passages: Vec::new(),
             stages,
+            notice: None,
             ms: 0.0,
         };
         let has_history = q.history.iter().any(|t| t.role == Role::User);
@@ -471,7 +494,7 @@ impl Engine {
         );
         let (kept, removed): (Vec<String>, Vec<String>) = answer
             .into_iter()
-            .partition(|s| verify_sentence(s, &passages, &cited));
+            .partition(|s| verify_sentence(s, &passages, &cited) && output_ok(s, &passages));
         stages.removed = removed;
         if kept.is_empty() {
             return fixed(Route::Decline, self.dont_know(), None, stages);
@@ -484,6 +507,7 @@ impl Engine {
             sources,
             passages,
             stages,
+            notice: None,
             ms: 0.0,
         }
     }
@@ -843,6 +867,18 @@ fn verify_sentence(sentence: &str, passages: &[Passage], cited: &HashSet<&str>) 
     passages
         .iter()
         .any(|p| cited.contains(p.slug.as_str()) && p.text.contains(sentence))
+}
+
+/// The output check: a sentence that reads like instructions to an assistant,
+/// or that holds personal data no cited passage holds, is never shown.
+fn output_ok(sentence: &str, passages: &[Passage]) -> bool {
+    if triage::instruction_like(sentence) {
+        return false;
+    }
+    crate::privacy::find(sentence).iter().all(|f| {
+        let piece = &sentence[f.start..f.end];
+        passages.iter().any(|p| p.text.contains(piece))
+    })
 }
 
 /// Two sentences are near-duplicates when most of their words are shared.

@@ -40,6 +40,14 @@ pub fn render(reply: &Reply, channel: Channel, config: &Config) -> String {
     match channel {
         Channel::Web => {
             let mut text = reply.answer.join(" ");
+            if let Some(n) = &reply.notice {
+                // Urgent help stays first; otherwise the notice leads.
+                text = if reply.route == Route::Escalate {
+                    format!("{text}\n\n{n}")
+                } else {
+                    format!("{n}\n\n{text}")
+                };
+            }
             if reply.route == Route::Answer {
                 text.push_str(&format!(
                     "\n\nThis answer comes from our pages, so please check the page for full details. If you need help, call {} on {} ({}).",
@@ -49,8 +57,15 @@ pub fn render(reply: &Reply, channel: Channel, config: &Config) -> String {
             text
         }
         Channel::Voice => {
-            let note = (reply.route == Route::Answer)
+            let mut note = (reply.route == Route::Answer)
                 .then(|| format!("For more help, call {} on {}.", c.front_door_name, c.phone));
+            if reply.notice.is_some() {
+                let spoken = "You don't need to tell me personal details.";
+                note = Some(match note {
+                    Some(n) => format!("{spoken} {n}"),
+                    None => spoken.to_string(),
+                });
+            }
             speakable(
                 &reply.answer,
                 note.as_deref(),

@@ -22,6 +22,27 @@ pub struct Config {
     pub staff: StaffSettings,
     pub triage: TriageSettings,
     pub models: ModelSettings,
+    pub privacy: PrivacySettings,
+}
+
+/// What is kept, and for how long.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrivacySettings {
+    /// Keep a record of conversations (redacted) for service improvement.
+    /// Off by default.
+    pub store_conversations: bool,
+    /// Stored conversations are deleted after this many days.
+    pub retention_days: u32,
+}
+
+impl Default for PrivacySettings {
+    fn default() -> Self {
+        Self {
+            store_conversations: false,
+            retention_days: 30,
+        }
+    }
 }
 
 /// Semantic triage: how close a message must be to the labelled examples
@@ -270,6 +291,12 @@ impl Config {
         }
         if let Some(v) = env_nonempty("SIGNPOST_ADMIN_TOKEN") {
             self.staff.admin_token = v;
+        }
+        if let Some(v) = env_nonempty("SIGNPOST_STORE_CONVERSATIONS") {
+            self.privacy.store_conversations = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = env_nonempty("SIGNPOST_LOG_MESSAGE_TEXT") {
+            self.logging.log_message_text = matches!(v.as_str(), "1" | "true" | "yes");
         }
         if let Some(v) = env_nonempty("SIGNPOST_LOG_JSON") {
             self.logging.json = matches!(v.as_str(), "1" | "true" | "yes");

@@ -17,6 +17,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::answer::{Engine, Question, Role, Source, Turn};
 use crate::channels::Channel;
+use crate::store::Store;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Turns of history kept per conversation (user and assistant together).
@@ -25,6 +26,25 @@ const HISTORY_TURNS: usize = 6;
 pub struct AppState {
     pub engine: Engine,
     conversations: Mutex<Conversations>,
+    pub store: Store,
+}
+
+const KILL_SWITCH: &str = "kill_switch";
+
+impl AppState {
+    /// Whether staff have switched the assistant off.
+    pub fn switched_off(&self) -> bool {
+        self.store.setting(KILL_SWITCH).as_deref() == Some("on")
+    }
+
+    /// What every channel says while the assistant is switched off.
+    pub fn switched_off_reply(&self) -> String {
+        let c = &self.engine.config.council;
+        format!(
+            "The online assistant is not available at the moment. Please call {} on {} ({}) or email {}. If someone is in danger, call 999. Out of hours, call {}.",
+            c.front_door_name, c.phone, c.hours, c.email, c.out_of_hours_phone
+        )
+    }
 }
 
 /// Recent turns per conversation, in memory only, forgotten after the TTL.
@@ -107,7 +127,8 @@ fn api_error(status: StatusCode, error: &'static str, message: String) -> Respon
 }
 
 /// Builds the router over a loaded engine.
-pub fn router(engine: Engine) -> Router {
+pub fn router(engine: Engine) -> anyhow::Result<Router> {
+    let store = Store::open(&engine.config.data_dir)?;
     let s = &engine.config.server;
     let conversations = Conversations {
         map: HashMap::new(),
@@ -118,11 +139,16 @@ pub fn router(engine: Engine) -> Router {
     let state = Arc::new(AppState {
         engine,
         conversations: Mutex::new(conversations),
+        store,
     });
-    Router::new()
+    spawn_retention(state.clone());
+    Ok(Router::new()
         .route("/api/chat", post(chat))
         .route("/healthz", get(healthz))
         .route("/staff/eval", get(staff_eval))
+        .route("/staff/gaps", get(staff_gaps))
+        .route("/staff/audit", get(staff_audit))
+        .route("/staff/kill-switch", post(staff_kill_switch))
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(
@@ -136,7 +162,23 @@ pub fn router(engine: Engine) -> Router {
             }),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid)))
+}
+
+/// Deletes stored conversations past the retention period, at start and hourly.
+fn spawn_retention(state: Arc<AppState>) {
+    let days = state.engine.config.privacy.retention_days;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match state.store.delete_older_than(days) {
+                Ok(n) if n > 0 => tracing::info!(deleted = n, days, "old conversations deleted"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "retention clean-up failed"),
+            }
+        }
+    });
 }
 
 /// Checks the admin token from `Authorization: Bearer TOKEN` or HTTP Basic
@@ -202,6 +244,7 @@ async fn staff_eval(
         return r;
     }
     tracing::info!(page = "eval", "staff page viewed");
+    let _ = state.store.audit("staff", "view", "/staff/eval");
     let path = state.engine.config.data_dir.join("eval/latest.html");
     match tokio::fs::read_to_string(&path).await {
         Ok(html) => (
@@ -216,6 +259,101 @@ async fn staff_eval(
         )
             .into_response(),
     }
+}
+
+/// Unanswered questions (content gaps) as CSV: dates and redacted questions only.
+async fn staff_gaps(
+    State(state): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if let Some(r) = staff_refusal(&state, &headers) {
+        return r;
+    }
+    let _ = state.store.audit("staff", "export", "content gaps");
+    if !state.engine.config.privacy.store_conversations {
+        return api_error(
+            StatusCode::NOT_FOUND,
+            "storage_off",
+            "Conversation storage is off, so there are no unanswered questions to export. Turn it on with privacy.store_conversations.".into(),
+        );
+    }
+    let gaps = match state.store.gaps() {
+        Ok(g) => g,
+        Err(e) => {
+            tracing::error!(error = %e, "gaps export failed");
+            return api_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "The export failed; see the server log.".into(),
+            );
+        }
+    };
+    let mut csv = String::from("date,question\n");
+    for g in gaps {
+        // Redacted again on the way out, in case an older record predates a rule.
+        let q = crate::privacy::redact(&g.question).replace('"', "\"\"");
+        csv.push_str(&format!("{},\"{}\"\n", g.date, q));
+    }
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        csv,
+    )
+        .into_response()
+}
+
+async fn staff_audit(
+    State(state): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if let Some(r) = staff_refusal(&state, &headers) {
+        return r;
+    }
+    let _ = state.store.audit("staff", "view", "/staff/audit");
+    let rows: Vec<serde_json::Value> = state
+        .store
+        .audit_log()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(at, actor, action, detail)| serde_json::json!({"at": at, "actor": actor, "action": action, "detail": detail}))
+        .collect();
+    Json(rows).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KillSwitch {
+    on: bool,
+}
+
+/// Switches the assistant off (every channel gives the council's contact
+/// details) or back on. Audited.
+async fn staff_kill_switch(
+    State(state): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
+    body: Result<Json<KillSwitch>, JsonRejection>,
+) -> Response {
+    if let Some(r) = staff_refusal(&state, &headers) {
+        return r;
+    }
+    let Ok(Json(k)) = body else {
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "Send {\"on\": true} or {\"on\": false}.".into(),
+        );
+    };
+    let value = if k.on { "on" } else { "off" };
+    if let Err(e) = state.store.set_setting(KILL_SWITCH, value) {
+        tracing::error!(error = %e, "kill switch not saved");
+        return api_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "The kill switch could not be saved.".into(),
+        );
+    }
+    let _ = state.store.audit("staff", "kill-switch", value);
+    tracing::warn!(kill_switch = value, "kill switch changed by staff");
+    Json(serde_json::json!({"kill_switch": value})).into_response()
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
@@ -279,6 +417,17 @@ async fn chat(
         })
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let channel = req.channel.unwrap_or_default();
+    if state.switched_off() {
+        return Json(ChatResponse {
+            route: "decline",
+            reply: state.switched_off_reply(),
+            sources: Vec::new(),
+            grounded: true,
+            ms: 0.0,
+            conversation_id,
+        })
+        .into_response();
+    }
     let history = state
         .conversations
         .lock()
@@ -311,17 +460,36 @@ async fn chat(
         }
     };
     let log_text = state.engine.config.logging.log_message_text;
+    let redacted = crate::privacy::redact(&question.message);
     tracing::info!(
         route = reply.route.as_str(),
         triage = %reply.stages.triage,
         ms = reply.ms,
         chars = question.message.chars().count(),
         sources = reply.sources.len(),
-        message = if log_text { question.message.as_str() } else { "[not logged]" },
+        personal_data = !reply.stages.personal_data.is_empty(),
+        message = if log_text { redacted.as_str() } else { "[not logged]" },
         "answered"
     );
     if let Ok(mut c) = state.conversations.lock() {
-        c.record(&conversation_id, &question.message, &reply.answer.join(" "));
+        c.record(&conversation_id, &redacted, &reply.answer.join(" "));
+    }
+    if state.engine.config.privacy.store_conversations {
+        let channel = if channel == Channel::Voice {
+            "voice"
+        } else {
+            "web"
+        };
+        if let Err(e) = state.store.record(
+            &conversation_id,
+            channel,
+            reply.route.as_str(),
+            &reply.stages.triage,
+            &redacted,
+            &reply.reply,
+        ) {
+            tracing::error!(error = %e, "conversation not stored");
+        }
     }
     Json(ChatResponse {
         route: reply.route.as_str(),
@@ -344,7 +512,7 @@ pub async fn serve(engine: Engine, addr: &str) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     tracing::info!(addr = %local, pages = engine.kb.pages.len(), "Signpost is listening");
     eprintln!("Signpost is listening on http://{local}");
-    axum::serve(listener, router(engine))
+    axum::serve(listener, router(engine)?)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())

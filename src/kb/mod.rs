@@ -214,6 +214,22 @@ impl Kb {
                 continue;
             }
             slugs.insert(p.slug.clone(), path.clone());
+            let mut p = p;
+            for c in &mut p.chunks {
+                c.units.retain(|u| {
+                    let bad = crate::triage::instruction_like(u);
+                    if bad {
+                        let probe: String = u.chars().take(40).collect();
+                        let line = text.lines().position(|l| l.contains(&probe)).map(|i| i + 1).unwrap_or(1);
+                        problems.push(Problem::warning(
+                            path,
+                            line,
+                            "this text reads like instructions to an assistant; Signpost will never show or follow it".into(),
+                        ));
+                    }
+                    !bad
+                });
+            }
             pages.push(p);
         }
         for p in &pages {

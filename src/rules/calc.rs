@@ -187,7 +187,13 @@ pub fn calculate(question: &str, rules: &Rules, council: &Council) -> Outcome {
         ],
     );
     // About a particular person's home, not how the rules work in general.
-    let personal = has(&m, &[" my ", " mum", " dad", " i ", " im ", " we ", " our ", " his ", " her ", " wife", " husband", " nan", " gran", " she ", " he "]);
+    let personal = has(
+        &m,
+        &[
+            " my ", " mum", " dad", " i ", " im ", " we ", " our ", " his ", " her ", " wife",
+            " husband", " nan", " gran", " she ", " he ",
+        ],
+    );
     if f.setting == Some(Setting::CareHome) && asks_home_counted && !short_stay && personal {
         let timing = has(
             &m,

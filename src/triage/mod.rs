@@ -283,9 +283,14 @@ static NOT_HARMED: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-/// The matching form with misspellings corrected.
+static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\[(?:email address|NHS number|card number|National Insurance number|phone number|address)\]").unwrap()
+});
+
+/// The matching form with misspellings corrected. Placeholders left by
+/// redaction ("[phone number]") are dropped so they cannot trigger a pattern.
 fn prepare(message: &str) -> String {
-    let m = for_matching(message);
+    let m = for_matching(&PLACEHOLDER.replace_all(message, " "));
     let m = NOT_HARMED.replace_all(&m, " ").into_owned();
     let words: Vec<&str> = m
         .split(' ')
@@ -835,6 +840,18 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
         ),
     }
 });
+
+static INSTRUCTION_LIKE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r" (?:ignore|disregard|forget|override) (?:\w+ ){0,4}(?:instructions|rules|prompt|guidelines)| system (?:prompt|note|message|instruction)| (?:note|message|instructions?) (?:to|for) (?:the )?(?:assistant|ai|chatbot|bot|model)| (?:the |this )?(?:assistant|ai|chatbot|bot|model) (?:must|should|shall|is required to|has been told)| as an ai | you are (?:now )?(?:an? )?(?:ai|assistant|chatbot|language model)| (?:tell|inform|instruct) (?:all |every |the )?(?:users|residents|everyone|people) (?:to|that)\b| new instructions| prompt injection",
+    )
+});
+
+/// Whether text reads like instructions aimed at an assistant (a prompt
+/// injection), so it is never shown or obeyed.
+pub fn instruction_like(text: &str) -> bool {
+    INSTRUCTION_LIKE.is_match(&prepare(text))
+}
 
 /// Decides what to do with a message before any retrieval. With earlier
 /// turns, a message of only generic words ("how much does it cost?") is a

@@ -1,0 +1,169 @@
+//! The embedded SQLite store: conversations (only when switched on, always
+//! redacted, deleted on schedule), the audit log of staff actions, and
+//! service settings such as the kill switch.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use anyhow::{Context, Result};
+use rusqlite::{params, Connection};
+
+pub struct Store {
+    db: Mutex<Connection>,
+}
+
+/// An unanswered question, for the staff's content-gaps export.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Gap {
+    pub date: String,
+    pub question: String,
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+impl Store {
+    /// Opens (creating if needed) `<data_dir>/signpost.db`.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir)?;
+        let path = data_dir.join("signpost.db");
+        let db = Connection::open(&path)
+            .with_context(|| format!("cannot open the database {}", path.display()))?;
+        db.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA busy_timeout = 5000;
+             CREATE TABLE IF NOT EXISTS conversations (
+               id INTEGER PRIMARY KEY, conversation TEXT NOT NULL, at INTEGER NOT NULL,
+               channel TEXT NOT NULL, route TEXT NOT NULL, triage TEXT NOT NULL,
+               question TEXT NOT NULL, reply TEXT NOT NULL);
+             CREATE INDEX IF NOT EXISTS conversations_at ON conversations(at);
+             CREATE TABLE IF NOT EXISTS audit (
+               id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,
+               action TEXT NOT NULL, detail TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+        )
+        .context("cannot prepare the database")?;
+        Ok(Store { db: Mutex::new(db) })
+    }
+
+    fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.db.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records one exchange. The caller passes text already redacted.
+    pub fn record(
+        &self,
+        conversation: &str,
+        channel: &str,
+        route: &str,
+        triage: &str,
+        question: &str,
+        reply: &str,
+    ) -> Result<()> {
+        self.db().execute(
+            "INSERT INTO conversations (conversation, at, channel, route, triage, question, reply) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![conversation, now(), channel, route, triage, question, reply],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes conversations older than `days`; returns how many.
+    pub fn delete_older_than(&self, days: u32) -> Result<usize> {
+        let cutoff = now() - i64::from(days) * 86_400;
+        Ok(self
+            .db()
+            .execute("DELETE FROM conversations WHERE at < ?1", params![cutoff])?)
+    }
+
+    pub fn conversation_count(&self) -> Result<i64> {
+        Ok(self
+            .db()
+            .query_row("SELECT COUNT(*) FROM conversations", [], |r| r.get(0))?)
+    }
+
+    /// Questions Signpost could not answer from the pages (content gaps).
+    pub fn gaps(&self) -> Result<Vec<Gap>> {
+        let db = self.db();
+        let mut st = db.prepare(
+            "SELECT at, question FROM conversations WHERE route = 'decline' AND triage LIKE 'proceed%' ORDER BY at DESC",
+        )?;
+        let rows = st.query_map([], |r| {
+            let at: i64 = r.get(0)?;
+            let date = time::OffsetDateTime::from_unix_timestamp(at)
+                .map(|t| t.date().to_string())
+                .unwrap_or_default();
+            Ok(Gap {
+                date,
+                question: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn audit(&self, actor: &str, action: &str, detail: &str) -> Result<()> {
+        self.db().execute(
+            "INSERT INTO audit (at, actor, action, detail) VALUES (?1, ?2, ?3, ?4)",
+            params![now(), actor, action, detail],
+        )?;
+        Ok(())
+    }
+
+    /// The audit log, newest first: (unix time, actor, action, detail).
+    pub fn audit_log(&self) -> Result<Vec<(i64, String, String, String)>> {
+        let db = self.db();
+        let mut st = db.prepare("SELECT at, actor, action, detail FROM audit ORDER BY id DESC")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn setting(&self, key: &str) -> Option<String> {
+        self.db()
+            .query_row(
+                "SELECT value FROM settings WHERE key = ?1",
+                params![key],
+                |r| r.get(0),
+            )
+            .ok()
+    }
+
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.db().execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_deletes_only_old_conversations() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        s.record("c1", "web", "answer", "proceed", "q", "r")
+            .unwrap();
+        s.db()
+            .execute("UPDATE conversations SET at = at - 40 * 86400", [])
+            .unwrap();
+        s.record(
+            "c2",
+            "web",
+            "decline",
+            "proceed",
+            "where can i buy a boat",
+            "r",
+        )
+        .unwrap();
+        assert_eq!(s.delete_older_than(30).unwrap(), 1);
+        assert_eq!(s.conversation_count().unwrap(), 1);
+        assert_eq!(s.gaps().unwrap()[0].question, "where can i buy a boat");
+        s.audit("staff", "kill-switch", "on").unwrap();
+        assert_eq!(s.audit_log().unwrap()[0].2, "kill-switch");
+        s.set_setting("kill_switch", "on").unwrap();
+        assert_eq!(s.setting("kill_switch").as_deref(), Some("on"));
+    }
+}
