@@ -227,6 +227,49 @@ impl Engine {
         })
     }
 
+    /// For a message that both discloses danger and asks something ordinary
+    /// ("Can I get a carer's assessment? I keep thinking about ending it."):
+    /// the answer to the ordinary question, if the pages have one.
+    fn also_answer(&self, q: &Question) -> Option<Reply> {
+        const ASKS: [&str; 16] = [
+            "can", "could", "how", "what", "whats", "where", "when", "who", "do", "does", "is",
+            "are", "will", "would", "should", "which",
+        ];
+        let clauses: Vec<String> = q
+            .message
+            .split_inclusive(['?', '.', '!'])
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .collect();
+        if clauses.len() < 2 {
+            return None;
+        }
+        let has_history = q.history.iter().any(|t| t.role == Role::User);
+        let questions: Vec<&String> = clauses
+            .iter()
+            .filter(|c| {
+                let first = crate::text::for_matching(c);
+                let first = first.split_whitespace().next().unwrap_or("");
+                (c.ends_with('?') || ASKS.contains(&first))
+                    && matches!(self.triage(c, has_history).0, Triage::Proceed)
+            })
+            .collect();
+        if questions.is_empty() {
+            return None;
+        }
+        let ordinary = Question {
+            message: questions
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            history: q.history.clone(),
+            channel: q.channel,
+        };
+        let r = self.answer_inner(&ordinary);
+        (r.route == Route::Answer).then_some(r)
+    }
+
     /// Triage by patterns and, when installed, by meaning. Urgent wins from
     /// either; then the patterns' clarify or decline; then a semantic decline.
     /// The text says how the decision was made, for `--explain`.
@@ -337,7 +380,20 @@ impl Engine {
         match decision {
             Triage::Escalate(u) => {
                 stages.triage = format!("escalate:{}{how}", u.name());
-                return fixed(Route::Escalate, u.reply(council), Some(u.page()), stages);
+                let mut reply = fixed(Route::Escalate, u.reply(council), Some(u.page()), stages);
+                // Urgent help first; then the answer to any ordinary question asked too.
+                if let Some(also) = self.also_answer(q) {
+                    reply.answer.extend(also.answer.into_iter().take(2));
+                    for s in also.sources {
+                        if !reply.sources.contains(&s)
+                            && reply.sources.len() < self.config.answer.max_sources
+                        {
+                            reply.sources.push(s);
+                        }
+                    }
+                    reply.passages = also.passages;
+                }
+                return reply;
             }
             Triage::Clarify(v) => {
                 stages.triage = "clarify".into();

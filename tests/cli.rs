@@ -191,3 +191,22 @@ fn a_missing_fact_gets_one_short_question() {
     let reply = v["reply"].as_str().unwrap();
     assert_eq!(reply.matches('?').count(), 1, "{reply}");
 }
+
+#[test]
+fn urgent_help_comes_first_then_the_answer_to_the_question() {
+    let data = tempfile::tempdir().unwrap();
+    let v = ask_json(
+        data.path(),
+        "Can I get a carer's assessment? Honestly I can't cope anymore and I keep thinking about ending it.",
+        &[],
+    );
+    assert_eq!(v["route"], "escalate");
+    let reply = v["reply"].as_str().unwrap();
+    let urgent = reply.find("116 123").expect("crisis line");
+    let answer = reply
+        .find("carer's assessment")
+        .expect("the question is answered too");
+    assert!(urgent < answer, "urgent help first: {reply}");
+    assert_eq!(slugs(&v)[0], "mental-health-support");
+    assert!(slugs(&v).contains(&"carers-assessment".to_string()), "{v}");
+}

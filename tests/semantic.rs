@@ -71,3 +71,41 @@ fn ordinary_questions_stay_ordinary() {
         assert_eq!(r.route, Route::Answer, "{m}: {}", r.stages.triage);
     }
 }
+
+#[test]
+fn grounding_accepts_a_paraphrase_but_never_a_changed_number() {
+    use signpost::answer::Passage;
+    use signpost::eval::grounding;
+    let (e, _d) = engine();
+    let emb = &e.semantic.as_ref().unwrap().embedder;
+    let passage = Passage {
+        chunk: "blue-badge#1".into(),
+        slug: "blue-badge".into(),
+        text: "A Blue Badge in Northbay costs £10 and usually lasts up to 3 years.".into(),
+    };
+    let paraphrase = "The Northbay fee for a Blue Badge is £10, and the badge is normally valid for as long as 3 years.".to_string();
+    let changed = "The Northbay fee for a Blue Badge is £15, and the badge is normally valid for as long as 3 years.".to_string();
+    // The words alone do not carry it...
+    assert_eq!(
+        grounding::unsupported(
+            std::slice::from_ref(&paraphrase),
+            std::slice::from_ref(&passage)
+        )
+        .len(),
+        1
+    );
+    let v = emb
+        .embed(&[paraphrase.as_str(), passage.text.as_str()])
+        .unwrap();
+    eprintln!(
+        "paraphrase similarity {:.3}",
+        signpost::embed::cosine(&v[0], &v[1])
+    );
+    // ...the meaning does, but never with a different number.
+    let unsupported = grounding::unsupported_with(
+        &[paraphrase.clone(), changed.clone()],
+        &[passage],
+        Some(emb),
+    );
+    assert_eq!(unsupported, vec![changed]);
+}

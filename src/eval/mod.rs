@@ -199,7 +199,13 @@ pub fn run(engine: &Engine, cases: &[Case]) -> (Summary, Vec<Detail>) {
             channel: case.channel,
         };
         let reply = engine.answer(&q);
-        details.push(judge(case, &reply, engine.config.answer.voice_max_words));
+        let embedder = engine.semantic.as_ref().map(|s| &s.embedder);
+        details.push(judge(
+            case,
+            &reply,
+            engine.config.answer.voice_max_words,
+            embedder,
+        ));
         progress.inc(1);
     }
     let summary = summarise(details.iter().map(|d| (&d.case, d)).collect());
@@ -210,7 +216,12 @@ pub fn run(engine: &Engine, cases: &[Case]) -> (Summary, Vec<Detail>) {
     (summary, details)
 }
 
-fn judge(case: &Case, reply: &Reply, voice_max_words: usize) -> Detail {
+fn judge(
+    case: &Case,
+    reply: &Reply,
+    voice_max_words: usize,
+    embedder: Option<&crate::embed::Embedder>,
+) -> Detail {
     let text = normalise(&reply.reply);
     let e = &case.expect;
     let mut missing: Vec<String> = e
@@ -237,7 +248,7 @@ fn judge(case: &Case, reply: &Reply, voice_max_words: usize) -> Detail {
     let voice_ok = (case.channel == Channel::Voice)
         .then(|| channels::is_speakable(&reply.reply, voice_max_words));
     let ungrounded = if reply.route == Route::Answer {
-        grounding::unsupported(&reply.answer, &reply.passages)
+        grounding::unsupported_with(&reply.answer, &reply.passages, embedder)
     } else {
         Vec::new()
     };
@@ -485,11 +496,53 @@ pub mod grounding {
 
     /// Sentences no cited passage supports (lexical overlap of at least 0.8).
     pub fn unsupported(sentences: &[String], passages: &[Passage]) -> Vec<String> {
+        unsupported_with(sentences, passages, None)
+    }
+
+    /// Embedding similarity a sentence needs with a sentence of a cited
+    /// passage to count as supported when the words differ (numbers must
+    /// still all be in the passage).
+    pub const SEMANTIC_SUPPORT: f32 = 0.85;
+
+    /// As [`unsupported`], also accepting a sentence whose meaning matches a
+    /// passage sentence (embedding similarity), when an embedder is given.
+    pub fn unsupported_with(
+        sentences: &[String],
+        passages: &[Passage],
+        embedder: Option<&crate::embed::Embedder>,
+    ) -> Vec<String> {
         sentences
             .iter()
-            .filter(|s| !passages.iter().any(|p| support(s, &p.text) >= 0.8))
+            .filter(|s| {
+                let lexical = passages.iter().any(|p| support(s, &p.text) >= 0.8);
+                // The embedding check runs only when the words do not match.
+                let semantic =
+                    !lexical && embedder.is_some_and(|e| semantic_support(e, s, passages));
+                !(lexical || semantic)
+            })
             .cloned()
             .collect()
+    }
+
+    fn semantic_support(e: &crate::embed::Embedder, sentence: &str, passages: &[Passage]) -> bool {
+        let s_norm = normalise(sentence);
+        let numbers_ok = |p: &Passage| {
+            let np = normalise(&p.text);
+            NUMBER.find_iter(&s_norm).all(|m| np.contains(m.as_str()))
+        };
+        let Ok(v) = e.embed_one(sentence) else {
+            return false;
+        };
+        passages.iter().filter(|p| numbers_ok(p)).any(|p| {
+            let parts = crate::kb::split_sentences(&p.text);
+            let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+            e.embed(&refs)
+                .map(|vs| {
+                    vs.iter()
+                        .any(|w| crate::embed::cosine(&v, w) >= SEMANTIC_SUPPORT)
+                })
+                .unwrap_or(false)
+        })
     }
 }
 
@@ -520,6 +573,19 @@ mod tests {
 
     #[test]
     fn grounding_needs_words_and_numbers_from_the_passage() {
+        let passage = crate::answer::Passage {
+            chunk: "p#0".into(),
+            slug: "p".into(),
+            text: "A Blue Badge costs £10 and usually lasts up to 3 years.".into(),
+        };
+        let unsupported = grounding::unsupported(
+            &[
+                "A Blue Badge costs £10.".to_string(),
+                "Blue Badges cost £25.".to_string(),
+            ],
+            &[passage],
+        );
+        assert_eq!(unsupported, vec!["Blue Badges cost £25.".to_string()]);
         let p = "A Blue Badge costs £10 and usually lasts up to 3 years.";
         assert!(grounding::support("A Blue Badge costs £10.", p) >= 0.8);
         assert_eq!(grounding::support("A Blue Badge costs £15.", p), 0.0);
