@@ -132,6 +132,15 @@ impl Problem {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+
+    /// A TOML parse error as a problem at the line where it was found.
+    pub fn toml(file: &Path, text: &str, e: &toml::de::Error, what: &str) -> Self {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+            .unwrap_or(1);
+        Self::error(file, line, format!("{what}: {}", e.message()))
+    }
 }
 
 impl fmt::Display for Problem {
@@ -425,15 +434,7 @@ fn parse_synonyms(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec<(
             })
             .collect(),
         Err(e) => {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
-                .unwrap_or(1);
-            problems.push(Problem::error(
-                path,
-                line,
-                format!("not valid TOML: {}", e.message()),
-            ));
+            problems.push(Problem::toml(path, text, &e, "not valid TOML"));
             Vec::new()
         }
     }

@@ -85,15 +85,7 @@ impl Rules {
         let file: RulesFile = match toml::from_str(text) {
             Ok(f) => f,
             Err(e) => {
-                let line = e
-                    .span()
-                    .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
-                    .unwrap_or(1);
-                problems.push(Problem::error(
-                    path,
-                    line,
-                    format!("not valid rules data: {}", e.message()),
-                ));
+                problems.push(Problem::toml(path, text, &e, "not valid rules data"));
                 return Rules::default();
             }
         };
