@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::answer::{Engine, Question, Role, Source, Turn};
+use crate::answer::{Engine, Question, Role, Route, Source, Turn};
 use crate::channels::Channel;
 use crate::store::Store;
 
@@ -144,6 +144,7 @@ pub fn router(engine: Engine) -> anyhow::Result<Router> {
     spawn_retention(state.clone());
     Ok(Router::new()
         .route("/api/chat", post(chat))
+        .route("/api/conversation/process", post(conversation_process))
         .route("/healthz", get(healthz))
         .route("/staff/eval", get(staff_eval))
         .route("/staff/gaps", get(staff_gaps))
@@ -398,16 +399,54 @@ async fn chat(
             )
         }
     };
+    let channel = req.channel.unwrap_or_default();
+    let name = if channel == Channel::Voice {
+        "voice"
+    } else {
+        "web"
+    };
+    match respond(state, req.message, req.conversation_id, channel, name).await {
+        Ok(a) => Json(ChatResponse {
+            route: a.route.as_str(),
+            reply: a.text,
+            sources: a.sources,
+            grounded: a.grounded,
+            ms: a.ms,
+            conversation_id: a.conversation_id,
+        })
+        .into_response(),
+        Err(r) => r,
+    }
+}
+
+/// One answered message, as every HTTP channel gets it.
+struct Answered {
+    route: Route,
+    text: String,
+    sources: Vec<Source>,
+    grounded: bool,
+    ms: f64,
+    conversation_id: String,
+}
+
+/// The work every HTTP channel shares: limits, the kill switch, the
+/// conversation's history, [`Engine::answer`], redacted logging and storage.
+async fn respond(
+    state: Arc<AppState>,
+    message: String,
+    conversation_id: Option<String>,
+    channel: Channel,
+    channel_name: &'static str,
+) -> Result<Answered, Response> {
     let max_chars = state.engine.config.server.max_message_chars;
-    if req.message.chars().count() > max_chars {
-        return api_error(
+    if message.chars().count() > max_chars {
+        return Err(api_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "message_too_long",
             format!("Please keep your question under {max_chars} characters."),
-        );
+        ));
     }
-    let conversation_id = req
-        .conversation_id
+    let conversation_id = conversation_id
         .filter(|id| {
             !id.is_empty()
                 && id.len() <= 100
@@ -416,17 +455,15 @@ async fn chat(
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         })
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let channel = req.channel.unwrap_or_default();
     if state.switched_off() {
-        return Json(ChatResponse {
-            route: "decline",
-            reply: state.switched_off_reply(),
+        return Ok(Answered {
+            route: Route::Decline,
+            text: state.switched_off_reply(),
             sources: Vec::new(),
             grounded: true,
             ms: 0.0,
             conversation_id,
-        })
-        .into_response();
+        });
     }
     let history = state
         .conversations
@@ -434,7 +471,7 @@ async fn chat(
         .map(|mut c| c.history(&conversation_id))
         .unwrap_or_default();
     let question = Question {
-        message: req.message,
+        message,
         history,
         channel,
     };
@@ -449,19 +486,20 @@ async fn chat(
         Err(e) => {
             tracing::error!(error = %e, "answering failed");
             let c = &state.engine.config.council;
-            return api_error(
+            return Err(api_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 format!(
                     "Something went wrong on our side. Please try again, or call {} on {}.",
                     c.front_door_name, c.phone
                 ),
-            );
+            ));
         }
     };
     let log_text = state.engine.config.logging.log_message_text;
     let redacted = crate::privacy::redact(&question.message);
     tracing::info!(
+        channel = channel_name,
         route = reply.route.as_str(),
         triage = %reply.stages.triage,
         ms = reply.ms,
@@ -475,14 +513,9 @@ async fn chat(
         c.record(&conversation_id, &redacted, &reply.answer.join(" "));
     }
     if state.engine.config.privacy.store_conversations {
-        let channel = if channel == Channel::Voice {
-            "voice"
-        } else {
-            "web"
-        };
         if let Err(e) = state.store.record(
             &conversation_id,
-            channel,
+            channel_name,
             reply.route.as_str(),
             &reply.stages.triage,
             &redacted,
@@ -491,15 +524,68 @@ async fn chat(
             tracing::error!(error = %e, "conversation not stored");
         }
     }
-    Json(ChatResponse {
-        route: reply.route.as_str(),
-        reply: reply.reply,
+    Ok(Answered {
+        route: reply.route,
+        text: reply.reply,
         sources: reply.sources,
         grounded: reply.grounded,
         ms: reply.ms,
         conversation_id,
     })
-    .into_response()
+}
+
+/// Home Assistant's conversation API request (unknown fields are ignored,
+/// as Home Assistant adds fields over time).
+#[derive(Debug, Deserialize)]
+pub struct ConversationRequest {
+    pub text: String,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub conversation_id: Option<String>,
+}
+
+/// `POST /api/conversation/process` in Home Assistant's shape, so a Home
+/// Assistant voice satellite can use Signpost as its conversation agent.
+/// Replies are speakable (the voice channel).
+async fn conversation_process(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<ConversationRequest>, JsonRejection>,
+) -> Response {
+    let req = match body {
+        Ok(Json(r)) => r,
+        Err(e) => {
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("The request could not be read: {}. Send JSON like {{\"text\": \"what is reablement\"}}.", e.body_text()),
+            )
+        }
+    };
+    let language = req.language.unwrap_or_else(|| "en".into());
+    match respond(
+        state,
+        req.text,
+        req.conversation_id,
+        Channel::Voice,
+        "home-assistant",
+    )
+    .await
+    {
+        Ok(a) => Json(serde_json::json!({
+            // Keep the satellite listening only when Signpost asked a question.
+            "continue_conversation": a.route == Route::Clarify,
+            "conversation_id": a.conversation_id,
+            "response": {
+                "response_type": "query_answer",
+                "language": language,
+                "data": {"targets": [], "success": [], "failed": []},
+                "speech": {"plain": {"speech": a.text, "extra_data": null}},
+            },
+        }))
+        .into_response(),
+        Err(r) => r,
+    }
 }
 
 /// Serves until Ctrl-C or SIGTERM.

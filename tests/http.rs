@@ -134,3 +134,54 @@ fn message_text_is_not_logged_by_default() {
     assert!(log.contains("request_id"), "{log}");
     assert!(!log.to_lowercase().contains("zebediah"), "{log}");
 }
+
+#[test]
+fn home_assistant_conversation_api() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &[]);
+    let ha = |body: serde_json::Value| -> Value {
+        let mut r = ureq::post(&server.url("/api/conversation/process"))
+            .header("content-type", "application/json")
+            .send(body.to_string())
+            .unwrap();
+        r.body_mut().read_json().unwrap()
+    };
+    // Home Assistant sends extra fields (agent_id, device_id): they are ignored.
+    let v = ha(
+        json!({"text": "how much does a blue badge cost", "language": "en", "agent_id": "signpost", "device_id": "kitchen"}),
+    );
+    assert_eq!(v["response"]["response_type"], "query_answer");
+    assert_eq!(v["response"]["language"], "en");
+    let speech = v["response"]["speech"]["plain"]["speech"].as_str().unwrap();
+    assert!(speech.contains("£10"), "{speech}");
+    assert!(
+        !speech.contains("http")
+            && !speech.contains("www.")
+            && speech.split_whitespace().count() <= 90,
+        "{speech}"
+    );
+    assert_eq!(v["continue_conversation"], false);
+    let conv = v["conversation_id"].as_str().unwrap().to_string();
+
+    // One conversation per conversation_id: a follow-up is understood.
+    let f = ha(json!({"text": "how long does it last", "conversation_id": conv}));
+    assert_eq!(f["conversation_id"], conv.as_str());
+    assert!(
+        f["response"]["speech"]["plain"]["speech"]
+            .as_str()
+            .unwrap()
+            .contains("3 years"),
+        "{f}"
+    );
+
+    // Urgent help first, by voice too.
+    let e = ha(json!({"text": "my dad has fallen and he cant get up"}));
+    assert!(e["response"]["speech"]["plain"]["speech"]
+        .as_str()
+        .unwrap()
+        .starts_with("Call 999"));
+
+    // A clarifying question keeps the satellite listening.
+    let c = ha(json!({"text": "hello"}));
+    assert_eq!(c["continue_conversation"], true);
+}
