@@ -194,13 +194,15 @@ struct Fields {
 
 /// The open index plus the chunks it was built from.
 pub struct SearchIndex {
-    index: Index,
     reader: IndexReader,
     fields: Fields,
     analyzer: TextAnalyzer,
     pub chunks: Vec<Chunk>,
     /// The local services directory, searched separately from the pages.
     pub services: Vec<Service>,
+    /// Stored document id to position in `chunks` / `services`, built once.
+    chunk_by_id: HashMap<String, usize>,
+    service_by_id: HashMap<String, usize>,
     settings: SearchSettings,
     /// Where the live index is, for `kb` status and tests.
     pub path: PathBuf,
@@ -278,13 +280,24 @@ impl SearchIndex {
             .try_into()
             .context("cannot open an index reader")?;
         let (_, fields) = schema();
+        let chunk_by_id = chunks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i))
+            .collect();
+        let service_by_id = services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect();
         Ok(Self {
-            index,
             reader,
             fields,
             analyzer: analyzer(),
             chunks,
             services,
+            chunk_by_id,
+            service_by_id,
             settings: settings.clone(),
             path: target,
             built,
@@ -405,18 +418,10 @@ impl SearchIndex {
         let top = searcher
             .search(&query, &TopDocs::with_limit(k).order_by_score())
             .context("search failed")?;
-        let by_id: HashMap<&str, usize> = if kind == "page" {
-            self.chunks
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (c.id.as_str(), i))
-                .collect()
+        let by_id = if kind == "page" {
+            &self.chunk_by_id
         } else {
-            self.services
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (s.id.as_str(), i))
-                .collect()
+            &self.service_by_id
         };
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
@@ -434,11 +439,6 @@ impl SearchIndex {
 
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
-    }
-
-    #[doc(hidden)]
-    pub fn tantivy(&self) -> &Index {
-        &self.index
     }
 }
 

