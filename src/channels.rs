@@ -75,6 +75,20 @@ pub fn render(reply: &Reply, channel: Channel, config: &Config) -> String {
     }
 }
 
+/// The shorter web answer a resident can choose in their settings: for an
+/// answer, the leading sentences only (a calculator's result leads, so it
+/// stays) and a pointer to the page; anything else as the web channel has it.
+pub fn render_brief(reply: &Reply, config: &Config) -> String {
+    const BRIEF_SENTENCES: usize = 2;
+    if reply.route != Route::Answer || reply.answer.len() <= BRIEF_SENTENCES {
+        return render(reply, Channel::Web, config);
+    }
+    let mut short = reply.clone();
+    short.answer.truncate(BRIEF_SENTENCES);
+    let text = render(&short, Channel::Web, config);
+    format!("{text}\n\nThis is a short answer. The page linked below has more detail.")
+}
+
 /// Joins sentences into speakable text: web addresses become "the council
 /// website", markdown characters go, and whole sentences are kept up to
 /// `max_words` (the first sentence and the note always stay).

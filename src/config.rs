@@ -34,6 +34,8 @@ pub struct PrivacySettings {
     pub store_conversations: bool,
     /// Stored conversations are deleted after this many days.
     pub retention_days: u32,
+    /// Call-back requests (name and contact details) are deleted after this many days.
+    pub callback_retention_days: u32,
 }
 
 impl Default for PrivacySettings {
@@ -41,6 +43,7 @@ impl Default for PrivacySettings {
         Self {
             store_conversations: false,
             retention_days: 30,
+            callback_retention_days: 30,
         }
     }
 }
@@ -125,6 +128,8 @@ pub struct Council {
     pub website: String,
     /// How text relay users reach the council.
     pub text_relay: String,
+    /// What the council promises after a call-back request.
+    pub callback_promise: String,
 }
 
 impl Default for Council {
@@ -140,6 +145,7 @@ impl Default for Council {
             email: "adultcare@northbay.example".into(),
             website: "https://www.northbay.example/care".into(),
             text_relay: "Text relay users can dial 18001 then the number.".into(),
+            callback_promise: "We aim to contact you within 2 working days.".into(),
         }
     }
 }
@@ -223,6 +229,12 @@ pub struct ServerSettings {
     pub max_conversations: usize,
     /// A conversation is forgotten after this many minutes without a message.
     pub conversation_ttl_minutes: u64,
+    /// Messages and forms one client may send per minute (0 turns the limit off).
+    pub rate_limit_per_minute: u32,
+    /// Take the client's address from X-Forwarded-For (only behind a proxy you run).
+    pub trust_forwarded_for: bool,
+    /// Mark cookies Secure (turn on when the site is served over HTTPS).
+    pub secure_cookies: bool,
 }
 
 impl Default for ServerSettings {
@@ -233,6 +245,9 @@ impl Default for ServerSettings {
             max_message_chars: 2000,
             max_conversations: 10_000,
             conversation_ttl_minutes: 30,
+            rate_limit_per_minute: 20,
+            trust_forwarded_for: false,
+            secure_cookies: false,
         }
     }
 }

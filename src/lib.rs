@@ -16,3 +16,4 @@ pub mod server;
 pub mod store;
 pub mod text;
 pub mod triage;
+pub mod web;

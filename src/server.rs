@@ -25,8 +25,10 @@ const HISTORY_TURNS: usize = 6;
 
 pub struct AppState {
     pub engine: Engine,
-    conversations: Mutex<Conversations>,
+    pub(crate) conversations: Mutex<Conversations>,
     pub store: Store,
+    /// Per-client limit on messages and forms (None when switched off).
+    pub(crate) limiter: Option<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
 }
 
 const KILL_SWITCH: &str = "kill_switch";
@@ -47,9 +49,27 @@ impl AppState {
     }
 }
 
+/// One exchange as the web page shows it (the question already redacted).
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub question: String,
+    pub route: Route,
+    pub reply: String,
+    pub sources: Vec<Source>,
+}
+
+/// Exchanges kept for the no-JavaScript page of one conversation.
+const SHOWN_MAX: usize = 20;
+
+#[derive(Default)]
+struct Conversation {
+    turns: Vec<Turn>,
+    shown: Vec<Shown>,
+}
+
 /// Recent turns per conversation, in memory only, forgotten after the TTL.
-struct Conversations {
-    map: HashMap<String, (Instant, Vec<Turn>)>,
+pub(crate) struct Conversations {
+    map: HashMap<String, (Instant, Conversation)>,
     ttl: Duration,
     max: usize,
 }
@@ -57,10 +77,22 @@ struct Conversations {
 impl Conversations {
     fn history(&mut self, id: &str) -> Vec<Turn> {
         self.expire();
-        self.map.get(id).map(|(_, h)| h.clone()).unwrap_or_default()
+        self.map
+            .get(id)
+            .map(|(_, c)| c.turns.clone())
+            .unwrap_or_default()
     }
 
-    fn record(&mut self, id: &str, user: &str, assistant: &str) {
+    /// The exchanges so far, for the page that shows the whole conversation.
+    pub(crate) fn shown(&mut self, id: &str) -> Vec<Shown> {
+        self.expire();
+        self.map
+            .get(id)
+            .map(|(_, c)| c.shown.clone())
+            .unwrap_or_default()
+    }
+
+    fn record(&mut self, id: &str, user: &str, assistant: &str, shown: Shown) {
         if self.map.len() >= self.max && !self.map.contains_key(id) {
             // Full: forget the conversation idle longest.
             if let Some(oldest) = self
@@ -75,18 +107,22 @@ impl Conversations {
         let entry = self
             .map
             .entry(id.to_string())
-            .or_insert_with(|| (Instant::now(), Vec::new()));
+            .or_insert_with(|| (Instant::now(), Conversation::default()));
         entry.0 = Instant::now();
-        entry.1.push(Turn {
+        let c = &mut entry.1;
+        c.turns.push(Turn {
             role: Role::User,
             text: user.to_string(),
         });
-        entry.1.push(Turn {
+        c.turns.push(Turn {
             role: Role::Assistant,
             text: assistant.to_string(),
         });
-        let excess = entry.1.len().saturating_sub(HISTORY_TURNS);
-        entry.1.drain(..excess);
+        let excess = c.turns.len().saturating_sub(HISTORY_TURNS);
+        c.turns.drain(..excess);
+        c.shown.push(shown);
+        let excess = c.shown.len().saturating_sub(SHOWN_MAX);
+        c.shown.drain(..excess);
     }
 
     fn expire(&mut self) {
@@ -122,8 +158,48 @@ pub struct ApiError {
     pub message: String,
 }
 
-fn api_error(status: StatusCode, error: &'static str, message: String) -> Response {
+pub(crate) fn api_error(status: StatusCode, error: &'static str, message: String) -> Response {
     (status, Json(ApiError { error, message })).into_response()
+}
+
+/// A request the shared path could not answer: the web page shows it as
+/// HTML, the API as an [`ApiError`].
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub status: StatusCode,
+    pub error: &'static str,
+    pub message: String,
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        api_error(self.status, self.error, self.message)
+    }
+}
+
+/// The friendly reading of a JSON body that could not be used.
+pub(crate) fn json_failure(e: &JsonRejection, example: &str) -> Failure {
+    match e {
+        JsonRejection::MissingJsonContentType(_) => Failure {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            error: "unsupported_media_type",
+            message: "Send the question as JSON with the header Content-Type: application/json."
+                .into(),
+        },
+        e if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Failure {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            error: "too_large",
+            message: "That request is too large. Please send a shorter question.".into(),
+        },
+        e => Failure {
+            status: StatusCode::BAD_REQUEST,
+            error: "bad_request",
+            message: format!(
+                "The request could not be read: {}. Send JSON like {example}.",
+                e.body_text()
+            ),
+        },
+    }
 }
 
 /// Builds the router over a loaded engine.
@@ -136,10 +212,13 @@ pub fn router(engine: Engine) -> anyhow::Result<Router> {
         max: s.max_conversations,
     };
     let body_limit = s.max_body_bytes;
+    let limiter = std::num::NonZeroU32::new(s.rate_limit_per_minute)
+        .map(|n| governor::RateLimiter::keyed(governor::Quota::per_minute(n)));
     let state = Arc::new(AppState {
         engine,
         conversations: Mutex::new(conversations),
         store,
+        limiter,
     });
     spawn_retention(state.clone());
     Ok(Router::new()
@@ -150,8 +229,14 @@ pub fn router(engine: Engine) -> anyhow::Result<Router> {
         .route("/staff/gaps", get(staff_gaps))
         .route("/staff/audit", get(staff_audit))
         .route("/staff/kill-switch", post(staff_kill_switch))
+        .merge(crate::web::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::rate_limit,
+        ))
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(crate::web::security_headers))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let id = req
@@ -169,6 +254,7 @@ pub fn router(engine: Engine) -> anyhow::Result<Router> {
 /// Deletes stored conversations past the retention period, at start and hourly.
 fn spawn_retention(state: Arc<AppState>) {
     let days = state.engine.config.privacy.retention_days;
+    let callback_days = state.engine.config.privacy.callback_retention_days;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
@@ -178,13 +264,27 @@ fn spawn_retention(state: Arc<AppState>) {
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "retention clean-up failed"),
             }
+            match state.store.delete_callbacks_older_than(callback_days) {
+                Ok(n) if n > 0 => {
+                    tracing::info!(
+                        deleted = n,
+                        days = callback_days,
+                        "old call-back requests deleted"
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "call-back clean-up failed"),
+            }
+            if let Some(l) = &state.limiter {
+                l.retain_recent();
+            }
         }
     });
 }
 
 /// Checks the admin token from `Authorization: Bearer TOKEN` or HTTP Basic
 /// (any user name, the token as password). `Some` is the refusal to send.
-fn staff_refusal(state: &AppState, headers: &axum::http::HeaderMap) -> Option<Response> {
+pub(crate) fn staff_refusal(state: &AppState, headers: &axum::http::HeaderMap) -> Option<Response> {
     use base64::Engine as _;
     let token = &state.engine.config.staff.admin_token;
     if token.is_empty() {
@@ -374,29 +474,9 @@ async fn chat(
 ) -> Response {
     let req = match body {
         Ok(Json(r)) => r,
-        Err(JsonRejection::MissingJsonContentType(_)) => {
-            return api_error(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "Send the question as JSON with the header Content-Type: application/json.".into(),
-            )
-        }
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return api_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                "That request is too large. Please send a shorter question.".into(),
-            )
-        }
         Err(e) => {
-            return api_error(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!(
-                    "The request could not be read: {}. Send JSON like {{\"message\": \"how much does a blue badge cost\"}}.",
-                    e.body_text()
-                ),
-            )
+            return json_failure(&e, "{\"message\": \"how much does a blue badge cost\"}")
+                .into_response()
         }
     };
     let channel = req.channel.unwrap_or_default();
@@ -405,7 +485,16 @@ async fn chat(
     } else {
         "web"
     };
-    match respond(state, req.message, req.conversation_id, channel, name).await {
+    match respond(
+        state,
+        req.message,
+        req.conversation_id,
+        channel,
+        name,
+        false,
+    )
+    .await
+    {
         Ok(a) => Json(ChatResponse {
             route: a.route.as_str(),
             reply: a.text,
@@ -415,36 +504,45 @@ async fn chat(
             conversation_id: a.conversation_id,
         })
         .into_response(),
-        Err(r) => r,
+        Err(f) => f.into_response(),
     }
 }
 
 /// One answered message, as every HTTP channel gets it.
-struct Answered {
-    route: Route,
-    text: String,
-    sources: Vec<Source>,
-    grounded: bool,
-    ms: f64,
-    conversation_id: String,
+pub(crate) struct Answered {
+    pub route: Route,
+    pub text: String,
+    pub sources: Vec<Source>,
+    pub grounded: bool,
+    pub ms: f64,
+    pub conversation_id: String,
 }
 
 /// The work every HTTP channel shares: limits, the kill switch, the
 /// conversation's history, [`Engine::answer`], redacted logging and storage.
-async fn respond(
+/// `brief` asks for the shorter web answer (a resident's setting).
+pub(crate) async fn respond(
     state: Arc<AppState>,
     message: String,
     conversation_id: Option<String>,
     channel: Channel,
     channel_name: &'static str,
-) -> Result<Answered, Response> {
+    brief: bool,
+) -> Result<Answered, Failure> {
     let max_chars = state.engine.config.server.max_message_chars;
     if message.chars().count() > max_chars {
-        return Err(api_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "message_too_long",
-            format!("Please keep your question under {max_chars} characters."),
-        ));
+        return Err(Failure {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            error: "message_too_long",
+            message: format!("Please keep your question under {max_chars} characters."),
+        });
+    }
+    if message.trim().is_empty() {
+        return Err(Failure {
+            status: StatusCode::BAD_REQUEST,
+            error: "empty_message",
+            message: "Type your question, then send it.".into(),
+        });
     }
     let conversation_id = conversation_id
         .filter(|id| {
@@ -486,14 +584,14 @@ async fn respond(
         Err(e) => {
             tracing::error!(error = %e, "answering failed");
             let c = &state.engine.config.council;
-            return Err(api_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                format!(
+            return Err(Failure {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                error: "internal",
+                message: format!(
                     "Something went wrong on our side. Please try again, or call {} on {}.",
                     c.front_door_name, c.phone
                 ),
-            ));
+            });
         }
     };
     let log_text = state.engine.config.logging.log_message_text;
@@ -509,8 +607,19 @@ async fn respond(
         message = if log_text { redacted.as_str() } else { "[not logged]" },
         "answered"
     );
+    let text = if brief && channel == Channel::Web {
+        crate::channels::render_brief(&reply, &state.engine.config)
+    } else {
+        reply.reply.clone()
+    };
     if let Ok(mut c) = state.conversations.lock() {
-        c.record(&conversation_id, &redacted, &reply.answer.join(" "));
+        let shown = Shown {
+            question: redacted.clone(),
+            route: reply.route,
+            reply: text.clone(),
+            sources: reply.sources.clone(),
+        };
+        c.record(&conversation_id, &redacted, &reply.answer.join(" "), shown);
     }
     if state.engine.config.privacy.store_conversations {
         if let Err(e) = state.store.record(
@@ -526,7 +635,7 @@ async fn respond(
     }
     Ok(Answered {
         route: reply.route,
-        text: reply.reply,
+        text,
         sources: reply.sources,
         grounded: reply.grounded,
         ms: reply.ms,
@@ -554,13 +663,7 @@ async fn conversation_process(
 ) -> Response {
     let req = match body {
         Ok(Json(r)) => r,
-        Err(e) => {
-            return api_error(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("The request could not be read: {}. Send JSON like {{\"text\": \"what is reablement\"}}.", e.body_text()),
-            )
-        }
+        Err(e) => return json_failure(&e, "{\"text\": \"what is reablement\"}").into_response(),
     };
     let language = req.language.unwrap_or_else(|| "en".into());
     match respond(
@@ -569,6 +672,7 @@ async fn conversation_process(
         req.conversation_id,
         Channel::Voice,
         "home-assistant",
+        false,
     )
     .await
     {
@@ -584,7 +688,7 @@ async fn conversation_process(
             },
         }))
         .into_response(),
-        Err(r) => r,
+        Err(f) => f.into_response(),
     }
 }
 
@@ -598,9 +702,12 @@ pub async fn serve(engine: Engine, addr: &str) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     tracing::info!(addr = %local, pages = engine.kb.pages.len(), "Signpost is listening");
     eprintln!("Signpost is listening on http://{local}");
-    axum::serve(listener, router(engine)?)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        router(engine)?.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     Ok(())
 }
 

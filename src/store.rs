@@ -19,6 +19,26 @@ pub struct Gap {
     pub question: String,
 }
 
+/// A request for a call back, as the person filled it in.
+#[derive(Debug, Clone)]
+pub struct NewCallback {
+    pub name: String,
+    pub contact: String,
+    pub best_time: String,
+    pub question: String,
+}
+
+/// A stored call-back request, for the staff view.
+#[derive(Debug, Clone)]
+pub struct Callback {
+    pub id: i64,
+    pub when: String,
+    pub name: String,
+    pub contact: String,
+    pub best_time: String,
+    pub question: String,
+}
+
 fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
@@ -41,7 +61,11 @@ impl Store {
              CREATE TABLE IF NOT EXISTS audit (
                id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,
                action TEXT NOT NULL, detail TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+             CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS callbacks (
+               id INTEGER PRIMARY KEY, at INTEGER NOT NULL, name TEXT NOT NULL,
+               contact TEXT NOT NULL, best_time TEXT NOT NULL, question TEXT NOT NULL);
+             CREATE INDEX IF NOT EXISTS callbacks_at ON callbacks(at);",
         )
         .context("cannot prepare the database")?;
         Ok(Store { db: Mutex::new(db) })
@@ -99,6 +123,54 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Stores a request for a call back (the person gave these details
+    /// for this purpose; they are deleted on the callback schedule).
+    pub fn add_callback(&self, c: &NewCallback) -> Result<i64> {
+        let db = self.db();
+        db.execute(
+            "INSERT INTO callbacks (at, name, contact, best_time, question) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![now(), c.name, c.contact, c.best_time, c.question],
+        )?;
+        Ok(db.last_insert_rowid())
+    }
+
+    /// Call-back requests, newest first.
+    pub fn callbacks(&self) -> Result<Vec<Callback>> {
+        let db = self.db();
+        let mut st = db.prepare(
+            "SELECT id, at, name, contact, best_time, question FROM callbacks ORDER BY id DESC",
+        )?;
+        let rows = st.query_map([], |r| {
+            let at: i64 = r.get(1)?;
+            let when = time::OffsetDateTime::from_unix_timestamp(at)
+                .ok()
+                .and_then(|t| {
+                    t.format(time::macros::format_description!(
+                        "[year]-[month]-[day] [hour]:[minute] UTC"
+                    ))
+                    .ok()
+                })
+                .unwrap_or_default();
+            Ok(Callback {
+                id: r.get(0)?,
+                when,
+                name: r.get(2)?,
+                contact: r.get(3)?,
+                best_time: r.get(4)?,
+                question: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Deletes call-back requests older than `days`; returns how many.
+    pub fn delete_callbacks_older_than(&self, days: u32) -> Result<usize> {
+        let cutoff = now() - i64::from(days) * 86_400;
+        Ok(self
+            .db()
+            .execute("DELETE FROM callbacks WHERE at < ?1", params![cutoff])?)
     }
 
     pub fn audit(&self, actor: &str, action: &str, detail: &str) -> Result<()> {
@@ -165,5 +237,33 @@ mod tests {
         assert_eq!(s.audit_log().unwrap()[0].2, "kill-switch");
         s.set_setting("kill_switch", "on").unwrap();
         assert_eq!(s.setting("kill_switch").as_deref(), Some("on"));
+    }
+
+    #[test]
+    fn callbacks_are_stored_listed_and_deleted_on_schedule() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let c = NewCallback {
+            name: "Pat".into(),
+            contact: "01632 960999".into(),
+            best_time: "morning".into(),
+            question: "help with a care assessment".into(),
+        };
+        s.add_callback(&c).unwrap();
+        s.db()
+            .execute("UPDATE callbacks SET at = at - 40 * 86400", [])
+            .unwrap();
+        s.add_callback(&NewCallback {
+            name: "Sam".into(),
+            ..c
+        })
+        .unwrap();
+        let all = s.callbacks().unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].name, "Sam");
+        assert!(all[0].when.ends_with("UTC"));
+        assert_eq!(s.delete_callbacks_older_than(30).unwrap(), 1);
+        assert_eq!(s.callbacks().unwrap()[0].name, "Sam");
+        assert_eq!(s.callbacks().unwrap().len(), 1);
     }
 }

@@ -96,6 +96,43 @@ fn personal_data_never_reaches_any_file_the_server_writes() {
                 "the person is told: {reply}"
             );
         }
+        // The web page's own paths: the streamed answer and the no-JavaScript form.
+        let (status, _, stream) = post_raw(
+            &server,
+            "/api/chat/stream",
+            Some("application/json"),
+            json!({"message": messages[2]}).to_string().as_bytes(),
+        );
+        assert_eq!(status, 200, "{stream}");
+        assert!(stream.contains("event: done"), "{stream}");
+        let (cookie, form_token) = csrf(&server);
+        let (status, _, page) = post_form(
+            &server,
+            "/",
+            &[
+                ("csrf", &form_token),
+                ("conversation_id", ""),
+                ("q", messages[0]),
+            ],
+            Some(&cookie),
+        );
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("personal details"), "the person is told");
+        // Home Assistant's path.
+        let (status, body) = post(
+            &server,
+            "/api/conversation/process",
+            json!({"text": messages[1]}),
+            None,
+        );
+        assert_eq!(status, 200, "{body}");
+        for text in [&stream, &page, &body] {
+            for p in PERSONAL {
+                for form in forms(p) {
+                    assert!(!text.contains(&form), "a reply echoed {form}");
+                }
+            }
+        }
         // The staff export of unanswered questions holds no personal data either.
         let mut r = agent()
             .get(&server.url("/staff/gaps"))

@@ -125,3 +125,95 @@ pub fn slugs(v: &serde_json::Value) -> Vec<String> {
         .map(|s| s["slug"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// Percent-encodes form fields as a browser does.
+pub fn form_body(fields: &[(&str, &str)]) -> String {
+    fn enc(s: &str) -> String {
+        let mut o = String::new();
+        for b in s.bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    o.push(b as char)
+                }
+                b' ' => o.push('+'),
+                _ => o.push_str(&format!("%{b:02X}")),
+            }
+        }
+        o
+    }
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn lenient() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .new_agent()
+}
+
+/// Visits the page as a browser would and returns (cookie header, form token).
+pub fn csrf(server: &Server) -> (String, String) {
+    let mut r = lenient().get(&server.url("/")).call().expect("GET /");
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("sp_csrf="))
+        .expect("a form token cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let html = r.body_mut().read_to_string().unwrap();
+    let token = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a form token in the page")
+        .to_string();
+    (cookie, token)
+}
+
+/// Posts a form (with an optional Cookie header); returns status, headers and body.
+pub fn post_form(
+    server: &Server,
+    path: &str,
+    fields: &[(&str, &str)],
+    cookie: Option<&str>,
+) -> (u16, ureq::http::HeaderMap, String) {
+    let mut req = lenient()
+        .post(&server.url(path))
+        .header("content-type", "application/x-www-form-urlencoded");
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    let mut r = req.send(form_body(fields)).expect("form post");
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let body = r.body_mut().read_to_string().unwrap_or_default();
+    (status, headers, body)
+}
+
+/// Posts raw bytes with a content type; returns status, headers and body.
+pub fn post_raw(
+    server: &Server,
+    path: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> (u16, ureq::http::HeaderMap, String) {
+    let mut req = lenient().post(&server.url(path));
+    if let Some(ct) = content_type {
+        req = req.header("content-type", ct);
+    }
+    let mut r = req.send(body).expect("post");
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let text = r.body_mut().read_to_string().unwrap_or_default();
+    (status, headers, text)
+}

@@ -1,0 +1,329 @@
+// Signpost web chat: progressive enhancement of the plain HTML form.
+// Without this script the form posts and the server returns the page.
+// With it, answers stream over Server-Sent Events, screen readers hear one
+// announcement when each answer is complete, and focus stays in the box.
+(function () {
+  "use strict";
+  var PREFS = ["large", "contrast", "spacing", "motion", "speak", "short"];
+
+  function readPrefs() {
+    var m = document.cookie.match(/(?:^|;\s*)sp_prefs=([^;]*)/);
+    var on = m ? m[1].split(/[.,]/) : [];
+    var p = {};
+    PREFS.forEach(function (n) { p[n] = on.indexOf(n) >= 0; });
+    return p;
+  }
+
+  function savePrefs(p) {
+    var on = PREFS.filter(function (n) { return p[n]; });
+    var secure = location.protocol === "https:" ? "; Secure" : "";
+    document.cookie = "sp_prefs=" + (on.length ? on.join(".") : "none") +
+      "; Path=/; Max-Age=31536000; SameSite=Lax" + secure;
+    PREFS.forEach(function (n) {
+      document.documentElement.classList.toggle("pref-" + n, !!p[n]);
+    });
+  }
+
+  function setupSettings() {
+    var form = document.getElementById("settings-form");
+    if (!form) return;
+    if ("speechSynthesis" in window) {
+      var s = form.querySelector("[data-needs=speech]");
+      if (s) s.hidden = false;
+    }
+    var status = document.getElementById("settings-status");
+    function current() {
+      var p = {};
+      PREFS.forEach(function (n) {
+        var box = document.getElementById("pref-" + n);
+        p[n] = !!(box && box.checked);
+      });
+      return p;
+    }
+    form.addEventListener("change", function () { savePrefs(current()); });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      savePrefs(current());
+      status.textContent = "Settings saved on this device.";
+    });
+  }
+
+  var URL_RE = /https?:\/\/[^\s<>]+[^\s<>.,;:)]/g;
+  var PHONE_RE = /\b(0\d{3,4} ?\d{3} ?\d{3,4}|999|111)\b/g;
+
+  // Adds text to a node with web addresses and phone numbers as links.
+  function addInline(parent, text) {
+    var parts = [];
+    var last = 0;
+    text.replace(URL_RE, function (m, off) {
+      parts.push([text.slice(last, off), null]);
+      parts.push([m, m]);
+      last = off + m.length;
+    });
+    parts.push([text.slice(last), null]);
+    parts.forEach(function (p) {
+      if (p[1]) {
+        var a = document.createElement("a");
+        a.href = p[1];
+        a.textContent = p[0];
+        parent.appendChild(a);
+        return;
+      }
+      var t = p[0];
+      var l = 0;
+      t.replace(PHONE_RE, function (m, g, off) {
+        parent.appendChild(document.createTextNode(t.slice(l, off)));
+        var a = document.createElement("a");
+        a.href = "tel:" + m.replace(/\D/g, "");
+        a.textContent = m;
+        parent.appendChild(a);
+        l = off + m.length;
+      });
+      parent.appendChild(document.createTextNode(t.slice(l)));
+    });
+  }
+
+  // Reply text as paragraphs and lists, the same shape the server renders.
+  function renderReply(body, text) {
+    body.textContent = "";
+    text.split("\n\n").forEach(function (para) {
+      para = para.trim();
+      if (!para) return;
+      var lines = para.split("\n").map(function (l) { return l.trim(); }).filter(Boolean);
+      var firstItem = lines.findIndex(function (l) { return l.indexOf("- ") === 0; });
+      var isList = firstItem >= 0 && lines.slice(firstItem).every(function (l) { return l.indexOf("- ") === 0; });
+      var intro = isList ? lines.slice(0, firstItem) : lines;
+      if (intro.length) {
+        var p = document.createElement("p");
+        intro.forEach(function (l, i) {
+          if (i) p.appendChild(document.createElement("br"));
+          addInline(p, l);
+        });
+        body.appendChild(p);
+      }
+      if (isList) {
+        var ul = document.createElement("ul");
+        lines.slice(firstItem).forEach(function (l) {
+          var li = document.createElement("li");
+          addInline(li, l.slice(2));
+          ul.appendChild(li);
+        });
+        body.appendChild(ul);
+      }
+    });
+  }
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text) e.textContent = text;
+    return e;
+  }
+
+  function setupChat() {
+    var form = document.getElementById("ask");
+    if (!form || !window.fetch || !window.TextDecoder) return;
+    var q = document.getElementById("q");
+    var turns = document.getElementById("turns");
+    var status = document.getElementById("chat-status");
+    var errorBox = document.getElementById("chat-error");
+    var convInput = document.getElementById("conversation_id");
+    var stopButton = document.getElementById("stop");
+    var sendButton = document.getElementById("send");
+    var controller = null;
+
+    q.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        if (typeof form.requestSubmit === "function") form.requestSubmit();
+        else form.dispatchEvent(new Event("submit", { cancelable: true }));
+      }
+    });
+
+    stopButton.addEventListener("click", function () {
+      if (controller) controller.abort();
+    });
+
+    function showError(message, question) {
+      errorBox.textContent = "";
+      var p = el("p", "error-message");
+      p.appendChild(el("span", "visually-hidden", "Error: "));
+      addInline(p, message);
+      errorBox.appendChild(p);
+      if (question && !q.value) q.value = question;
+    }
+
+    // Keep the question box in view if it was in view (focus not obscured),
+    // without moving the page when the reader has scrolled elsewhere.
+    function keepBoxInView(wasInView) {
+      if (!wasInView) return;
+      q.scrollIntoView({ block: "nearest", behavior: "auto" });
+    }
+
+    function boxInView() {
+      var r = q.getBoundingClientRect();
+      return r.top >= 0 && r.bottom <= window.innerHeight;
+    }
+
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var question = q.value.trim();
+      errorBox.textContent = "";
+      if (!question) {
+        showError("Type your question, then send it.");
+        return;
+      }
+      if (controller) controller.abort();
+      var wasInView = boxInView();
+      var prefs = readPrefs();
+
+      var user = el("li", "msg msg-user");
+      user.appendChild(el("h3", "visually-hidden", "You said"));
+      user.appendChild(el("p", null, question));
+      var bot = el("li", "msg msg-bot");
+      bot.setAttribute("aria-busy", "true");
+      bot.appendChild(el("h3", "visually-hidden", "Signpost said"));
+      var body = el("div", "msg-body");
+      var pending = el("p", "pending", "Finding an answer…");
+      body.appendChild(pending);
+      bot.appendChild(body);
+      var old = document.getElementById("latest");
+      if (old) old.removeAttribute("id");
+      bot.id = "latest";
+      turns.appendChild(user);
+      turns.appendChild(bot);
+      q.value = "";
+      q.focus();
+      keepBoxInView(wasInView);
+      stopButton.hidden = false;
+      sendButton.disabled = false;
+
+      controller = new AbortController();
+      var mine = controller;
+      var streamed = "";
+      var live = null;
+      var finished = false;
+
+      function finish(data) {
+        finished = true;
+        bot.removeAttribute("aria-busy");
+        renderReply(body, data.reply);
+        if (data.route === "escalate") bot.classList.add("msg-urgent");
+        if (data.sources && data.sources.length) {
+          bot.appendChild(el("h4", "sources-heading", "From these pages"));
+          var ul = el("ul", "sources");
+          data.sources.forEach(function (s) {
+            var li = document.createElement("li");
+            var a = document.createElement("a");
+            a.href = s.url;
+            a.textContent = s.title;
+            li.appendChild(a);
+            ul.appendChild(li);
+          });
+          bot.appendChild(ul);
+        }
+        convInput.value = data.conversation_id || convInput.value;
+        // The one announcement for this answer.
+        status.textContent = "Answer: " + data.reply.replace(/\s+/g, " ");
+        if (readPrefs().speak && "speechSynthesis" in window) {
+          window.speechSynthesis.cancel();
+          var u = new SpeechSynthesisUtterance(data.reply);
+          u.lang = "en-GB";
+          window.speechSynthesis.speak(u);
+        }
+        keepBoxInView(wasInView);
+      }
+
+      function handle(event, data) {
+        if (event === "delta") {
+          if (!live) {
+            body.textContent = "";
+            live = el("p", null, "");
+            body.appendChild(live);
+          }
+          streamed += data.text;
+          live.textContent = streamed;
+        } else if (event === "done") {
+          finish(data);
+        }
+      }
+
+      fetch("/api/chat/stream", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Accept": "text/event-stream" },
+        body: JSON.stringify({
+          message: question,
+          conversation_id: convInput.value || null,
+          brief: prefs.short
+        }),
+        signal: mine.signal
+      }).then(function (resp) {
+        if (!resp.ok) {
+          return resp.json().catch(function () { return {}; }).then(function (err) {
+            throw new Error(err.message || "");
+          });
+        }
+        var reader = resp.body.getReader();
+        var decoder = new TextDecoder();
+        var buffer = "";
+        function pump() {
+          return reader.read().then(function (r) {
+            if (r.done) return;
+            buffer += decoder.decode(r.value, { stream: true });
+            var blocks = buffer.split("\n\n");
+            buffer = blocks.pop();
+            blocks.forEach(function (block) {
+              var event = "message";
+              var data = [];
+              block.split("\n").forEach(function (line) {
+                if (line.indexOf("event:") === 0) event = line.slice(6).trim();
+                else if (line.indexOf("data:") === 0) data.push(line.slice(5).replace(/^ /, ""));
+              });
+              if (data.length) handle(event, JSON.parse(data.join("\n")));
+            });
+            return pump();
+          });
+        }
+        return pump();
+      }).then(function () {
+        if (!finished) throw new Error("");
+      }).catch(function (err) {
+        if (finished) return;
+        bot.removeAttribute("aria-busy");
+        if (mine.signal.aborted) {
+          body.textContent = "";
+          body.appendChild(el("p", "pending", streamed ? streamed + " (stopped)" : "Answer stopped."));
+          status.textContent = "Answer stopped.";
+          return;
+        }
+        turns.removeChild(bot);
+        turns.removeChild(user);
+        showError(err.message ||
+          "Sorry, we could not get an answer. Please try again, or call " + (form.dataset.help || "the council") + ".", question);
+      }).finally(function () {
+        if (controller === mine) {
+          controller = null;
+          stopButton.hidden = true;
+        }
+      });
+    });
+  }
+
+  function setupErrorSummary() {
+    var s = document.getElementById("error-summary");
+    if (s) s.focus();
+  }
+
+  function init() {
+    setupSettings();
+    setupChat();
+    setupErrorSummary();
+    if (location.search.indexOf("settings=saved") >= 0) {
+      var st = document.getElementById("settings-status");
+      if (st) st.textContent = "Settings saved on this device.";
+    }
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

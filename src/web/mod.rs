@@ -1,0 +1,811 @@
+//! The resident's web page: the chat (a plain HTML form that works without
+//! JavaScript, enhanced with answers streamed over Server-Sent Events), the
+//! "Talk to a person" call-back form, personal display settings, the
+//! accessibility statement and privacy notice, the OpenAPI description, and
+//! the protections every request passes through (rate limits, security
+//! headers, CSRF tokens on forms). Every answer still comes from
+//! [`crate::server::respond`]: the page only renders it.
+
+mod html;
+
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::rejection::{FormRejection, JsonRejection};
+use axum::extract::{ConnectInfo, Form, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::sse::{Event, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use crate::channels::Channel;
+use crate::server::{json_failure, respond, AppState, Failure};
+use crate::store::NewCallback;
+
+pub use html::Prefs;
+
+const CSRF_COOKIE: &str = "sp_csrf";
+pub const PREFS_COOKIE: &str = "sp_prefs";
+
+/// The page's routes; [`crate::server::router`] merges them in.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(home).post(home_post))
+        .route("/api/chat/stream", post(chat_stream))
+        .route("/talk-to-a-person", get(talk).post(talk_post))
+        .route("/settings", post(settings_post))
+        .route("/accessibility", get(accessibility))
+        .route("/privacy", get(privacy))
+        .route("/staff/callbacks", get(staff_callbacks))
+        .route("/static/app.css", get(css))
+        .route("/static/app.js", get(js))
+        .route("/api/openapi.json", get(openapi))
+}
+
+// ---------------------------------------------------------------- protections
+
+/// Security headers on every response: a strict Content-Security-Policy (no
+/// inline script or style, nothing from elsewhere), no sniffing, no referrer,
+/// no framing by other sites, and the microphone only for this site.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut r = next.run(req).await;
+    let h = r.headers_mut();
+    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; media-src 'self' blob:; form-action 'self'; \
+         frame-ancestors 'self'; base-uri 'none'",
+    );
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "referrer-policy", "no-referrer");
+    set(h, "x-frame-options", "SAMEORIGIN");
+    set(h, "cross-origin-opener-policy", "same-origin");
+    set(
+        h,
+        "permissions-policy",
+        "microphone=(self), camera=(), geolocation=(), interest-cohort=()",
+    );
+    r
+}
+
+/// The client's address: the socket's peer, or the first X-Forwarded-For
+/// entry when the council runs Signpost behind its own proxy.
+fn client_ip(state: &AppState, req: &Request) -> IpAddr {
+    if state.engine.config.server.trust_forwarded_for {
+        if let Some(ip) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+        {
+            return ip;
+        }
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+}
+
+/// Per-client limit on everything that asks for work (every POST). Over the
+/// limit, people get a page with the phone number, and API clients the
+/// usual error shape; both say when to try again.
+pub async fn rate_limit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    let Some(limiter) = &state.limiter else {
+        return next.run(req).await;
+    };
+    let ip = client_ip(&state, &req);
+    if limiter.check_key(&ip).is_ok() {
+        return next.run(req).await;
+    }
+    tracing::warn!(path = %req.uri().path(), "rate limit reached");
+    let c = &state.engine.config.council;
+    let message = format!(
+        "You have sent a lot of messages in a short time. Please wait a minute and try again, or call {} on {} ({}).",
+        c.front_door_name, c.phone, c.hours
+    );
+    let mut r = if req.uri().path().starts_with("/api/") {
+        Failure {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            error: "rate_limited",
+            message,
+        }
+        .into_response()
+    } else {
+        let prefs = Prefs::from_headers(req.headers());
+        let body = html::over_limit(&state.engine.config, &prefs);
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            body,
+        )
+            .into_response()
+    };
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+    r
+}
+
+/// A cookie's value from the request.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// The form token: the one in the visitor's cookie, or a new one with the
+/// cookie that carries it (double-submit: a form is accepted only when its
+/// hidden token matches the cookie, which other sites cannot read or set).
+fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+    if let Some(t) = cookie(headers, CSRF_COOKIE).filter(|t| valid_token(t)) {
+        return (t, None);
+    }
+    let t = uuid::Uuid::new_v4().simple().to_string();
+    let secure = if state.engine.config.server.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let c = format!("{CSRF_COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict{secure}");
+    (t.clone(), HeaderValue::from_str(&c).ok())
+}
+
+fn valid_token(t: &str) -> bool {
+    t.len() == 32 && t.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+fn csrf_ok(headers: &HeaderMap, given: &str) -> bool {
+    match cookie(headers, CSRF_COOKIE) {
+        Some(c) if valid_token(&c) => {
+            c.len() == given.len()
+                && c.bytes()
+                    .zip(given.bytes())
+                    .fold(0u8, |a, (x, y)| a | (x ^ y))
+                    == 0
+        }
+        _ => false,
+    }
+}
+
+fn html_response(status: StatusCode, body: String, set_cookie: Option<HeaderValue>) -> Response {
+    let mut r = (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response();
+    if let Some(c) = set_cookie {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    r
+}
+
+/// A form body that could not be read, as a page rather than a bare error.
+fn form_failure(state: &AppState, headers: &HeaderMap, e: &FormRejection) -> Response {
+    let prefs = Prefs::from_headers(headers);
+    let (status, what) = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "What you sent was too long for us to read. Please go back and shorten it.",
+        )
+    } else {
+        (
+            StatusCode::BAD_REQUEST,
+            "We could not read the form. Please go back and try again.",
+        )
+    };
+    html_response(
+        status,
+        html::problem_page(&state.engine.config, &prefs, what),
+        None,
+    )
+}
+
+// ---------------------------------------------------------------- the chat
+
+async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let prefs = Prefs::from_headers(&headers);
+    let (token, set) = csrf_token(&state, &headers);
+    let page = html::chat_page(
+        &state.engine.config,
+        &prefs,
+        &html::ChatView {
+            csrf: &token,
+            conversation_id: "",
+            shown: &[],
+            error: None,
+            draft: "",
+        },
+    );
+    html_response(StatusCode::OK, page, set)
+}
+
+#[derive(Deserialize)]
+struct AskForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    conversation_id: String,
+    #[serde(default)]
+    q: String,
+}
+
+/// The no-JavaScript path: the form posts here and the whole conversation
+/// comes back as HTML.
+async fn home_post(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    form: Result<Form<AskForm>, FormRejection>,
+) -> Response {
+    let form = match form {
+        Ok(Form(f)) => f,
+        Err(e) => return form_failure(&state, &headers, &e),
+    };
+    let prefs = Prefs::from_headers(&headers);
+    let (token, set) = csrf_token(&state, &headers);
+    let conv = form.conversation_id.clone();
+    let shown_so_far = |state: &AppState| {
+        state
+            .conversations
+            .lock()
+            .map(|mut c| c.shown(&conv))
+            .unwrap_or_default()
+    };
+    let view_with_error = |state: &AppState, error: &str| {
+        let shown = shown_so_far(state);
+        html::chat_page(
+            &state.engine.config,
+            &prefs,
+            &html::ChatView {
+                csrf: &token,
+                conversation_id: &form.conversation_id,
+                shown: &shown,
+                error: Some(error),
+                draft: &form.q,
+            },
+        )
+    };
+    if !csrf_ok(&headers, &form.csrf) {
+        // Keep what they typed: the page comes back with it in the box.
+        let page = view_with_error(
+            &state,
+            "Your page had expired, so your question was not sent. It is still in the box: please send it again.",
+        );
+        return html_response(StatusCode::FORBIDDEN, page, set);
+    }
+    let conversation = (!form.conversation_id.is_empty()).then(|| form.conversation_id.clone());
+    match respond(
+        state.clone(),
+        form.q.clone(),
+        conversation,
+        Channel::Web,
+        "web",
+        prefs.short,
+    )
+    .await
+    {
+        Ok(a) => {
+            let shown = state
+                .conversations
+                .lock()
+                .map(|mut c| c.shown(&a.conversation_id))
+                .unwrap_or_default();
+            let page = html::chat_page(
+                &state.engine.config,
+                &prefs,
+                &html::ChatView {
+                    csrf: &token,
+                    conversation_id: &a.conversation_id,
+                    shown: &shown,
+                    error: None,
+                    draft: "",
+                },
+            );
+            html_response(StatusCode::OK, page, set)
+        }
+        Err(f) => {
+            let page = view_with_error(&state, &f.message);
+            html_response(f.status, page, set)
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StreamRequest {
+    message: String,
+    #[serde(default)]
+    conversation_id: Option<String>,
+    /// The resident's "shorter, simpler answers" setting.
+    #[serde(default)]
+    brief: bool,
+}
+
+/// Splits reply text into the pieces streamed to the page, whole sentences
+/// each (with the space after them), so the text arrives as it is composed.
+fn stream_pieces(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        cur.push(c);
+        if matches!(c, '.' | '!' | '?' | '\n') {
+            while let Some(&w) = chars.peek() {
+                if !w.is_whitespace() {
+                    break;
+                }
+                cur.push(w);
+                chars.next();
+            }
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// `POST /api/chat/stream`: the answer as Server-Sent Events: `delta`
+/// events carry the text as it is composed, then one `done` event carries
+/// the whole reply, route and sources (the page announces only that one).
+async fn chat_stream(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<StreamRequest>, JsonRejection>,
+) -> Response {
+    let req = match body {
+        Ok(Json(r)) => r,
+        Err(e) => {
+            return json_failure(&e, "{\"message\": \"how much does a blue badge cost\"}")
+                .into_response()
+        }
+    };
+    let a = match respond(
+        state,
+        req.message,
+        req.conversation_id,
+        Channel::Web,
+        "web",
+        req.brief,
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(f) => return f.into_response(),
+    };
+    let mut events: Vec<Result<Event, Infallible>> = stream_pieces(&a.text)
+        .into_iter()
+        .map(|p| {
+            Ok(Event::default()
+                .event("delta")
+                .json_data(serde_json::json!({ "text": p }))
+                .unwrap_or_default())
+        })
+        .collect();
+    let done = serde_json::json!({
+        "route": a.route.as_str(),
+        "reply": a.text,
+        "sources": a.sources,
+        "grounded": a.grounded,
+        "ms": a.ms,
+        "conversation_id": a.conversation_id,
+    });
+    events.push(Ok(Event::default()
+        .event("done")
+        .json_data(done)
+        .unwrap_or_default()));
+    let mut r = Sse::new(futures_util::stream::iter(events)).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+// ---------------------------------------------------------------- settings
+
+#[derive(Deserialize)]
+struct SettingsForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    large: Option<String>,
+    #[serde(default)]
+    contrast: Option<String>,
+    #[serde(default)]
+    spacing: Option<String>,
+    #[serde(default)]
+    motion: Option<String>,
+    #[serde(default)]
+    speak: Option<String>,
+    #[serde(default)]
+    short: Option<String>,
+}
+
+/// Saves display settings in a cookie on the resident's device (the page's
+/// script sets the same cookie at once; this is the no-JavaScript path).
+async fn settings_post(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    form: Result<Form<SettingsForm>, FormRejection>,
+) -> Response {
+    let f = match form {
+        Ok(Form(f)) => f,
+        Err(e) => return form_failure(&state, &headers, &e),
+    };
+    if !csrf_ok(&headers, &f.csrf) {
+        let prefs = Prefs::from_headers(&headers);
+        return html_response(
+            StatusCode::FORBIDDEN,
+            html::problem_page(
+                &state.engine.config,
+                &prefs,
+                "Your page had expired, so your settings were not saved. Please go back, reload the page and save them again.",
+            ),
+            None,
+        );
+    }
+    let prefs = Prefs {
+        large: f.large.is_some(),
+        contrast: f.contrast.is_some(),
+        spacing: f.spacing.is_some(),
+        motion: f.motion.is_some(),
+        speak: f.speak.is_some(),
+        short: f.short.is_some(),
+    };
+    let secure = if state.engine.config.server.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{PREFS_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
+        prefs.cookie_value()
+    );
+    let mut r = Redirect::to("/?settings=saved").into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+// ---------------------------------------------------------------- talk to a person
+
+async fn talk(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let prefs = Prefs::from_headers(&headers);
+    let (token, set) = csrf_token(&state, &headers);
+    let page = html::talk_page(
+        &state.engine.config,
+        &prefs,
+        &token,
+        &CallbackForm::default(),
+        &[],
+    );
+    html_response(StatusCode::OK, page, set)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CallbackForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub contact: String,
+    #[serde(default)]
+    pub best_time: String,
+    #[serde(default)]
+    pub question: String,
+}
+
+/// The times a resident can choose for a call back.
+pub const BEST_TIMES: [(&str, &str); 3] = [
+    ("any", "Any time in opening hours"),
+    ("morning", "Morning"),
+    ("afternoon", "Afternoon"),
+];
+
+/// A problem with one field of the call-back form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: &'static str,
+}
+
+fn is_phone(s: &str) -> bool {
+    let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
+    let allowed = s
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '(' | ')' | '-'));
+    let uk = if s.trim_start().starts_with("+44") {
+        digits.len() == 12
+    } else {
+        digits.starts_with('0') && (digits.len() == 10 || digits.len() == 11)
+    };
+    allowed && uk
+}
+
+fn is_email(s: &str) -> bool {
+    let s = s.trim();
+    match s.split_once('@') {
+        Some((user, domain)) => {
+            !user.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !s.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+/// Checks the call-back form, in the order the fields appear.
+pub fn validate_callback(f: &CallbackForm) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let name = f.name.trim();
+    if name.is_empty() {
+        errors.push(FieldError {
+            field: "name",
+            message: "Enter your name, or the name you would like us to use",
+        });
+    } else if name.chars().count() > 100 {
+        errors.push(FieldError {
+            field: "name",
+            message: "Name must be 100 characters or fewer",
+        });
+    }
+    let contact = f.contact.trim();
+    if contact.is_empty() {
+        errors.push(FieldError {
+            field: "contact",
+            message: "Enter a phone number or email address so we can contact you",
+        });
+    } else if !is_phone(contact) && !is_email(contact) {
+        errors.push(FieldError {
+            field: "contact",
+            message: "Enter a UK phone number, like 01632 960 000, or an email address, like name@example.com",
+        });
+    }
+    if !BEST_TIMES.iter().any(|(v, _)| *v == f.best_time) {
+        errors.push(FieldError {
+            field: "best_time",
+            message: "Choose the best time to contact you",
+        });
+    }
+    if f.question.chars().count() > 1000 {
+        errors.push(FieldError {
+            field: "question",
+            message: "What you would like to talk about must be 1,000 characters or fewer",
+        });
+    }
+    errors
+}
+
+/// Stores a call-back request. The details are never logged.
+async fn talk_post(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    form: Result<Form<CallbackForm>, FormRejection>,
+) -> Response {
+    let f = match form {
+        Ok(Form(f)) => f,
+        Err(e) => return form_failure(&state, &headers, &e),
+    };
+    let prefs = Prefs::from_headers(&headers);
+    let (token, set) = csrf_token(&state, &headers);
+    let config = &state.engine.config;
+    if !csrf_ok(&headers, &f.csrf) {
+        let errors = [FieldError {
+            field: "name",
+            message: "Your page had expired, so your request was not sent. Check your details and send it again",
+        }];
+        let page = html::talk_page(config, &prefs, &token, &f, &errors);
+        return html_response(StatusCode::FORBIDDEN, page, set);
+    }
+    let errors = validate_callback(&f);
+    if !errors.is_empty() {
+        let page = html::talk_page(config, &prefs, &token, &f, &errors);
+        return html_response(StatusCode::UNPROCESSABLE_ENTITY, page, set);
+    }
+    let saved = state.store.add_callback(&NewCallback {
+        name: f.name.trim().to_string(),
+        contact: f.contact.trim().to_string(),
+        best_time: f.best_time.clone(),
+        question: f.question.trim().to_string(),
+    });
+    match saved {
+        Ok(id) => {
+            tracing::info!(callback = id, "call-back request stored");
+            html_response(StatusCode::OK, html::talk_done_page(config, &prefs), set)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "call-back request not stored");
+            let c = &config.council;
+            html_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                html::problem_page(
+                    config,
+                    &prefs,
+                    &format!(
+                        "Sorry, we could not save your request. Please call {} on {} ({}) or email {}.",
+                        c.front_door_name, c.phone, c.hours, c.email
+                    ),
+                ),
+                None,
+            )
+        }
+    }
+}
+
+/// Staff list of call-back requests, behind the admin token; audited.
+async fn staff_callbacks(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Some(r) = crate::server::staff_refusal(&state, &headers) {
+        return r;
+    }
+    let _ = state.store.audit("staff", "view", "/staff/callbacks");
+    match state.store.callbacks() {
+        Ok(list) => html_response(
+            StatusCode::OK,
+            html::staff_callbacks_page(&state.engine.config, &list),
+            None,
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "call-back list failed");
+            crate::server::api_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "The call-back list could not be read; see the server log.".into(),
+            )
+        }
+    }
+}
+
+// ---------------------------------------------------------------- static pages
+
+async fn accessibility(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let prefs = Prefs::from_headers(&headers);
+    html_response(
+        StatusCode::OK,
+        html::accessibility_page(&state.engine.config, &prefs),
+        None,
+    )
+}
+
+async fn privacy(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let prefs = Prefs::from_headers(&headers);
+    html_response(
+        StatusCode::OK,
+        html::privacy_page(&state.engine.config, &prefs),
+        None,
+    )
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("assets/app.css"),
+    )
+        .into_response()
+}
+
+async fn js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("assets/app.js"),
+    )
+        .into_response()
+}
+
+/// The OpenAPI description of the public API.
+pub const OPENAPI: &str = include_str!("assets/openapi.json");
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_pieces_rebuild_the_text_exactly() {
+        let t = "A Blue Badge costs £10. It lasts 3 years!\n\nCall 01632 960100. ok";
+        let p = stream_pieces(t);
+        assert_eq!(p.concat(), t);
+        assert_eq!(p[0], "A Blue Badge costs £10. ");
+        assert!(p.len() >= 4, "{p:?}");
+    }
+
+    #[test]
+    fn callback_form_checks_each_field() {
+        let good = CallbackForm {
+            name: "Pat".into(),
+            contact: "01632 960 999".into(),
+            best_time: "morning".into(),
+            ..Default::default()
+        };
+        assert!(validate_callback(&good).is_empty());
+        for contact in ["pat@example.com", "+44 1632 960999", "07700 900123"] {
+            let f = CallbackForm {
+                contact: contact.into(),
+                ..good_clone(&good)
+            };
+            assert!(validate_callback(&f).is_empty(), "{contact}");
+        }
+        for contact in ["12345", "pat@", "call me", "0163 abc 0000"] {
+            let f = CallbackForm {
+                contact: contact.into(),
+                ..good_clone(&good)
+            };
+            let e = validate_callback(&f);
+            assert_eq!(e.len(), 1, "{contact}");
+            assert_eq!(e[0].field, "contact");
+        }
+        let empty = validate_callback(&CallbackForm::default());
+        let fields: Vec<_> = empty.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["name", "contact", "best_time"]);
+    }
+
+    fn good_clone(f: &CallbackForm) -> CallbackForm {
+        CallbackForm {
+            csrf: f.csrf.clone(),
+            name: f.name.clone(),
+            contact: f.contact.clone(),
+            best_time: f.best_time.clone(),
+            question: f.question.clone(),
+        }
+    }
+
+    #[test]
+    fn cookies_and_tokens() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; sp_csrf=0123456789abcdef0123456789abcdef; b=2"),
+        );
+        assert_eq!(cookie(&h, "b").as_deref(), Some("2"));
+        assert!(csrf_ok(&h, "0123456789abcdef0123456789abcdef"));
+        assert!(!csrf_ok(&h, "0123456789abcdef0123456789abcdee"));
+        assert!(!csrf_ok(&h, ""));
+        assert!(!csrf_ok(&HeaderMap::new(), ""));
+    }
+
+    #[test]
+    fn openapi_is_valid_json_with_every_public_route() {
+        let v: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
+        for p in [
+            "/api/chat",
+            "/api/chat/stream",
+            "/api/conversation/process",
+            "/healthz",
+        ] {
+            assert!(v["paths"][p].is_object(), "{p} missing");
+        }
+        let e = &v["components"]["schemas"]["Error"];
+        assert_eq!(e["required"], serde_json::json!(["error", "message"]));
+    }
+}
