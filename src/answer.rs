@@ -323,7 +323,8 @@ impl Engine {
         }
     }
 
-    fn source(&self, slug: &str) -> Option<Source> {
+    /// A page's title and address, for citing it.
+    pub fn source(&self, slug: &str) -> Option<Source> {
         self.page_by_slug.get(slug).map(|&i| {
             let p = &self.kb.pages[i];
             Source {

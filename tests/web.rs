@@ -243,6 +243,44 @@ fn page_forms_streaming_and_friendly_errors() {
         "call-back details are not logged"
     );
 
+    // "Check what you might pay": the form uses the chat's calculator.
+    let (status, _, page) = get(
+        &server,
+        "/check-what-you-might-pay?care=home&savings=about+20%2C000",
+        None,
+    );
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("£23 a week") && page.contains("paying-for-care-at-home"),
+        "{page}"
+    );
+    for (savings, expect) in [
+        ("14250", "will not be counted"),
+        ("14251", "£1 a week"),
+        ("23250", "£36 a week"),
+        ("23251", "full cost"),
+    ] {
+        let (_, _, page) = get(
+            &server,
+            &format!(
+                "/check-what-you-might-pay?care=care-home&savings={savings}&own=yes&lives=partner"
+            ),
+            None,
+        );
+        assert!(page.contains(expect), "£{savings}: {page}");
+        assert!(page.contains("not counted while your partner still lives there"));
+    }
+    let (status, _, page) = get(
+        &server,
+        "/check-what-you-might-pay?care=care-home&savings=lots",
+        None,
+    );
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("Enter savings as an amount of money")
+            && page.contains("Choose whether you own your home")
+    );
+
     // Settings without JavaScript: saved in a cookie, then applied.
     let (status, h, _) = post_form(
         &server,

@@ -256,6 +256,61 @@ pub fn calculate(question: &str, rules: &Rules, council: &Council) -> Outcome {
     Outcome::None
 }
 
+/// What a person told the "check what you might pay" form.
+#[derive(Debug, Clone, Copy)]
+pub struct PayingAnswers {
+    pub savings: Amount,
+    pub setting: Setting,
+    /// Only asked for a care home.
+    pub owns_home: bool,
+    pub occupant: Option<Occupant>,
+}
+
+/// The "check what you might pay" form: the same calculators as the chat,
+/// applied to facts given in the form's fields instead of in a sentence.
+/// Sentences said by more than one calculator are given once.
+pub fn what_you_might_pay(a: &PayingAnswers, rules: &Rules, council: &Council) -> Calculation {
+    let f = Facts {
+        amounts: vec![a.savings],
+        setting: Some(a.setting),
+        occupant: a.occupant,
+        ..Facts::default()
+    };
+    let ctx = Ctx {
+        rules,
+        council,
+        f: &f,
+    };
+    let mut parts = vec![ctx.savings(a.savings)];
+    if a.setting == Setting::CareHome && a.owns_home {
+        parts.push(ctx.home_counted(false));
+    }
+    let mut out = Calculation {
+        name: "paying",
+        sentences: Vec::new(),
+        pages: Vec::new(),
+    };
+    for p in parts {
+        if let Outcome::Answer(c) = p {
+            for s in c.sentences {
+                if !out.sentences.contains(&s) {
+                    out.sentences.push(s);
+                }
+            }
+            for pg in c.pages {
+                if !out.pages.contains(&pg) {
+                    out.pages.push(pg);
+                }
+            }
+        }
+    }
+    // The route to a proper assessment goes last.
+    let route = ctx.assessment_route();
+    out.sentences.retain(|s| *s != route);
+    out.sentences.push(route);
+    out
+}
+
 struct Ctx<'a> {
     rules: &'a Rules,
     council: &'a Council,
@@ -606,6 +661,66 @@ mod tests {
             Outcome::Answer(c) => c.sentences.join(" "),
             other => panic!("{q}: {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_form_gives_the_same_working_as_the_chat() {
+        let r = rules();
+        let c = Council::default();
+        let twenty = Amount {
+            value: 20_000.0,
+            approx: Approx::Exact,
+            role: super::super::parse::Role::Savings,
+        };
+        let home = what_you_might_pay(
+            &PayingAnswers {
+                savings: twenty,
+                setting: Setting::Home,
+                owns_home: true,
+                occupant: None,
+            },
+            &r,
+            &c,
+        );
+        let text = home.sentences.join(" ");
+        assert!(text.contains("£23 a week"), "{text}");
+        assert!(text.contains("value of your home is not counted"), "{text}");
+        assert_eq!(home.pages[0], "paying-for-care-at-home");
+        assert!(home
+            .sentences
+            .last()
+            .unwrap()
+            .contains("financial assessment"));
+        let care_home = what_you_might_pay(
+            &PayingAnswers {
+                savings: twenty,
+                setting: Setting::CareHome,
+                owns_home: true,
+                occupant: Some(Occupant::Partner),
+            },
+            &r,
+            &c,
+        );
+        let text = care_home.sentences.join(" ");
+        assert!(
+            text.contains("not counted while your partner still lives there"),
+            "{text}"
+        );
+        assert_eq!(text.matches("financial assessment").count(), 1, "{text}");
+        assert!(care_home
+            .pages
+            .contains(&"paying-for-a-care-home".to_string()));
+        let alone = what_you_might_pay(
+            &PayingAnswers {
+                savings: twenty,
+                setting: Setting::CareHome,
+                owns_home: true,
+                occupant: Some(Occupant::NoneThatCounts),
+            },
+            &r,
+            &c,
+        );
+        assert!(alone.sentences.join(" ").contains("12 weeks"));
     }
 
     #[test]

@@ -149,6 +149,11 @@ fn inline(text: &str) -> String {
     out
 }
 
+/// Reply-style text (escaped, links for addresses and phone numbers) for one line.
+pub(super) fn inline_text(text: &str) -> String {
+    inline(text)
+}
+
 fn phones(text: &str) -> String {
     let mut out = String::new();
     let mut last = 0;
@@ -211,7 +216,7 @@ pub fn reply_html(text: &str) -> String {
 }
 
 /// The layout every page shares.
-fn layout(config: &Config, prefs: &Prefs, title: &str, main: &str) -> String {
+pub(super) fn layout(config: &Config, prefs: &Prefs, title: &str, main: &str) -> String {
     let c = &config.council;
     format!(
         r##"<!DOCTYPE html>
@@ -241,6 +246,7 @@ fn layout(config: &Config, prefs: &Prefs, title: &str, main: &str) -> String {
   <h2 class="visually-hidden">Support links</h2>
   <ul class="footer-links">
     <li><a href="/talk-to-a-person">Talk to a person</a></li>
+    <li><a href="/check-what-you-might-pay">Check what you might pay for care</a></li>
     <li><a href="/accessibility">Accessibility statement</a></li>
     <li><a href="/privacy">Privacy notice</a></li>
   </ul>
@@ -369,6 +375,10 @@ pub fn chat_page(config: &Config, prefs: &Prefs, v: &ChatView) -> String {
 <h2 id="person-h">Talk to a person</h2>
 <p>Call {front} on {phone}, {hours}. Email <a href="mailto:{email}">{email}</a>.</p>
 <p><a class="link-block" href="/talk-to-a-person">Ask us to call or email you back</a></p>
+</section>
+<section class="tools" aria-labelledby="tools-h">
+<h2 id="tools-h">Work out what you might pay</h2>
+<p><a class="link-block" href="/check-what-you-might-pay">Check what you might pay for care</a>, from your savings and your home.</p>
 </section>
 "#,
         error_html = error_html,

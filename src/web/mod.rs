@@ -7,6 +7,7 @@
 //! [`crate::server::respond`]: the page only renders it.
 
 mod html;
+mod pay;
 
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
@@ -37,6 +38,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/", get(home).post(home_post))
         .route("/api/chat/stream", post(chat_stream))
         .route("/talk-to-a-person", get(talk).post(talk_post))
+        .route(pay::PATH, get(pay::page))
         .route("/settings", post(settings_post))
         .route("/accessibility", get(accessibility))
         .route("/privacy", get(privacy))

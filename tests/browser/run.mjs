@@ -298,7 +298,39 @@ try {
     await ctx.close();
   }
 
-  // 8. Other pages.
+  // 8. "Check what you might pay": errors, then a result, with and without JavaScript.
+  for (const js of [true, false]) {
+    const label = js ? "" : " (no JavaScript)";
+    const { ctx, page } = await newPage({ javaScriptEnabled: js });
+    await page.goto(base + "/check-what-you-might-pay");
+    if (js) await axe(page, "the calculator form");
+    await Promise.all([page.waitForNavigation(), page.click("form button[type=submit]")]);
+    check((await page.title()).startsWith("Error:"), `calculator: errors are shown${label}`);
+    check(await page.locator(".error-summary a").count() === 2, `calculator: the summary lists where and savings${label}`);
+    if (js) {
+      check(await page.evaluate(() => document.activeElement.id) === "error-summary", "calculator: focus moves to the error summary");
+      await axe(page, "the calculator form with errors shown");
+      await shoot(page, "calculator-errors");
+    } else {
+      await axeCopy(await page.content(), "the calculator form with errors (no JavaScript)");
+    }
+    await page.check("#care");
+    await page.fill("#savings", "20 grand");
+    await Promise.all([page.waitForNavigation(), page.click("form button[type=submit]")]);
+    const result = await page.locator("#result").textContent();
+    check(result.includes("£23 a week") && result.includes("not counted"), `calculator: £20,000 at home gives £23 a week tariff income${label}`);
+    check(await page.locator("#result .sources a").count() >= 1, `calculator: the result cites its pages${label}`);
+    if (js) {
+      await axe(page, "the calculator result");
+      await targetSizes(page, "on the calculator");
+      await page.setViewportSize({ width: 320, height: 800 });
+      await noOverflow(page, "on the calculator at 320 px");
+      await shoot(page, "calculator-result");
+    }
+    await ctx.close();
+  }
+
+  // 9. Other pages.
   {
     const { ctx, page } = await newPage();
     for (const path of ["/accessibility", "/privacy"]) {

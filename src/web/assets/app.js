@@ -309,8 +309,9 @@
     });
   }
 
+  // After a form is sent: focus the error summary, or else the result.
   function setupErrorSummary() {
-    var s = document.getElementById("error-summary");
+    var s = document.getElementById("error-summary") || document.getElementById("result");
     if (s) s.focus();
   }
 
