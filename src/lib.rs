@@ -13,6 +13,7 @@ pub mod progress;
 pub mod rules;
 pub mod search;
 pub mod server;
+pub mod speakers;
 pub mod store;
 pub mod text;
 pub mod triage;

@@ -31,6 +31,9 @@ enum Command {
         /// Address to listen on (default from settings: 127.0.0.1:8080).
         #[arg(long)]
         addr: Option<String>,
+        /// Also serve Home Assistant over Wyoming here, e.g. 127.0.0.1:10700.
+        #[arg(long)]
+        wyoming_addr: Option<String>,
     },
     /// Answer one question and print the reply.
     Ask {
@@ -157,14 +160,14 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(cli.config.as_deref())?;
     match cli.command {
-        Command::Serve { addr } => {
+        Command::Serve { addr, wyoming_addr } => {
             init_logging(&config, "info");
             let addr = addr.unwrap_or_else(|| config.server.addr.clone());
             let engine = Engine::new(config)?;
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
-            rt.block_on(signpost::server::serve(engine, &addr))?;
+            rt.block_on(signpost::server::serve(engine, &addr, wyoming_addr))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Ask {

@@ -29,6 +29,8 @@ pub struct AppState {
     pub store: Store,
     /// Per-client limit on messages and forms (None when switched off).
     pub(crate) limiter: Option<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
+    /// Alexa request verification (None while no skill id is set).
+    pub(crate) alexa: Option<Arc<crate::speakers::alexa::Verifier>>,
 }
 
 const KILL_SWITCH: &str = "kill_switch";
@@ -204,6 +206,11 @@ pub(crate) fn json_failure(e: &JsonRejection, example: &str) -> Failure {
 
 /// Builds the router over a loaded engine.
 pub fn router(engine: Engine) -> anyhow::Result<Router> {
+    Ok(app(engine)?.0)
+}
+
+/// The router and the state behind it (shared with the Wyoming server).
+pub fn app(engine: Engine) -> anyhow::Result<(Router, Arc<AppState>)> {
     let store = Store::open(&engine.config.data_dir)?;
     let s = &engine.config.server;
     let conversations = Conversations {
@@ -214,14 +221,22 @@ pub fn router(engine: Engine) -> anyhow::Result<Router> {
     let body_limit = s.max_body_bytes;
     let limiter = std::num::NonZeroU32::new(s.rate_limit_per_minute)
         .map(|n| governor::RateLimiter::keyed(governor::Quota::per_minute(n)));
+    let alexa = if engine.config.alexa.skill_id.is_empty() {
+        None
+    } else {
+        Some(Arc::new(crate::speakers::alexa::Verifier::new(
+            &engine.config.alexa,
+        )?))
+    };
     let state = Arc::new(AppState {
         engine,
         conversations: Mutex::new(conversations),
         store,
         limiter,
+        alexa,
     });
     spawn_retention(state.clone());
-    Ok(Router::new()
+    let router = Router::new()
         .route("/api/chat", post(chat))
         .route("/api/conversation/process", post(conversation_process))
         .route("/healthz", get(healthz))
@@ -229,12 +244,13 @@ pub fn router(engine: Engine) -> anyhow::Result<Router> {
         .route("/staff/gaps", get(staff_gaps))
         .route("/staff/audit", get(staff_audit))
         .route("/staff/kill-switch", post(staff_kill_switch))
+        .route("/alexa", post(crate::speakers::alexa::endpoint))
         .merge(crate::web::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::web::rate_limit,
         ))
-        .with_state(state)
+        .with_state(state.clone())
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(crate::web::security_headers))
         .layer(
@@ -248,7 +264,8 @@ pub fn router(engine: Engine) -> anyhow::Result<Router> {
             }),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid)))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
+    Ok((router, state))
 }
 
 /// Deletes stored conversations past the retention period, at start and hourly.
@@ -692,19 +709,28 @@ async fn conversation_process(
     }
 }
 
-/// Serves until Ctrl-C or SIGTERM.
-pub async fn serve(engine: Engine, addr: &str) -> anyhow::Result<()> {
+/// Serves until Ctrl-C or SIGTERM; also the Wyoming handle server when
+/// `wyoming_addr` (or `wyoming.addr`) is set.
+pub async fn serve(engine: Engine, addr: &str, wyoming_addr: Option<String>) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         anyhow::anyhow!(
             "cannot listen on {addr}: {e}. Choose another address with --addr or SIGNPOST_ADDR."
         )
     })?;
     let local = listener.local_addr()?;
+    let wyoming_addr = wyoming_addr
+        .or_else(|| Some(engine.config.wyoming.addr.clone()))
+        .filter(|a| !a.is_empty());
     tracing::info!(addr = %local, pages = engine.kb.pages.len(), "Signpost is listening");
+    let (router, state) = app(engine)?;
+    if let Some(w) = wyoming_addr {
+        let listener = crate::speakers::wyoming::bind(&w).await?;
+        tokio::spawn(crate::speakers::wyoming::serve(state.clone(), listener));
+    }
     eprintln!("Signpost is listening on http://{local}");
     axum::serve(
         listener,
-        router(engine)?.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;

@@ -45,14 +45,21 @@ pub fn ask_json(data: &Path, question: &str, extra: &[&str]) -> serde_json::Valu
 pub struct Server {
     pub child: Child,
     pub base: String,
+    /// What the server printed before it was ready.
+    pub early: Vec<String>,
 }
 
 impl Server {
     pub fn start(data: &Path, envs: &[(&str, &str)]) -> Server {
+        Self::start_with(data, envs, &[])
+    }
+
+    pub fn start_with(data: &Path, envs: &[(&str, &str)], args: &[&str]) -> Server {
         let mut cmd = bin();
         cmd.env("SIGNPOST_DATA_DIR", data)
             .env("SIGNPOST_LOG", "info")
             .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         for (k, v) in envs {
@@ -63,6 +70,7 @@ impl Server {
         let mut reader = BufReader::new(stderr);
         let deadline = Instant::now() + Duration::from_secs(120);
         let mut line = String::new();
+        let mut early = Vec::new();
         let base = loop {
             line.clear();
             if reader.read_line(&mut line).unwrap_or(0) == 0 || Instant::now() > deadline {
@@ -72,6 +80,7 @@ impl Server {
             if let Some(rest) = line.trim().strip_prefix("Signpost is listening on ") {
                 break rest.to_string();
             }
+            early.push(line.trim().to_string());
         };
         // Keep draining the server's log so it never blocks on a full pipe.
         let log_path = data.join("server.log");
@@ -84,7 +93,7 @@ impl Server {
                 }
             }
         });
-        Server { child, base }
+        Server { child, base, early }
     }
 
     pub fn url(&self, path: &str) -> String {
