@@ -278,16 +278,23 @@ impl Engine {
         if matches!(by_pattern, Triage::Escalate(_)) {
             return (by_pattern, String::new());
         }
-        let verdict = self
-            .semantic
-            .as_ref()
-            .and_then(|s| match s.embedder.embed_one(message) {
-                Ok(v) => s.bank.verdict(&v, &self.config.triage),
+        let verdict = self.semantic.as_ref().and_then(|s| {
+            let parts = crate::triage::semantic::pieces(message);
+            let mut texts: Vec<&str> = vec![message];
+            texts.extend(parts.iter().map(String::as_str));
+            match s.embedder.embed(&texts) {
+                Ok(mut vs) => {
+                    let whole = vs.remove(0);
+                    let pieces: Vec<(String, Vec<f32>)> = parts.into_iter().zip(vs).collect();
+                    s.bank
+                        .verdict_with_pieces(&whole, &pieces, &self.config.triage)
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "embedding failed; semantic triage skipped");
                     None
                 }
-            });
+            }
+        });
         let how = |v: &Verdict| format!(" (semantic {:.2}: \"{}\")", v.similarity, v.example);
         let strong = |v: &Verdict| v.similarity >= self.config.triage.escalate_over_decline;
         match (&by_pattern, verdict) {

@@ -171,6 +171,68 @@ impl ExampleBank {
     }
 }
 
+/// The parts of a long message checked on their own, so an emergency
+/// buried in a long message is not outweighed by the ordinary words around
+/// it: each sentence of three words or more, and long unpunctuated stretches
+/// (voice transcripts) in overlapping windows of 12 words. Short messages
+/// (25 words or fewer) have no parts: the whole message is enough.
+pub fn pieces(message: &str) -> Vec<String> {
+    const WINDOW: usize = 12;
+    const STEP: usize = 6;
+    if message.split_whitespace().count() <= 25 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for sentence in message.split(['.', '!', '?', ';', '\n']) {
+        let words: Vec<&str> = sentence.split_whitespace().collect();
+        if words.len() < 3 {
+            continue;
+        }
+        if words.len() <= 20 {
+            out.push(words.join(" "));
+            continue;
+        }
+        let mut start = 0;
+        loop {
+            let end = (start + WINDOW).min(words.len());
+            out.push(words[start..end].join(" "));
+            if end == words.len() {
+                break;
+            }
+            start += STEP;
+        }
+    }
+    out
+}
+
+impl ExampleBank {
+    /// The verdict on the whole message; when that is not an emergency, an
+    /// emergency found in any one piece of it (see [`pieces`]) wins.
+    pub fn verdict_with_pieces(
+        &self,
+        whole: &[f32],
+        pieces: &[(String, Vec<f32>)],
+        s: &TriageSettings,
+    ) -> Option<Verdict> {
+        let verdict = self.verdict(whole, s);
+        if matches!(
+            verdict,
+            Some(Verdict {
+                label: Label::Escalate(_),
+                ..
+            })
+        ) {
+            return verdict;
+        }
+        let urgent_piece = pieces
+            .iter()
+            .filter_map(|(_, v)| self.verdict(v, s))
+            .filter(|v| matches!(v.label, Label::Escalate(_)))
+            .max_by(|a, b| a.similarity.total_cmp(&b.similarity));
+        urgent_piece.or(verdict)
+    }
+}
+
 fn read_cache(path: &Path, n: usize, dims: usize) -> Option<Vec<Vec<f32>>> {
     let bytes = std::fs::read(path).ok()?;
     if bytes.len() != n * dims * 4 {
@@ -202,4 +264,23 @@ fn write_cache(path: &Path, vectors: &[Vec<f32>]) -> Result<()> {
     std::fs::write(&tmp, bytes).context("cannot write the example cache")?;
     std::fs::rename(tmp, path)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pieces;
+
+    #[test]
+    fn long_messages_are_split_into_sentences_and_windows() {
+        assert!(pieces("my mum has fallen and cant get up").is_empty());
+        let p = pieces("I wanted to ask about the blue badge scheme and how long it takes. Also my dad collapsed an hour ago and isn't answering me. Thanks for your help with everything.");
+        assert!(
+            p.contains(&"Also my dad collapsed an hour ago and isn't answering me".to_string()),
+            "{p:?}"
+        );
+        let words: Vec<String> = (0..30).map(|i| format!("w{i}")).collect();
+        let p = pieces(&words.join(" "));
+        assert_eq!(p.len(), 4, "{p:?}");
+        assert!(p[0].starts_with("w0 ") && p[3].ends_with("w29"));
+    }
 }
