@@ -25,6 +25,42 @@ pub struct Config {
     pub privacy: PrivacySettings,
     pub alexa: AlexaSettings,
     pub wyoming: WyomingSettings,
+    pub speech: SpeechSettings,
+}
+
+/// Speech to text (whisper.cpp through whisper-rs).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SpeechSettings {
+    /// A speech model from models/manifest.toml, converted with
+    /// `signpost models convert-whisper`; empty turns speech input off.
+    pub model: String,
+    /// Or a standard whisper.cpp ggml `.bin` file the council downloaded itself.
+    pub ggml_path: Option<PathBuf>,
+    /// CPU threads for one transcription.
+    pub threads: u32,
+    /// Largest upload accepted, in bytes.
+    pub max_upload_bytes: usize,
+    /// Longest recording accepted, in seconds.
+    pub max_seconds: f32,
+    /// Below this loudness (RMS, 0 to 1) a recording is treated as silence.
+    pub silence_rms: f32,
+    /// Words the recogniser should expect.
+    pub prompt: String,
+}
+
+impl Default for SpeechSettings {
+    fn default() -> Self {
+        Self {
+            model: "whisper-tiny-en".into(),
+            ggml_path: None,
+            threads: 2,
+            max_upload_bytes: 10 * 1024 * 1024,
+            max_seconds: 30.0,
+            silence_rms: 0.003,
+            prompt: "Adult social care in Northbay: a care needs assessment, reablement, Attendance Allowance, a Blue Badge, an occupational therapist, a carer's assessment, direct payments, telecare and Lifeline alarms.".into(),
+        }
+    }
 }
 
 /// The Alexa custom skill endpoint (`POST /alexa`).

@@ -14,6 +14,7 @@ pub mod rules;
 pub mod search;
 pub mod server;
 pub mod speakers;
+pub mod speech;
 pub mod store;
 pub mod text;
 pub mod triage;

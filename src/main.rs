@@ -55,6 +55,16 @@ enum Command {
         #[command(subcommand)]
         command: ModelsCommand,
     },
+    /// Transcribe a recording (WAV, FLAC, MP3 or Ogg Vorbis) with the speech model.
+    Transcribe {
+        file: PathBuf,
+        /// A speech model from the manifest (default from settings).
+        #[arg(long)]
+        model: Option<String>,
+        /// Print JSON: {"text","language","duration_ms","ms"}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Work with the knowledge base.
     Kb {
         #[command(subcommand)]
@@ -111,6 +121,17 @@ enum ModelsCommand {
     List,
     /// Re-check every installed model's files against the manifest.
     Verify,
+    /// Turn a CTranslate2 Whisper model into the ggml file whisper-rs loads.
+    ConvertWhisper {
+        /// A speech model from the manifest (default: all speech models).
+        names: Vec<String>,
+        /// Or a folder holding a CTranslate2 model.bin and vocabulary.txt.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Where to write the ggml file (default: ggml-model.bin in the model's folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -275,6 +296,39 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
         }
+        Command::Transcribe { file, model, json } => {
+            init_logging(&config, "warn");
+            let mut config = config;
+            if let Some(m) = model {
+                config.speech.model = m;
+                config.speech.ggml_path = None;
+            }
+            let path = signpost::speech::model_path(&config)
+                .ok_or_else(|| anyhow::anyhow!("speech input is off: set speech.model"))?;
+            let t = signpost::speech::Transcriber::load(&path, &config)?;
+            let bytes = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let ext = file.extension().and_then(|e| e.to_str());
+            let audio = signpost::speech::decode(
+                &bytes,
+                ext,
+                config.speech.max_upload_bytes,
+                config.speech.max_seconds,
+            )
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let start = std::time::Instant::now();
+            let tr = t.transcribe(&audio)?;
+            let ms = start.elapsed().as_secs_f64() * 1000.0;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"text": tr.text, "language": tr.language, "duration_ms": tr.duration_ms, "ms": ms})
+                );
+            } else {
+                println!("{}", tr.text);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Models { command } => {
             init_logging(&config, "warn");
             models(&config, command)
@@ -438,6 +492,61 @@ fn models(config: &Config, command: ModelsCommand) -> anyhow::Result<ExitCode> {
                 println!(
                     "{:<10} {:<11} {:<15} {}",
                     m.name, m.role, status, m.description
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelsCommand::ConvertWhisper { names, dir, out } => {
+            use signpost::speech::convert::convert;
+            let jobs: Vec<(String, PathBuf, PathBuf)> = if let Some(d) = dir {
+                let o = out.unwrap_or_else(|| d.join("ggml-model.bin"));
+                vec![(d.display().to_string(), d, o)]
+            } else {
+                let chosen: Vec<_> = if names.is_empty() {
+                    manifest
+                        .models
+                        .iter()
+                        .filter(|m| m.role == "speech")
+                        .collect()
+                } else {
+                    names
+                        .iter()
+                        .map(|n| manifest.get(n))
+                        .collect::<anyhow::Result<_>>()?
+                };
+                let mut jobs = Vec::new();
+                for m in chosen {
+                    if m.status(&cache) != Status::Verified {
+                        anyhow::bail!(
+                            "{} is not installed: run `signpost models fetch {}` first",
+                            m.name,
+                            m.name
+                        );
+                    }
+                    let d = m.dir(&cache);
+                    let o = out.clone().unwrap_or_else(|| d.join("ggml-model.bin"));
+                    jobs.push((m.name.clone(), d, o));
+                }
+                jobs
+            };
+            for (name, d, o) in jobs {
+                if o.exists()
+                    && o.metadata()?.modified()? >= d.join("model.bin").metadata()?.modified()?
+                {
+                    println!("{name}: already converted ({})", o.display());
+                    continue;
+                }
+                eprintln!("{name}: converting to ggml...");
+                let c = convert(&d, &o)?;
+                println!(
+                    "{name}: wrote {} ({} tensors, {} MB; vocabulary {}, width {}, {}+{} layers)",
+                    o.display(),
+                    c.tensors,
+                    c.bytes / 1_000_000,
+                    c.n_vocab,
+                    c.d_model,
+                    c.encoder_layers,
+                    c.decoder_layers
                 );
             }
             Ok(ExitCode::SUCCESS)
