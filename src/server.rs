@@ -31,6 +31,8 @@ pub struct AppState {
     pub(crate) limiter: Option<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// Alexa request verification (None while no skill id is set).
     pub(crate) alexa: Option<Arc<crate::speakers::alexa::Verifier>>,
+    /// Speech to text (None when no speech model is installed).
+    pub(crate) speech: Option<Arc<crate::speech::Transcriber>>,
 }
 
 const KILL_SWITCH: &str = "kill_switch";
@@ -228,12 +230,26 @@ pub fn app(engine: Engine) -> anyhow::Result<(Router, Arc<AppState>)> {
             &engine.config.alexa,
         )?))
     };
+    let speech = crate::speech::model_path(&engine.config).and_then(|p| {
+        match crate::speech::Transcriber::load(&p, &engine.config) {
+            Ok(t) => {
+                tracing::info!(model = %p.display(), "speech input ready");
+                Some(Arc::new(t))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "speech input is off");
+                None
+            }
+        }
+    });
+    let speech_limit = engine.config.speech.max_upload_bytes;
     let state = Arc::new(AppState {
         engine,
         conversations: Mutex::new(conversations),
         store,
         limiter,
         alexa,
+        speech,
     });
     spawn_retention(state.clone());
     let router = Router::new()
@@ -245,6 +261,15 @@ pub fn app(engine: Engine) -> anyhow::Result<(Router, Arc<AppState>)> {
         .route("/staff/audit", get(staff_audit))
         .route("/staff/kill-switch", post(staff_kill_switch))
         .route("/alexa", post(crate::speakers::alexa::endpoint))
+        .route(
+            "/api/transcribe",
+            post(crate::speech::http::transcribe_handler)
+                .layer(DefaultBodyLimit::max(speech_limit)),
+        )
+        .route(
+            "/api/voice",
+            post(crate::speech::http::voice_handler).layer(DefaultBodyLimit::max(speech_limit)),
+        )
         .merge(crate::web::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -3,7 +3,9 @@
 //! silence, and transcribed by whisper.cpp (whisper-rs) with a prompt of
 //! care words. Silence gives an empty transcript, never an invented one.
 
+pub mod bench;
 pub mod convert;
+pub mod http;
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -209,7 +211,6 @@ pub struct Transcriber {
     threads: i32,
     prompt: String,
     silence_rms: f32,
-    english_only: bool,
     pub path: PathBuf,
 }
 
@@ -245,14 +246,12 @@ impl Transcriber {
             whisper_rs::WhisperContextParameters::default(),
         )
         .map_err(|e| anyhow::anyhow!("cannot load the speech model {}: {e}", path.display()))?;
-        let english_only = !ctx.is_multilingual();
         Ok(Transcriber {
             ctx,
             lock: Mutex::new(()),
             threads: config.speech.threads.max(1) as i32,
             prompt: config.speech.prompt.clone(),
             silence_rms: config.speech.silence_rms,
-            english_only,
             path: path.to_path_buf(),
         })
     }
@@ -309,11 +308,8 @@ impl Transcriber {
         let text = clean(&text);
         Ok(Transcript {
             text,
-            language: if self.english_only {
-                "en".into()
-            } else {
-                "en".into()
-            },
+            // Recognition is asked for English, so that is what comes back.
+            language: "en".into(),
             duration_ms,
         })
     }
@@ -427,5 +423,57 @@ mod tests {
             clean(" How much  does a (coughs) Blue Badge cost?"),
             "How much does a Blue Badge cost?"
         );
+    }
+}
+
+/// Words for scoring: lower case, letters and digits only.
+fn score_words(s: &str) -> Vec<String> {
+    s.to_lowercase()
+        .replace('\'', "")
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Word error rate: word-level edit distance over the reference's length.
+/// Returns (errors, reference words).
+pub fn word_errors(reference: &str, hypothesis: &str) -> (usize, usize) {
+    let r = score_words(reference);
+    let h = score_words(hypothesis);
+    let mut prev: Vec<usize> = (0..=h.len()).collect();
+    for (i, rw) in r.iter().enumerate() {
+        let mut cur = vec![i + 1; h.len() + 1];
+        for (j, hw) in h.iter().enumerate() {
+            let sub = prev[j] + usize::from(rw != hw);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    (prev[h.len()], r.len())
+}
+
+#[cfg(test)]
+mod wer_tests {
+    use super::word_errors;
+
+    #[test]
+    fn word_error_rate_counts_edits() {
+        assert_eq!(
+            word_errors(
+                "how much does a blue badge cost",
+                "How much does a Blue Badge cost?"
+            ),
+            (0, 7)
+        );
+        assert_eq!(
+            word_errors("what is reablement", "what is re enablement"),
+            (2, 3)
+        );
+        assert_eq!(
+            word_errors("a carer's assessment", "a carers assessment"),
+            (0, 3)
+        );
+        assert_eq!(word_errors("one two three", ""), (3, 3));
     }
 }

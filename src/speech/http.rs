@@ -1,0 +1,200 @@
+//! `POST /api/transcribe` and `POST /api/voice`: the recording is the
+//! request body (WAV, FLAC, MP3 or Ogg Vorbis, named by Content-Type).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+
+use super::{decode, AudioError, Transcript};
+use crate::answer::Route;
+use crate::channels::Channel;
+use crate::server::{respond, AppState, Failure};
+
+const FORMATS: &str = "Send WAV, FLAC, MP3 or Ogg Vorbis audio as the request body, with its Content-Type (for example audio/wav).";
+
+fn fail(status: StatusCode, error: &'static str, message: String) -> Failure {
+    Failure {
+        status,
+        error,
+        message,
+    }
+}
+
+/// Transcribes the body, or says clearly why it cannot.
+async fn transcribe(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Transcript, Failure> {
+    let Some(t) = state.speech.clone() else {
+        return Err(fail(StatusCode::SERVICE_UNAVAILABLE, "speech_off", "Speech input is not installed on this server. Type your question instead, or ask the council to run `signpost models fetch` and `signpost models convert-whisper`.".into(),
+        ));
+    };
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    if let Some(ct) = &ct {
+        let audio_like = ct.starts_with("audio/")
+            || ct == "application/octet-stream"
+            || ct == "application/ogg"
+            || ct == "video/ogg";
+        if !audio_like {
+            return Err(fail(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                format!("{ct} is not audio. {FORMATS}"),
+            ));
+        }
+    }
+    let s = &state.engine.config.speech;
+    let (max_bytes, max_seconds) = (s.max_upload_bytes, s.max_seconds);
+    let hint = ct.filter(|c| c.starts_with("audio/"));
+    let work = tokio::task::spawn_blocking(move || {
+        let audio = decode(&body, hint.as_deref(), max_bytes, max_seconds)?;
+        t.transcribe(&audio)
+            .map_err(|e| AudioError::Unreadable(e.to_string()))
+    })
+    .await;
+    match work {
+        Ok(Ok(tr)) => Ok(tr),
+        Ok(Err(e)) => {
+            let (status, code) = match e {
+                AudioError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+                AudioError::TooLong(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_long"),
+                AudioError::Empty => (StatusCode::BAD_REQUEST, "empty_audio"),
+                AudioError::Unreadable(_) => (StatusCode::BAD_REQUEST, "unreadable_audio"),
+            };
+            tracing::info!(error = %e, "audio refused");
+            let mut msg = e.to_string();
+            if let Some(first) = msg.get(0..1) {
+                msg = first.to_uppercase() + &msg[1..];
+            }
+            Err(fail(status, code, format!("{msg}.")))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "transcription failed");
+            Err(fail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "The recording could not be transcribed. Please try again, or type your question."
+                    .into(),
+            ))
+        }
+    }
+}
+
+/// The body, or the friendly error for one over the size limit.
+fn body_or_error(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<Bytes, Failure> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            fail(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!(
+                    "The recording is larger than {} bytes; please send a shorter one.",
+                    state.engine.config.speech.max_upload_bytes
+                ),
+            )
+        } else {
+            fail(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("The recording could not be read: {}.", e.body_text()),
+            )
+        }
+    })
+}
+
+/// `POST /api/transcribe`: `{"text","language","duration_ms"}`; silence
+/// gives empty text.
+pub async fn transcribe_handler(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body_or_error(&state, body) {
+        Ok(b) => b,
+        Err(f) => return f.into_response(),
+    };
+    match transcribe(&state, &headers, body).await {
+        Ok(t) => {
+            tracing::info!(
+                duration_ms = t.duration_ms,
+                chars = t.text.chars().count(),
+                "transcribed"
+            );
+            Json(t).into_response()
+        }
+        Err(f) => f.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct VoiceQuery {
+    #[serde(default)]
+    conversation_id: Option<String>,
+}
+
+/// `POST /api/voice`: transcribes and answers in one call, with a speakable
+/// answer (the voice channel).
+pub async fn voice_handler(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<VoiceQuery>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body_or_error(&state, body) {
+        Ok(b) => b,
+        Err(f) => return f.into_response(),
+    };
+    let t = match transcribe(&state, &headers, body).await {
+        Ok(t) => t,
+        Err(f) => return f.into_response(),
+    };
+    if t.text.is_empty() {
+        return Json(serde_json::json!({
+            "transcript": t,
+            "route": Route::Clarify.as_str(),
+            "reply": "Sorry, I didn't hear a question. Please try again, a little closer to the microphone.",
+            "sources": [],
+            "grounded": true,
+            "conversation_id": q.conversation_id,
+        }))
+        .into_response();
+    }
+    match respond(
+        state,
+        t.text.clone(),
+        q.conversation_id,
+        Channel::Voice,
+        "voice-api",
+        false,
+    )
+    .await
+    {
+        Ok(a) => Json(serde_json::json!({
+            "transcript": t,
+            "route": a.route.as_str(),
+            "reply": a.text,
+            "sources": a.sources,
+            "grounded": a.grounded,
+            "ms": a.ms,
+            "conversation_id": a.conversation_id,
+        }))
+        .into_response(),
+        Err(f) => f.into_response(),
+    }
+}
