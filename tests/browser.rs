@@ -41,6 +41,10 @@ fn web_chat_passes_the_browser_and_accessibility_checks() {
         .arg(&server.base)
         .arg(&shots)
         .env("CHROMIUM", &chromium)
+        .env(
+            "FAKE_AUDIO",
+            root.join("tests/fixtures/speech/en-gb-x-rp/q01.wav"),
+        )
         .output()
         .expect("run node (install Node.js with ./setup.sh)");
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -280,6 +280,8 @@ pub struct ChatView<'a> {
     pub error: Option<&'a str>,
     /// Text to put back in the question box (after an error).
     pub draft: &'a str,
+    /// Speech input is installed: the script may show the microphone button.
+    pub speech: bool,
 }
 
 fn turn_html(s: &Shown, latest: bool) -> String {
@@ -355,6 +357,7 @@ pub fn chat_page(config: &Config, prefs: &Prefs, v: &ChatView) -> String {
 </div>
 <div id="chat-status" role="status" class="visually-hidden"></div>
 <div id="chat-error" role="alert">{error_html}</div>
+<p id="mic-status" class="mic-status" role="status"></p>
 <form id="ask" class="ask" method="post" action="/" novalidate data-help="{front} on {phone_text}">
 <input type="hidden" name="csrf" value="{csrf}">
 <input type="hidden" name="conversation_id" id="conversation_id" value="{conv}">
@@ -365,7 +368,7 @@ pub fn chat_page(config: &Config, prefs: &Prefs, v: &ChatView) -> String {
 </div>
 <div class="actions">
 <button type="submit" class="button" id="send">Send</button>
-<button type="button" class="button button-secondary" id="mic" hidden>Speak your question</button>
+<button type="button" class="button button-secondary" id="mic" hidden data-speech="{speech}" aria-pressed="false">Speak your question</button>
 <button type="button" class="button button-secondary" id="stop" hidden>Stop answer</button>
 <a class="button button-secondary" href="/">Start again</a>
 </div>
@@ -393,6 +396,7 @@ pub fn chat_page(config: &Config, prefs: &Prefs, v: &ChatView) -> String {
         described = described,
         invalid = invalid,
         draft = esc(v.draft),
+        speech = if v.speech { "on" } else { "off" },
         front = esc(&c.front_door_name),
         phone = phones(&c.phone),
         phone_text = esc(&c.phone),

@@ -239,6 +239,7 @@ async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respons
             shown: &[],
             error: None,
             draft: "",
+            speech: state.speech.is_some(),
         },
     );
     html_response(StatusCode::OK, page, set)
@@ -286,6 +287,7 @@ async fn home_post(
                 shown: &shown,
                 error: Some(error),
                 draft: &form.q,
+                speech: state.speech.is_some(),
             },
         )
     };
@@ -323,6 +325,7 @@ async fn home_post(
                     shown: &shown,
                     error: None,
                     draft: "",
+                    speech: state.speech.is_some(),
                 },
             );
             html_response(StatusCode::OK, page, set)
@@ -805,6 +808,8 @@ mod tests {
             "/api/chat",
             "/api/chat/stream",
             "/api/conversation/process",
+            "/api/transcribe",
+            "/api/voice",
             "/healthz",
         ] {
             assert!(v["paths"][p].is_object(), "{p} missing");

@@ -35,6 +35,9 @@ const browser = await chromium.launch({
   args: [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    // A fake microphone that plays a spoken question (FAKE_AUDIO, a WAV file).
+    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+    ...(process.env.FAKE_AUDIO ? [`--use-file-for-fake-audio-capture=${process.env.FAKE_AUDIO}%noloop`] : []),
   ],
 });
 
@@ -158,7 +161,7 @@ try {
     check(await page.locator("#chat-status[role=status]").count() === 1, "the status region exists at load");
     check(await page.getByText("call 999", { exact: false }).first().isVisible(), "the emergency line is visible");
     check(await page.locator("a[href='/talk-to-a-person']").first().isVisible(), "Talk to a person is visible");
-    check(await page.locator("#mic").isHidden(), "no microphone button where speech input is not available");
+    check(await page.locator("#mic").isVisible(), "the microphone button is shown where speech input works");
     await axe(page, "the empty page");
     await targetSizes(page, "on the empty page");
     await shoot(page, "empty");
@@ -216,6 +219,28 @@ try {
     await noOverflow(z.page, "at 400% zoom");
     await z.page.screenshot({ path: `${shots}/zoom-400.png` });
     await z.ctx.close();
+  }
+
+  // 3b. Speaking a question: the words land in the box to be checked, then sent.
+  if (process.env.FAKE_AUDIO) {
+    const { ctx, page } = await newPage();
+    await page.goto(base + "/");
+    await page.focus("#mic");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => document.getElementById("mic").getAttribute("aria-pressed") === "true");
+    check((await page.locator("#mic-status").textContent()).includes("Listening"), "speech: it says it is listening");
+    check((await page.locator("#mic").textContent()).includes("Stop"), "speech: the button becomes Stop recording");
+    await axe(page, "the page while listening");
+    await page.waitForTimeout(3500);
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => document.getElementById("q").value.length > 0, null, { timeout: 60000 });
+    const heard = (await page.inputValue("#q")).toLowerCase();
+    check(heard.includes("blue badge"), `speech: the spoken question is in the box to check ("${heard}")`);
+    check(await page.evaluate(() => document.activeElement.id) === "q", "speech: focus moves to the box to check the words");
+    await page.keyboard.press("Enter");
+    await waitForAnswers(page, 1);
+    check(await page.locator("#latest .sources a", { hasText: "Blue Badge" }).count() >= 1, "speech: the spoken question is answered with its source");
+    await ctx.close();
   }
 
   // 4. Without JavaScript: the form posts and the whole conversation comes back.

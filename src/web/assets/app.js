@@ -309,6 +309,110 @@
     });
   }
 
+  // Speech input: records with Web Audio, makes a 16 kHz WAV in the page
+  // (no codec needed), sends it to /api/transcribe and puts the words in the
+  // question box to be checked and edited before sending.
+  function setupMic() {
+    var mic = document.getElementById("mic");
+    var q = document.getElementById("q");
+    var status = document.getElementById("mic-status");
+    var errorBox = document.getElementById("chat-error");
+    var AC = window.AudioContext || window.webkitAudioContext;
+    if (!mic || mic.dataset.speech !== "on" || !AC ||
+        !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) return;
+    mic.hidden = false;
+    var rec = null;
+    var MAX_SECONDS = 30;
+
+    function wav16k(chunks, rate) {
+      var total = chunks.reduce(function (n, c) { return n + c.length; }, 0);
+      var input = new Float32Array(total);
+      var at = 0;
+      chunks.forEach(function (c) { input.set(c, at); at += c.length; });
+      var ratio = rate / 16000;
+      var n = Math.floor(total / ratio);
+      var out = new DataView(new ArrayBuffer(44 + n * 2));
+      function str(o, t) { for (var i = 0; i < t.length; i++) out.setUint8(o + i, t.charCodeAt(i)); }
+      str(0, "RIFF"); out.setUint32(4, 36 + n * 2, true); str(8, "WAVEfmt ");
+      out.setUint32(16, 16, true); out.setUint16(20, 1, true); out.setUint16(22, 1, true);
+      out.setUint32(24, 16000, true); out.setUint32(28, 32000, true);
+      out.setUint16(32, 2, true); out.setUint16(34, 16, true);
+      str(36, "data"); out.setUint32(40, n * 2, true);
+      for (var i = 0; i < n; i++) {
+        // Average the samples that fall in this output sample (a simple low-pass).
+        var from = Math.floor(i * ratio), to = Math.max(from + 1, Math.floor((i + 1) * ratio));
+        var sum = 0;
+        for (var k = from; k < to && k < total; k++) sum += input[k];
+        var v = Math.max(-1, Math.min(1, sum / (to - from)));
+        out.setInt16(44 + i * 2, v < 0 ? v * 0x8000 : v * 0x7fff, true);
+      }
+      return new Blob([out.buffer], { type: "audio/wav" });
+    }
+
+    function stop() {
+      if (!rec) return;
+      var r = rec;
+      rec = null;
+      clearTimeout(r.timer);
+      r.node.disconnect();
+      r.source.disconnect();
+      r.stream.getTracks().forEach(function (t) { t.stop(); });
+      r.ctx.close();
+      mic.setAttribute("aria-pressed", "false");
+      mic.textContent = "Speak your question";
+      mic.classList.remove("recording");
+      status.textContent = "Working out what you said…";
+      fetch("/api/transcribe", { method: "POST", headers: { "Content-Type": "audio/wav" }, body: wav16k(r.chunks, r.rate) })
+        .then(function (resp) {
+          return resp.json().then(function (data) {
+            if (!resp.ok) throw new Error(data.message || "");
+            return data;
+          });
+        })
+        .then(function (data) {
+          if (!data.text) {
+            status.textContent = "Sorry, I didn't hear anything. Please try again, or type your question.";
+            return;
+          }
+          q.value = q.value ? q.value.replace(/\s+$/, "") + " " + data.text : data.text;
+          q.focus();
+          status.textContent = "Your words are in the question box. Check them, change anything that is wrong, then press Send.";
+        })
+        .catch(function (err) {
+          status.textContent = "";
+          errorBox.textContent = "";
+          var p = document.createElement("p");
+          p.className = "error-message";
+          p.textContent = err.message || "Sorry, your recording could not be understood. Please type your question instead.";
+          errorBox.appendChild(p);
+        });
+    }
+
+    mic.addEventListener("click", function () {
+      if (rec) { stop(); return; }
+      errorBox.textContent = "";
+      navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true } })
+        .then(function (stream) {
+          var ctx = new AC();
+          var source = ctx.createMediaStreamSource(stream);
+          var node = ctx.createScriptProcessor(4096, 1, 1);
+          var r = { ctx: ctx, stream: stream, source: source, node: node, chunks: [], rate: ctx.sampleRate };
+          node.onaudioprocess = function (e) { r.chunks.push(new Float32Array(e.inputBuffer.getChannelData(0))); };
+          source.connect(node);
+          node.connect(ctx.destination);
+          r.timer = setTimeout(stop, MAX_SECONDS * 1000);
+          rec = r;
+          mic.setAttribute("aria-pressed", "true");
+          mic.textContent = "Stop recording";
+          mic.classList.add("recording");
+          status.textContent = "Listening. Say your question, then press Stop recording.";
+        })
+        .catch(function () {
+          status.textContent = "The microphone could not be used. Check your browser lets this page use it, or type your question.";
+        });
+    });
+  }
+
   // After a form is sent: focus the error summary, or else the result.
   function setupErrorSummary() {
     var s = document.getElementById("error-summary") || document.getElementById("result");
@@ -318,6 +422,7 @@
   function init() {
     setupSettings();
     setupChat();
+    setupMic();
     setupErrorSummary();
     if (location.search.indexOf("settings=saved") >= 0) {
       var st = document.getElementById("settings-status");
