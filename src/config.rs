@@ -47,17 +47,22 @@ pub struct SpeechSettings {
     pub silence_rms: f32,
     /// Words the recogniser should expect.
     pub prompt: String,
+    /// Shrink Whisper's 30-second window to the recording's length (faster
+    /// for short questions; see BENCHMARKS.md for the effect on accuracy).
+    pub fit_window: bool,
 }
 
 impl Default for SpeechSettings {
     fn default() -> Self {
         Self {
-            model: "whisper-tiny-en".into(),
+            // Chosen by measurement: see "Speech input" in BENCHMARKS.md.
+            model: "whisper-base".into(),
             ggml_path: None,
             threads: 2,
             max_upload_bytes: 10 * 1024 * 1024,
             max_seconds: 30.0,
             silence_rms: 0.003,
+            fit_window: false,
             prompt: "Adult social care in Northbay: a care needs assessment, reablement, Attendance Allowance, a Blue Badge, an occupational therapist, a carer's assessment, direct payments, telecare and Lifeline alarms.".into(),
         }
     }
@@ -394,6 +399,9 @@ impl Config {
         }
         if let Some(v) = env_nonempty("SIGNPOST_ADDR") {
             self.server.addr = v;
+        }
+        if let Some(v) = env_nonempty("SIGNPOST_SPEECH_FIT_WINDOW") {
+            self.speech.fit_window = matches!(v.as_str(), "1" | "true" | "yes");
         }
         if let Some(v) = env_nonempty("SIGNPOST_ALEXA_SKILL_ID") {
             self.alexa.skill_id = v;

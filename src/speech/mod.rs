@@ -211,6 +211,7 @@ pub struct Transcriber {
     threads: i32,
     prompt: String,
     silence_rms: f32,
+    fit_window: bool,
     pub path: PathBuf,
 }
 
@@ -252,6 +253,7 @@ impl Transcriber {
             threads: config.speech.threads.max(1) as i32,
             prompt: config.speech.prompt.clone(),
             silence_rms: config.speech.silence_rms,
+            fit_window: config.speech.fit_window,
             path: path.to_path_buf(),
         })
     }
@@ -286,6 +288,11 @@ impl Transcriber {
         p.set_suppress_blank(true);
         if !self.prompt.is_empty() {
             p.set_initial_prompt(&self.prompt);
+        }
+        if self.fit_window {
+            // 50 encoder positions a second, with a second to spare.
+            let ctx = ((audio.seconds() + 1.0) * 50.0).ceil() as i32;
+            p.set_audio_ctx(ctx.clamp(64, 1500));
         }
         // Whisper works on 30-second windows; shorter clips are padded.
         let mut pcm = audio.samples.clone();
