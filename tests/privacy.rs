@@ -68,14 +68,30 @@ fn personal_data_never_reaches_any_file_the_server_writes() {
         "do you fund swimming lessons for carers? call me on 07700 900123",
         "my carer takes money from my purse, ring me on 01632 960777",
     ];
+    // The Alexa channel needs test certificates and a skill id; they live
+    // outside the data directory, which is what gets searched.
+    let certs = tempfile::tempdir().unwrap();
+    let (ca, leaf, key) = make_certs(certs.path(), "privacy", "echo-api.amazon.com");
+    let config = certs.path().join("signpost.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[alexa]\nskill_id = \"amzn1.ask.skill.privacy-test\"\ntesting_trust_root = \"{}\"\ntesting_cert_chain = \"{}\"\n",
+            ca.display(),
+            leaf.display()
+        ),
+    )
+    .unwrap();
     {
-        let server = Server::start(
+        let server = Server::start_with(
             data.path(),
             &[
                 ("SIGNPOST_STORE_CONVERSATIONS", "1"),
                 ("SIGNPOST_LOG_MESSAGE_TEXT", "1"),
                 ("SIGNPOST_ADMIN_TOKEN", token),
+                ("SIGNPOST_CONFIG", config.to_str().unwrap()),
             ],
+            &["--wyoming-addr", "127.0.0.1:0"],
         );
         for (i, m) in messages.iter().enumerate() {
             let channel = if i % 2 == 0 { "web" } else { "voice" };
@@ -126,7 +142,59 @@ fn personal_data_never_reaches_any_file_the_server_writes() {
             None,
         );
         assert_eq!(status, 200, "{body}");
-        for text in [&stream, &page, &body] {
+        // Home Assistant over Wyoming: one transcript event, one reply event.
+        let wyoming = {
+            use std::io::{BufRead, BufReader, Read, Write};
+            let addr = server
+                .early
+                .iter()
+                .find_map(|l| l.strip_prefix("Wyoming handle server is listening on tcp://"))
+                .expect("the Wyoming address")
+                .to_string();
+            let mut sock = std::net::TcpStream::connect(addr).unwrap();
+            let event = json!({"type": "transcript", "data": {"text": messages[3], "context": {"conversation_id": "wy-1"}}});
+            writeln!(sock, "{event}").unwrap();
+            let mut r = BufReader::new(sock);
+            let mut header = String::new();
+            r.read_line(&mut header).unwrap();
+            let h: Value = serde_json::from_str(&header).unwrap();
+            assert_eq!(h["type"], "handled", "{header}");
+            let mut data = vec![0u8; h["data_length"].as_u64().unwrap() as usize];
+            r.read_exact(&mut data).unwrap();
+            String::from_utf8(data).unwrap()
+        };
+        // Alexa: a signed request carrying personal data.
+        let alexa = {
+            let now = time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap();
+            let body = json!({
+                "version": "1.0",
+                "session": {"application": {"applicationId": "amzn1.ask.skill.privacy-test"}, "attributes": {}},
+                "context": {"System": {"application": {"applicationId": "amzn1.ask.skill.privacy-test"}}},
+                "request": {"type": "IntentRequest", "requestId": "r1", "timestamp": now, "locale": "en-GB",
+                    "intent": {"name": "AskQuestionIntent", "slots": {"question": {"name": "question", "value": messages[4]}}}}
+            })
+            .to_string();
+            let signature = sign(certs.path(), &key, body.as_bytes());
+            let mut r = agent()
+                .post(&server.url("/alexa"))
+                .header("content-type", "application/json")
+                .header(
+                    "SignatureCertChainUrl",
+                    "https://s3.amazonaws.com/echo.api/echo-api-cert.pem",
+                )
+                .header("Signature-256", &signature)
+                .send(&body)
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            r.body_mut().read_to_string().unwrap()
+        };
+        assert!(
+            alexa.contains("999") || alexa.contains("01632 960150"),
+            "the disclosure is escalated: {alexa}"
+        );
+        for text in [&stream, &page, &body, &wyoming, &alexa] {
             for p in PERSONAL {
                 for form in forms(p) {
                     assert!(!text.contains(&form), "a reply echoed {form}");

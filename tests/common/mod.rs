@@ -226,3 +226,113 @@ pub fn post_raw(
     let text = r.body_mut().read_to_string().unwrap_or_default();
     (status, headers, text)
 }
+
+// ---- Alexa test certificates (made with the openssl command) ----
+
+pub fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run openssl (installed by ./setup.sh)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA, and a leaf certificate signed by it for `name`; returns the paths
+/// of the CA certificate, the leaf certificate and the leaf key.
+pub fn make_certs(dir: &Path, tag: &str, name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let ca_key = format!("{tag}-ca.key");
+    let ca = format!("{tag}-ca.pem");
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            &ca_key,
+            "-out",
+            &ca,
+            "-days",
+            "30",
+            "-subj",
+            &format!("/CN=Signpost test root {tag}"),
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    let key = format!("{tag}-leaf.key");
+    let csr = format!("{tag}-leaf.csr");
+    let leaf = format!("{tag}-leaf.pem");
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+            "-subj",
+            &format!("/CN={name}"),
+        ],
+    );
+    let ext = format!("{tag}-ext.cnf");
+    std::fs::write(
+        dir.join(&ext),
+        format!("subjectAltName=DNS:{name}\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\nbasicConstraints=CA:FALSE\n"),
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-out",
+            &leaf,
+            "-days",
+            "30",
+            "-extfile",
+            &ext,
+        ],
+    );
+    (dir.join(ca), dir.join(leaf), dir.join(key))
+}
+
+/// Signs a body the way Alexa does: RSA PKCS#1 v1.5 with SHA-256, base64.
+pub fn sign(dir: &Path, key: &Path, body: &[u8]) -> String {
+    use base64::Engine as _;
+    let input = dir.join("body.json");
+    let sig = dir.join("body.sig");
+    std::fs::write(&input, body).unwrap();
+    openssl(
+        dir,
+        &[
+            "dgst",
+            "-sha256",
+            "-sign",
+            key.to_str().unwrap(),
+            "-out",
+            sig.to_str().unwrap(),
+            input.to_str().unwrap(),
+        ],
+    );
+    base64::engine::general_purpose::STANDARD.encode(std::fs::read(sig).unwrap())
+}
