@@ -99,6 +99,8 @@ pub struct Stages {
     pub calculator: Option<String>,
     /// Kinds of personal data found (and removed) in the message.
     pub personal_data: Vec<String>,
+    /// How passages were ranked: "bm25", or "hybrid" with what was fused.
+    pub retrieval: String,
     /// Retrieved chunks with scores, best first.
     pub retrieved: Vec<(String, f32)>,
     /// Share of the question's key words (weighted by rarity) in the best passage.
@@ -144,6 +146,8 @@ pub struct Engine {
 pub struct SemanticTriage {
     pub embedder: Embedder,
     pub bank: ExampleBank,
+    /// Each page chunk's embedding, for hybrid retrieval (when switched on).
+    pub chunk_vectors: Option<Vec<Vec<f32>>>,
 }
 
 /// Highest weight one query word can carry in coverage and sentence scores.
@@ -215,7 +219,43 @@ impl Engine {
             .collect();
         areas.sort();
         areas.dedup();
-        let semantic = load_semantic(&config, &kb);
+        let mut semantic = load_semantic(&config, &kb);
+        if config.search.hybrid {
+            if let Some(sem) = semantic.as_mut() {
+                let texts: Vec<String> = index
+                    .chunks
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{}. {} {}",
+                            c.title,
+                            c.headings.join(". "),
+                            c.units.join(" ")
+                        )
+                    })
+                    .collect();
+                let cache = config
+                    .models
+                    .dir
+                    .clone()
+                    .unwrap_or_else(crate::models::cache_dir)
+                    .join("derived");
+                match crate::triage::semantic::embed_cached(
+                    &texts,
+                    &sem.embedder,
+                    &config.models.embedding,
+                    &cache,
+                    "passages",
+                ) {
+                    Ok(v) => sem.chunk_vectors = Some(v),
+                    Err(e) => {
+                        tracing::error!(error = %e, "hybrid retrieval is off: passages could not be embedded")
+                    }
+                }
+            } else {
+                tracing::warn!("hybrid retrieval needs the embedding model; using BM25 alone");
+            }
+        }
         Ok(Engine {
             config,
             kb,
@@ -328,6 +368,60 @@ impl Engine {
             ) => (Triage::Decline(d), how(&v)),
             _ => (by_pattern, String::new()),
         }
+    }
+
+    /// Hybrid retrieval: ranks every passage by embedding similarity to the
+    /// query and fuses that ranking with BM25's by reciprocal rank fusion.
+    /// Scores are rescaled to BM25's best, so later stages' relative weights
+    /// keep their meaning. Does nothing when hybrid retrieval is off.
+    fn fuse_dense(&self, query: &str, hits: &mut Vec<crate::search::Hit>, k: usize) -> String {
+        let bm25 = "bm25".to_string();
+        let Some(sem) = &self.semantic else {
+            return bm25;
+        };
+        let Some(vectors) = &sem.chunk_vectors else {
+            return bm25;
+        };
+        let q = match sem.embedder.embed_one(query) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!(error = %e, "query embedding failed; BM25 alone");
+                return bm25;
+            }
+        };
+        let from_bm25 = hits.len();
+        let s = &self.config.search;
+        let mut dense: Vec<(usize, f32)> = vectors
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i, crate::embed::cosine(&q, v)))
+            .collect();
+        dense.sort_by(|a, b| b.1.total_cmp(&a.1));
+        dense.truncate(s.dense_k);
+        let mut fused: HashMap<usize, f32> = HashMap::new();
+        for (rank, h) in hits.iter().enumerate() {
+            *fused.entry(h.chunk).or_default() += 1.0 / (s.rrf_k + rank as f32 + 1.0);
+        }
+        for (rank, (chunk, _)) in dense.iter().enumerate() {
+            *fused.entry(*chunk).or_default() += 1.0 / (s.rrf_k + rank as f32 + 1.0);
+        }
+        let best = hits.first().map(|h| h.score).unwrap_or(1.0).max(1e-6);
+        let mut list: Vec<(usize, f32)> = fused.into_iter().collect();
+        list.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let top = list.first().map(|x| x.1).unwrap_or(1.0).max(1e-9);
+        *hits = list
+            .into_iter()
+            .take(k)
+            .map(|(chunk, f)| crate::search::Hit {
+                chunk,
+                score: best * f / top,
+            })
+            .collect();
+        format!(
+            "hybrid: {from_bm25} BM25 and {} embedding passages fused (rrf k {})",
+            dense.len(),
+            s.rrf_k
+        )
     }
 
     /// A page's title and address, for citing it.
@@ -455,6 +549,12 @@ impl Engine {
                 Vec::new()
             }
         };
+        let bm25_best = hits.first().map(|h| h.score).unwrap_or(0.0);
+        stages.retrieval = self.fuse_dense(
+            &stages.query,
+            &mut hits,
+            if topic.is_some() { k * 3 } else { k },
+        );
         // A follow-up is about the page the earlier question found.
         if let Some(t) = &topic {
             for h in &mut hits {
@@ -476,7 +576,7 @@ impl Engine {
         };
         stages.coverage = self.coverage(&standalone, &hits, &services);
         let best = hits.first().map(|h| h.score).unwrap_or(0.0);
-        let pages_ok = best >= self.config.search.min_score;
+        let pages_ok = bm25_best >= self.config.search.min_score;
         let nothing_found = !pages_ok && services.is_empty();
         let off_topic = nothing_found || stages.coverage < self.config.search.min_coverage;
         if off_topic && calculation.is_none() {
@@ -1075,7 +1175,11 @@ fn load_semantic(config: &Config, kb: &Kb) -> Option<SemanticTriage> {
         );
         // Keyed by the examples and the model, so every run on this machine shares it.
         let bank = ExampleBank::build(&triage_bank(kb), &embedder, &key, &cache.join("derived"))?;
-        Ok(SemanticTriage { embedder, bank })
+        Ok(SemanticTriage {
+            embedder,
+            bank,
+            chunk_vectors: None,
+        })
     });
     match loaded {
         Ok(s) => {

@@ -279,6 +279,13 @@ pub struct SearchSettings {
     pub min_score: f32,
     pub title_boost: f32,
     pub heading_boost: f32,
+    /// Also rank passages by embedding similarity and fuse the two rankings
+    /// (reciprocal rank fusion); needs the embedding model. See BENCHMARKS.md.
+    pub hybrid: bool,
+    /// Reciprocal rank fusion's constant: 1 / (rrf_k + rank).
+    pub rrf_k: f32,
+    /// How many passages the embedding ranking contributes.
+    pub dense_k: usize,
 }
 
 impl Default for SearchSettings {
@@ -289,6 +296,9 @@ impl Default for SearchSettings {
             min_score: 2.0,
             title_boost: 2.5,
             heading_boost: 1.5,
+            hybrid: false,
+            rrf_k: 60.0,
+            dense_k: 20,
         }
     }
 }
@@ -399,6 +409,9 @@ impl Config {
         }
         if let Some(v) = env_nonempty("SIGNPOST_ADDR") {
             self.server.addr = v;
+        }
+        if let Some(v) = env_nonempty("SIGNPOST_SEARCH_HYBRID") {
+            self.search.hybrid = matches!(v.as_str(), "1" | "true" | "yes");
         }
         if let Some(v) = env_nonempty("SIGNPOST_SPEECH_FIT_WINDOW") {
             self.speech.fit_window = matches!(v.as_str(), "1" | "true" | "yes");

@@ -246,6 +246,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         if let Some(c) = &st.calculator {
                             println!("[calculator] {c}");
                         }
+                        println!("[retrieval] {}", st.retrieval);
                         println!("[coverage] {:.2}", st.coverage);
                         for (id, score) in &st.retrieved {
                             println!("[retrieved] {score:7.2} {id}");

@@ -109,3 +109,45 @@ fn grounding_accepts_a_paraphrase_but_never_a_changed_number() {
     );
     assert_eq!(unsupported, vec![changed]);
 }
+
+#[test]
+fn hybrid_retrieval_fuses_embedding_and_bm25_rankings() {
+    let data = tempfile::tempdir().unwrap();
+    let out = common::bin()
+        .env("SIGNPOST_DATA_DIR", data.path())
+        .env("SIGNPOST_SEARCH_HYBRID", "1")
+        .args([
+            "ask",
+            "my mum can't manage the stairs any more, what can help",
+            "--json",
+            "--explain",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["route"], "answer", "{v}");
+    assert_eq!(v["grounded"], true);
+    let cited = common::slugs(&v);
+    assert!(
+        cited.iter().any(|s| s.contains("adaptation")
+            || s.contains("equipment")
+            || s.contains("disabled-facilities")),
+        "{cited:?}"
+    );
+    // The explanation shows the two rankings were fused (and BM25 alone without it).
+    for (hybrid, expect) in [("1", "[retrieval] hybrid: "), ("0", "[retrieval] bm25")] {
+        let out = common::bin()
+            .env("SIGNPOST_DATA_DIR", data.path())
+            .env("SIGNPOST_SEARCH_HYBRID", hybrid)
+            .args(["ask", "what is reablement", "--explain"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(expect), "{text}");
+    }
+}

@@ -68,6 +68,42 @@ pub struct Verdict {
     pub example: String,
 }
 
+/// Embeds texts, reusing a cache file in `cache_dir` named by `label` and
+/// keyed by the texts and the model.
+pub fn embed_cached(
+    texts: &[String],
+    embedder: &Embedder,
+    model_key: &str,
+    cache_dir: &Path,
+    label: &str,
+) -> Result<Vec<Vec<f32>>> {
+    let mut h = Sha256::new();
+    h.update(model_key.as_bytes());
+    for t in texts {
+        h.update(format!("{t}\u{2}").as_bytes());
+    }
+    let key: String = h
+        .finalize()
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let cache = cache_dir.join(format!("{label}-{key}.f32"));
+    if let Some(v) = read_cache(&cache, texts.len(), embedder.dims) {
+        return Ok(v);
+    }
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let mut progress = crate::progress::Progress::new(label, refs.len() as u64);
+    let mut v = Vec::with_capacity(refs.len());
+    for chunk in refs.chunks(32) {
+        v.extend(embedder.embed(chunk)?);
+        progress.inc(chunk.len() as u64);
+    }
+    progress.finish("embedded");
+    write_cache(&cache, &v).ok();
+    Ok(v)
+}
+
 impl ExampleBank {
     /// Embeds the examples, reusing a cache in `cache_dir` keyed by the
     /// examples and the model.
@@ -77,35 +113,16 @@ impl ExampleBank {
         model_key: &str,
         cache_dir: &Path,
     ) -> Result<ExampleBank> {
-        let mut h = Sha256::new();
-        h.update(model_key.as_bytes());
-        for (l, t) in examples {
-            h.update(format!("{l:?}\u{1}{t}\u{2}").as_bytes());
-        }
-        let key: String = h
-            .finalize()
-            .iter()
-            .take(12)
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let cache = cache_dir.join(format!("triage-examples-{key}.f32"));
-        let dims = embedder.dims;
-        let vectors = match read_cache(&cache, examples.len(), dims) {
-            Some(v) => v,
-            None => {
-                let texts: Vec<&str> = examples.iter().map(|(_, t)| t.as_str()).collect();
-                let mut progress =
-                    crate::progress::Progress::new("triage examples", texts.len() as u64);
-                let mut v = Vec::with_capacity(texts.len());
-                for chunk in texts.chunks(32) {
-                    v.extend(embedder.embed(chunk)?);
-                    progress.inc(chunk.len() as u64);
-                }
-                progress.finish("embedded");
-                write_cache(&cache, &v).ok();
-                v
-            }
-        };
+        let texts: Vec<String> = examples.iter().map(|(_, t)| t.clone()).collect();
+        // The labels are part of the cache key, so relabelling re-embeds.
+        let labels: String = examples.iter().map(|(l, _)| format!("{l:?};")).collect();
+        let vectors = embed_cached(
+            &texts,
+            embedder,
+            &format!("{model_key}|{labels}"),
+            cache_dir,
+            "triage-examples",
+        )?;
         Ok(ExampleBank {
             labels: examples.iter().map(|(l, _)| *l).collect(),
             texts: examples.iter().map(|(_, t)| t.clone()).collect(),
