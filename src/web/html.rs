@@ -657,7 +657,7 @@ pub fn privacy_page(config: &Config, prefs: &Prefs) -> String {
     let storage = if p.store_conversations {
         format!("We keep a copy of questions and answers for {} days to improve our advice pages, with personal details such as phone numbers, email addresses and NHS numbers removed first. Then it is deleted.", p.retention_days)
     } else {
-        "We do not keep your questions or our answers. They are held in the server's memory for up to 30 minutes so you can ask follow-up questions, then forgotten.".to_string()
+        format!("We do not keep your questions or our answers. They are held in the server's memory for up to {} minutes after your last message so you can ask follow-up questions, then forgotten.", config.server.conversation_ttl_minutes)
     };
     let m = format!(
         r#"<h1>Privacy notice</h1>
