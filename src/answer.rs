@@ -234,12 +234,7 @@ impl Engine {
                         )
                     })
                     .collect();
-                let cache = config
-                    .models
-                    .dir
-                    .clone()
-                    .unwrap_or_else(crate::models::cache_dir)
-                    .join("derived");
+                let cache = config.models.cache().join("derived");
                 match crate::triage::semantic::embed_cached(
                     &texts,
                     &sem.embedder,
@@ -1135,11 +1130,7 @@ fn load_semantic(config: &Config, kb: &Kb) -> Option<SemanticTriage> {
         );
         return None;
     }
-    let cache = config
-        .models
-        .dir
-        .clone()
-        .unwrap_or_else(crate::models::cache_dir);
+    let cache = config.models.cache();
     let manifest = match crate::models::Manifest::load(&crate::models::manifest_path()) {
         Ok(m) => m,
         Err(e) => {

@@ -189,6 +189,13 @@ pub struct ModelSettings {
     pub embedding: String,
 }
 
+impl ModelSettings {
+    /// The model cache folder: the setting, else the default.
+    pub fn cache(&self) -> PathBuf {
+        self.dir.clone().unwrap_or_else(crate::models::cache_dir)
+    }
+}
+
 impl Default for ModelSettings {
     fn default() -> Self {
         Self {

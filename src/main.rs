@@ -479,9 +479,9 @@ fn write_atomic(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
 }
 
 fn models(config: &Config, command: ModelsCommand) -> anyhow::Result<ExitCode> {
-    use signpost::models::{cache_dir, manifest_path, Manifest, Status};
+    use signpost::models::{manifest_path, Manifest, Status};
     let manifest = Manifest::load(&manifest_path())?;
-    let cache = config.models.dir.clone().unwrap_or_else(cache_dir);
+    let cache = config.models.cache();
     match command {
         ModelsCommand::Fetch { names, from } => {
             let chosen: Vec<_> = if names.is_empty() {
@@ -632,9 +632,9 @@ fn bench_speech(
     names: Vec<String>,
     json: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
-    use signpost::models::{cache_dir, manifest_path, Manifest};
+    use signpost::models::{manifest_path, Manifest};
     let manifest = Manifest::load(&manifest_path())?;
-    let cache = config.models.dir.clone().unwrap_or_else(cache_dir);
+    let cache = config.models.cache();
     let root = std::env::current_dir()?;
     let chosen: Vec<_> = manifest
         .models

@@ -223,11 +223,7 @@ pub fn model_path(config: &Config) -> Option<PathBuf> {
     if config.speech.model.is_empty() {
         return None;
     }
-    let cache = config
-        .models
-        .dir
-        .clone()
-        .unwrap_or_else(crate::models::cache_dir);
+    let cache = config.models.cache();
     Some(cache.join(&config.speech.model).join("ggml-model.bin"))
 }
 
