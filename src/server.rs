@@ -145,6 +145,8 @@ pub struct ChatRequest {
     pub channel: Option<Channel>,
 }
 
+/// The answer as every JSON API gives it (`/api/chat`, the stream's `done`
+/// event, and `/api/voice` with its transcript).
 #[derive(Debug, Serialize)]
 pub struct ChatResponse {
     pub route: &'static str,
@@ -153,6 +155,19 @@ pub struct ChatResponse {
     pub grounded: bool,
     pub ms: f64,
     pub conversation_id: String,
+}
+
+impl From<Answered> for ChatResponse {
+    fn from(a: Answered) -> Self {
+        ChatResponse {
+            route: a.route.as_str(),
+            reply: a.text,
+            sources: a.sources,
+            grounded: a.grounded,
+            ms: a.ms,
+            conversation_id: a.conversation_id,
+        }
+    }
 }
 
 /// The error shape every API error uses.
@@ -537,15 +552,7 @@ async fn chat(
     )
     .await
     {
-        Ok(a) => Json(ChatResponse {
-            route: a.route.as_str(),
-            reply: a.text,
-            sources: a.sources,
-            grounded: a.grounded,
-            ms: a.ms,
-            conversation_id: a.conversation_id,
-        })
-        .into_response(),
+        Ok(a) => Json(ChatResponse::from(a)).into_response(),
         Err(f) => f.into_response(),
     }
 }

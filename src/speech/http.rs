@@ -9,12 +9,12 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{decode, AudioError, Transcript};
 use crate::answer::Route;
 use crate::channels::Channel;
-use crate::server::{respond, AppState, Failure};
+use crate::server::{respond, AppState, ChatResponse, Failure};
 
 const FORMATS: &str = "Send WAV, FLAC, MP3 or Ogg Vorbis audio as the request body, with its Content-Type (for example audio/wav).";
 
@@ -26,14 +26,34 @@ fn fail(status: StatusCode, error: &'static str, message: String) -> Failure {
     }
 }
 
-/// Transcribes the body, or says clearly why it cannot.
+const SPEECH_OFF: &str = "Speech input is not installed on this server. Type your question instead, or ask the council to run `signpost models fetch` and `signpost models convert-whisper`.";
+const NOT_TRANSCRIBED: &str =
+    "The recording could not be transcribed. Please try again, or type your question.";
+
+/// Transcribes the request body, or says clearly why it cannot.
 async fn transcribe(
     state: &Arc<AppState>,
     headers: &HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Transcript, Failure> {
+    let limit = state.engine.config.speech.max_upload_bytes;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            let e = AudioError::TooLarge(limit);
+            fail(StatusCode::PAYLOAD_TOO_LARGE, "too_large", sentence(&e))
+        } else {
+            fail(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("The recording could not be read: {}.", e.body_text()),
+            )
+        }
+    })?;
     let Some(t) = state.speech.clone() else {
-        return Err(fail(StatusCode::SERVICE_UNAVAILABLE, "speech_off", "Speech input is not installed on this server. Type your question instead, or ask the council to run `signpost models fetch` and `signpost models convert-whisper`.".into(),
+        return Err(fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "speech_off",
+            SPEECH_OFF.into(),
         ));
     };
     let ct = headers
@@ -59,17 +79,15 @@ async fn transcribe(
             ));
         }
     }
-    let s = &state.engine.config.speech;
-    let (max_bytes, max_seconds) = (s.max_upload_bytes, s.max_seconds);
+    let max_seconds = state.engine.config.speech.max_seconds;
     let hint = ct.filter(|c| c.starts_with("audio/"));
+    // Bad audio is the sender's to fix (4xx); a recogniser failure is ours (500).
     let work = tokio::task::spawn_blocking(move || {
-        let audio = decode(&body, hint.as_deref(), max_bytes, max_seconds)?;
-        t.transcribe(&audio)
-            .map_err(|e| AudioError::Unreadable(e.to_string()))
+        decode(&body, hint.as_deref(), limit, max_seconds).map(|audio| t.transcribe(&audio))
     })
     .await;
     match work {
-        Ok(Ok(tr)) => Ok(tr),
+        Ok(Ok(Ok(tr))) => Ok(tr),
         Ok(Err(e)) => {
             let (status, code) = match e {
                 AudioError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
@@ -78,44 +96,35 @@ async fn transcribe(
                 AudioError::Unreadable(_) => (StatusCode::BAD_REQUEST, "unreadable_audio"),
             };
             tracing::info!(error = %e, "audio refused");
-            let mut msg = e.to_string();
-            if let Some(first) = msg.get(0..1) {
-                msg = first.to_uppercase() + &msg[1..];
-            }
-            Err(fail(status, code, format!("{msg}.")))
+            Err(fail(status, code, sentence(&e)))
         }
-        Err(e) => {
+        Ok(Ok(Err(e))) => {
             tracing::error!(error = %e, "transcription failed");
             Err(fail(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
-                "The recording could not be transcribed. Please try again, or type your question."
-                    .into(),
+                NOT_TRANSCRIBED.into(),
+            ))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "transcription task failed");
+            Err(fail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                NOT_TRANSCRIBED.into(),
             ))
         }
     }
 }
 
-/// The body, or the friendly error for one over the size limit.
-fn body_or_error(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<Bytes, Failure> {
-    body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            fail(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!(
-                    "The recording is larger than {} bytes; please send a shorter one.",
-                    state.engine.config.speech.max_upload_bytes
-                ),
-            )
-        } else {
-            fail(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("The recording could not be read: {}.", e.body_text()),
-            )
-        }
-    })
+/// An audio error as a sentence for the person who sent it.
+fn sentence(e: &AudioError) -> String {
+    let msg = e.to_string();
+    let mut chars = msg.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
+    }
 }
 
 /// `POST /api/transcribe`: `{"text","language","duration_ms"}`; silence
@@ -125,10 +134,6 @@ pub async fn transcribe_handler(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match body_or_error(&state, body) {
-        Ok(b) => b,
-        Err(f) => return f.into_response(),
-    };
     match transcribe(&state, &headers, body).await {
         Ok(t) => {
             tracing::info!(
@@ -140,6 +145,15 @@ pub async fn transcribe_handler(
         }
         Err(f) => f.into_response(),
     }
+}
+
+/// `/api/voice`'s reply: what was heard, and the answer in the shape of
+/// `/api/chat`.
+#[derive(Serialize)]
+struct VoiceResponse {
+    transcript: Transcript,
+    #[serde(flatten)]
+    answer: ChatResponse,
 }
 
 #[derive(Deserialize)]
@@ -156,10 +170,6 @@ pub async fn voice_handler(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match body_or_error(&state, body) {
-        Ok(b) => b,
-        Err(f) => return f.into_response(),
-    };
     let t = match transcribe(&state, &headers, body).await {
         Ok(t) => t,
         Err(f) => return f.into_response(),
@@ -185,15 +195,10 @@ pub async fn voice_handler(
     )
     .await
     {
-        Ok(a) => Json(serde_json::json!({
-            "transcript": t,
-            "route": a.route.as_str(),
-            "reply": a.text,
-            "sources": a.sources,
-            "grounded": a.grounded,
-            "ms": a.ms,
-            "conversation_id": a.conversation_id,
-        }))
+        Ok(a) => Json(VoiceResponse {
+            transcript: t,
+            answer: a.into(),
+        })
         .into_response(),
         Err(f) => f.into_response(),
     }

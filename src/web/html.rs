@@ -443,6 +443,70 @@ fn settings_html(prefs: &Prefs, csrf: &str) -> String {
     o
 }
 
+/// The GOV.UK-style error summary at the top of a form: each problem links
+/// to its field. Empty when there are none.
+pub(super) fn error_summary(errors: &[FieldError]) -> String {
+    if errors.is_empty() {
+        return String::new();
+    }
+    let mut m = String::from("<div class=\"error-summary\" tabindex=\"-1\" id=\"error-summary\" aria-labelledby=\"error-summary-h\"><div role=\"alert\"><h2 id=\"error-summary-h\">There is a problem</h2><ul>");
+    for e in errors {
+        let _ = write!(
+            m,
+            "<li><a href=\"#{}\">{}</a></li>",
+            e.field,
+            esc(e.message)
+        );
+    }
+    m.push_str("</ul></div></div>");
+    m
+}
+
+/// A form field's hint and error message, and the attributes that tie them
+/// to the control.
+pub(super) struct FieldNotes {
+    /// " field-error" when the field has an error, for the wrapper's class.
+    pub class: &'static str,
+    /// The hint and error paragraphs, to go after the label or legend.
+    pub html: String,
+    /// ` aria-describedby="..."`, or nothing.
+    pub described: String,
+    /// ` aria-invalid="true"` when the field has an error (for controls, not fieldsets).
+    pub invalid: &'static str,
+}
+
+pub(super) fn field_notes(field: &str, hint: Option<&str>, errors: &[FieldError]) -> FieldNotes {
+    let err = errors.iter().find(|e| e.field == field);
+    let mut html = String::new();
+    let mut ids = Vec::new();
+    if let Some(h) = hint {
+        let _ = write!(html, "<p class=\"hint\" id=\"{field}-hint\">{}</p>", esc(h));
+        ids.push(format!("{field}-hint"));
+    }
+    if let Some(e) = err {
+        let _ = write!(
+            html,
+            "<p class=\"error-message\" id=\"{field}-error\"><span class=\"visually-hidden\">Error:</span> {}</p>",
+            esc(e.message)
+        );
+        ids.push(format!("{field}-error"));
+    }
+    FieldNotes {
+        class: if err.is_some() { " field-error" } else { "" },
+        html,
+        described: if ids.is_empty() {
+            String::new()
+        } else {
+            format!(" aria-describedby=\"{}\"", ids.join(" "))
+        },
+        invalid: if err.is_some() {
+            " aria-invalid=\"true\""
+        } else {
+            ""
+        },
+    }
+}
+
 pub fn talk_page(
     config: &Config,
     prefs: &Prefs,
@@ -451,19 +515,7 @@ pub fn talk_page(
     errors: &[FieldError],
 ) -> String {
     let c = &config.council;
-    let mut m = String::new();
-    if !errors.is_empty() {
-        m.push_str("<div class=\"error-summary\" tabindex=\"-1\" id=\"error-summary\" aria-labelledby=\"error-summary-h\"><div role=\"alert\"><h2 id=\"error-summary-h\">There is a problem</h2><ul>");
-        for e in errors {
-            let _ = write!(
-                m,
-                "<li><a href=\"#{}\">{}</a></li>",
-                e.field,
-                esc(e.message)
-            );
-        }
-        m.push_str("</ul></div></div>");
-    }
+    let mut m = error_summary(errors);
     let _ = write!(
         m,
         r#"<h1>Talk to a person</h1>
@@ -488,35 +540,15 @@ pub fn talk_page(
         days = config.privacy.callback_retention_days,
         csrf = esc(csrf),
     );
-    let err = |field: &str| errors.iter().find(|e| e.field == field).map(|e| e.message);
+    // Opens a field with its label, hint and error; returns the control's attributes.
     let field_open = |m: &mut String, field: &str, label: &str, hint: Option<&str>| -> String {
-        let e = err(field);
+        let n = field_notes(field, hint, errors);
         let _ = write!(
             m,
-            "<div class=\"field{}\"><label class=\"label\" for=\"{field}\">{label}</label>",
-            if e.is_some() { " field-error" } else { "" }
+            "<div class=\"field{}\"><label class=\"label\" for=\"{field}\">{label}</label>{}",
+            n.class, n.html
         );
-        let mut described = Vec::new();
-        if let Some(h) = hint {
-            let _ = write!(m, "<p class=\"hint\" id=\"{field}-hint\">{}</p>", esc(h));
-            described.push(format!("{field}-hint"));
-        }
-        if let Some(e) = e {
-            let _ = write!(
-                m,
-                "<p class=\"error-message\" id=\"{field}-error\"><span class=\"visually-hidden\">Error:</span> {}</p>",
-                esc(e)
-            );
-            described.push(format!("{field}-error"));
-        }
-        let mut attrs = String::new();
-        if !described.is_empty() {
-            let _ = write!(attrs, " aria-describedby=\"{}\"", described.join(" "));
-        }
-        if e.is_some() {
-            attrs.push_str(" aria-invalid=\"true\"");
-        }
-        attrs
+        format!("{}{}", n.described, n.invalid)
     };
     let a = field_open(&mut m, "name", "Your name", None);
     let _ = write!(

@@ -409,17 +409,9 @@ async fn chat_stream(
                 .unwrap_or_default())
         })
         .collect();
-    let done = serde_json::json!({
-        "route": a.route.as_str(),
-        "reply": a.text,
-        "sources": a.sources,
-        "grounded": a.grounded,
-        "ms": a.ms,
-        "conversation_id": a.conversation_id,
-    });
     events.push(Ok(Event::default()
         .event("done")
-        .json_data(done)
+        .json_data(crate::server::ChatResponse::from(a))
         .unwrap_or_default()));
     let mut r = Sse::new(futures_util::stream::iter(events)).into_response();
     r.headers_mut()

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::html::{esc, layout, Prefs};
+use super::html::{error_summary, esc, field_notes, layout, Prefs};
 use super::{html_response, FieldError};
 use crate::rules::calc::{what_you_might_pay, PayingAnswers};
 use crate::rules::parse::{Amount, Approx, Occupant, Role, Setting};
@@ -191,35 +191,15 @@ fn radios(
     chosen: &str,
     errors: &[FieldError],
 ) {
-    let err = errors.iter().find(|e| e.field == name);
-    let mut described = Vec::new();
-    if hint.is_some() {
-        described.push(format!("{name}-hint"));
-    }
-    if err.is_some() {
-        described.push(format!("{name}-error"));
-    }
-    let aria = if described.is_empty() {
-        String::new()
-    } else {
-        format!(" aria-describedby=\"{}\"", described.join(" "))
-    };
+    let n = field_notes(name, hint, errors);
     let _ = write!(
         m,
-        "<div class=\"field{}\"><fieldset class=\"radios-fieldset\"{aria}><legend class=\"label\">{}</legend>",
-        if err.is_some() { " field-error" } else { "" },
-        esc(legend)
+        "<div class=\"field{}\"><fieldset class=\"radios-fieldset\"{}><legend class=\"label\">{}</legend>{}",
+        n.class,
+        n.described,
+        esc(legend),
+        n.html
     );
-    if let Some(h) = hint {
-        let _ = write!(m, "<p class=\"hint\" id=\"{name}-hint\">{}</p>", esc(h));
-    }
-    if let Some(e) = err {
-        let _ = write!(
-            m,
-            "<p class=\"error-message\" id=\"{name}-error\"><span class=\"visually-hidden\">Error:</span> {}</p>",
-            esc(e.message)
-        );
-    }
     for (i, (value, label)) in options.iter().enumerate() {
         // The first option carries the field's id, so the error summary can link to it.
         let id = if i == 0 {
@@ -244,19 +224,7 @@ fn form_page(
     errors: &[FieldError],
     result: Option<&str>,
 ) -> String {
-    let mut m = String::new();
-    if !errors.is_empty() {
-        m.push_str("<div class=\"error-summary\" tabindex=\"-1\" id=\"error-summary\" aria-labelledby=\"error-summary-h\"><div role=\"alert\"><h2 id=\"error-summary-h\">There is a problem</h2><ul>");
-        for e in errors {
-            let _ = write!(
-                m,
-                "<li><a href=\"#{}\">{}</a></li>",
-                e.field,
-                esc(e.message)
-            );
-        }
-        m.push_str("</ul></div></div>");
-    }
+    let mut m = error_summary(errors);
     m.push_str("<h1>Check what you might pay for care</h1>");
     m.push_str("<p>Answer a few questions to see how your savings affect what you pay towards your care, and whether your home is counted. It takes about a minute. Nothing you enter is stored.</p>");
     if let Some(r) = result {
@@ -276,26 +244,19 @@ fn form_page(
         &f.care,
         errors,
     );
-    let serr = errors.iter().find(|e| e.field == "savings");
-    let _ = write!(
-        m,
-        "<div class=\"field{}\"><label class=\"label\" for=\"savings\">About how much do you have in savings and investments?</label><p class=\"hint\" id=\"savings-hint\">Include bank and building society accounts, shares and premium bonds. Do not include the value of your home. For example, £20,000 or 20 thousand.</p>",
-        if serr.is_some() { " field-error" } else { "" }
+    let n = field_notes(
+        "savings",
+        Some("Include bank and building society accounts, shares and premium bonds. Do not include the value of your home. For example, £20,000 or 20 thousand."),
+        errors,
     );
-    let mut described = String::from("savings-hint");
-    if let Some(e) = serr {
-        let _ = write!(
-            m,
-            "<p class=\"error-message\" id=\"savings-error\"><span class=\"visually-hidden\">Error:</span> {}</p>",
-            esc(e.message)
-        );
-        described.push_str(" savings-error");
-    }
     let _ = write!(
         m,
-        "<input class=\"input input-short\" type=\"text\" id=\"savings\" name=\"savings\" inputmode=\"decimal\" spellcheck=\"false\" autocomplete=\"off\" value=\"{}\" aria-describedby=\"{described}\"{}></div>",
+        "<div class=\"field{}\"><label class=\"label\" for=\"savings\">About how much do you have in savings and investments?</label>{}<input class=\"input input-short\" type=\"text\" id=\"savings\" name=\"savings\" inputmode=\"decimal\" spellcheck=\"false\" autocomplete=\"off\" value=\"{}\"{}{}></div>",
+        n.class,
+        n.html,
         esc(&f.savings),
-        if serr.is_some() { " aria-invalid=\"true\"" } else { "" }
+        n.described,
+        n.invalid
     );
     radios(
         &mut m,
