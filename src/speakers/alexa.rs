@@ -86,7 +86,8 @@ struct Cached {
 /// Verifies requests; holds the trusted roots and the certificate cache.
 pub struct Verifier {
     roots: Vec<TrustAnchor<'static>>,
-    testing_chain: Option<Vec<CertificateDer<'static>>>,
+    /// Tests only: the chain to use for every URL, read once at start.
+    testing_chain: Option<Arc<Cached>>,
     cache: Mutex<HashMap<String, Arc<Cached>>>,
     agent: ureq::Agent,
     max_bytes: usize,
@@ -139,7 +140,10 @@ impl Verifier {
         let testing_chain = match &s.testing_cert_chain {
             Some(p) => {
                 tracing::warn!(path = %p.display(), "alexa.testing_cert_chain is set: certificate URLs are not fetched (never do this in production)");
-                Some(read_pem(p)?)
+                let chain = read_pem(p)?;
+                let not_after =
+                    earliest_expiry(&chain).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+                Some(Arc::new(Cached { chain, not_after }))
             }
             None => None,
         };
@@ -163,11 +167,8 @@ impl Verifier {
     /// The chain behind a checked URL: from the cache until the first
     /// certificate in it expires, else fetched (time limit and size cap).
     fn chain(&self, url: &Url, now: i64) -> Result<Arc<Cached>, Refused> {
-        if let Some(chain) = &self.testing_chain {
-            return Ok(Arc::new(Cached {
-                chain: chain.clone(),
-                not_after: earliest_expiry(chain)?,
-            }));
+        if let Some(c) = &self.testing_chain {
+            return Ok(c.clone());
         }
         let key = url.as_str().to_string();
         if let Some(c) = self.cache.lock().ok().and_then(|m| m.get(&key).cloned()) {

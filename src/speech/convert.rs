@@ -146,6 +146,13 @@ fn values(vars: &HashMap<String, Var>, name: &str) -> Result<(Vec<usize>, Vec<f3
     Ok((v.dims.clone(), out))
 }
 
+/// A variable's shape, without reading its values.
+fn dims(vars: &HashMap<String, Var>, name: &str) -> Result<Vec<usize>> {
+    vars.get(name)
+        .map(|v| v.dims.clone())
+        .with_context(|| format!("the model has no tensor {name}"))
+}
+
 fn scalar(vars: &HashMap<String, Var>, name: &str) -> Option<usize> {
     values(vars, name)
         .ok()
@@ -296,8 +303,14 @@ impl<W: Write> Writer<W> {
 }
 
 /// Rows `[from, to)` of a row-major matrix with `cols` columns.
-fn rows(data: &[f32], cols: usize, from: usize, to: usize) -> Vec<f32> {
-    data[from * cols..to * cols].to_vec()
+fn rows(data: &[f32], cols: usize, from: usize, to: usize) -> Result<&[f32]> {
+    part(data, from * cols, to * cols)
+}
+
+/// Values `[from, to)`, or an error if the tensor is smaller than its shape says.
+fn part(data: &[f32], from: usize, to: usize) -> Result<&[f32]> {
+    data.get(from..to)
+        .with_context(|| format!("a fused tensor has {} values, fewer than {to}", data.len()))
 }
 
 /// What a conversion produced.
@@ -326,10 +339,17 @@ pub fn convert(dir: &Path, out: &Path) -> Result<Converted> {
         )
     })?;
     drop(bytes);
-    let (emb_dims, _) = values(&vars, "decoder/embeddings/weight")?;
-    let (enc_pos_dims, _) = values(&vars, "encoder/position_encodings/encodings")?;
-    let (dec_pos_dims, _) = values(&vars, "decoder/position_encodings/encodings")?;
-    let (conv1_dims, _) = values(&vars, "encoder/conv1/weight")?;
+    let emb_dims = dims(&vars, "decoder/embeddings/weight")?;
+    let enc_pos_dims = dims(&vars, "encoder/position_encodings/encodings")?;
+    let dec_pos_dims = dims(&vars, "decoder/position_encodings/encodings")?;
+    let conv1_dims = dims(&vars, "encoder/conv1/weight")?;
+    if emb_dims.len() != 2
+        || enc_pos_dims.len() != 2
+        || dec_pos_dims.len() != 2
+        || conv1_dims.len() != 3
+    {
+        bail!("the model's tensors do not have Whisper's shapes");
+    }
     let n_vocab = emb_dims[0];
     let d = emb_dims[1];
     let n_audio_ctx = enc_pos_dims[0];
@@ -417,31 +437,31 @@ pub fn convert(dir: &Path, out: &Path) -> Result<Converted> {
             w.tensor(
                 &format!("{to}.attn.query.weight"),
                 &[d, d],
-                &rows(&qkv, d, 0, d),
+                rows(&qkv, d, 0, d)?,
                 Kind::F16,
             )?;
             w.tensor(
                 &format!("{to}.attn.query.bias"),
                 &[d],
-                &bias[0..d],
+                part(&bias, 0, d)?,
                 Kind::F32,
             )?;
             w.tensor(
                 &format!("{to}.attn.key.weight"),
                 &[d, d],
-                &rows(&qkv, d, d, 2 * d),
+                rows(&qkv, d, d, 2 * d)?,
                 Kind::F16,
             )?;
             w.tensor(
                 &format!("{to}.attn.value.weight"),
                 &[d, d],
-                &rows(&qkv, d, 2 * d, 3 * d),
+                rows(&qkv, d, 2 * d, 3 * d)?,
                 Kind::F16,
             )?;
             w.tensor(
                 &format!("{to}.attn.value.bias"),
                 &[d],
-                &bias[2 * d..3 * d],
+                part(&bias, 2 * d, 3 * d)?,
                 Kind::F32,
             )?;
             linear(w, &format!("{from}/linear_1"), &format!("{to}.attn.out"))
@@ -482,19 +502,19 @@ pub fn convert(dir: &Path, out: &Path) -> Result<Converted> {
             w.tensor(
                 &format!("{to}.cross_attn.key.weight"),
                 &[d, d],
-                &rows(&kv, d, 0, d),
+                rows(&kv, d, 0, d)?,
                 Kind::F16,
             )?;
             w.tensor(
                 &format!("{to}.cross_attn.value.weight"),
                 &[d, d],
-                &rows(&kv, d, d, 2 * d),
+                rows(&kv, d, d, 2 * d)?,
                 Kind::F16,
             )?;
             w.tensor(
                 &format!("{to}.cross_attn.value.bias"),
                 &[d],
-                &kv_bias[d..2 * d],
+                part(&kv_bias, d, 2 * d)?,
                 Kind::F32,
             )?;
             linear(

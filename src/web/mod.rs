@@ -162,13 +162,18 @@ fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderVa
         return (t, None);
     }
     let t = uuid::Uuid::new_v4().simple().to_string();
-    let secure = if state.engine.config.server.secure_cookies {
+    let secure = secure_flag(state);
+    let c = format!("{CSRF_COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict{secure}");
+    (t.clone(), HeaderValue::from_str(&c).ok())
+}
+
+/// "; Secure" on cookies when the site is served over HTTPS (a setting).
+fn secure_flag(state: &AppState) -> &'static str {
+    if state.engine.config.server.secure_cookies {
         "; Secure"
     } else {
         ""
-    };
-    let c = format!("{CSRF_COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict{secure}");
-    (t.clone(), HeaderValue::from_str(&c).ok())
+    }
 }
 
 fn valid_token(t: &str) -> bool {
@@ -470,11 +475,7 @@ async fn settings_post(
         speak: f.speak.is_some(),
         short: f.short.is_some(),
     };
-    let secure = if state.engine.config.server.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
+    let secure = secure_flag(&state);
     let cookie = format!(
         "{PREFS_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
         prefs.cookie_value()
