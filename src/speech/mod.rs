@@ -212,7 +212,6 @@ pub struct Transcriber {
     prompt: String,
     silence_rms: f32,
     fit_window: bool,
-    pub path: PathBuf,
 }
 
 /// Where the configured speech model's ggml file is, if configured.
@@ -250,7 +249,6 @@ impl Transcriber {
             prompt: config.speech.prompt.clone(),
             silence_rms: config.speech.silence_rms,
             fit_window: config.speech.fit_window,
-            path: path.to_path_buf(),
         })
     }
 
