@@ -3,6 +3,8 @@
 //! HTTP, evaluation) calls [`Engine::answer`] and only renders its [`Reply`].
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -58,6 +60,8 @@ pub struct Question {
     pub message: String,
     pub history: Vec<Turn>,
     pub channel: Channel,
+    /// Set when the person has gone (the connection closed), so model work stops.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Question {
@@ -66,6 +70,7 @@ impl Question {
             message: message.into(),
             history: Vec::new(),
             channel,
+            cancel: None,
         }
     }
 }
@@ -107,6 +112,37 @@ pub struct Stages {
     pub coverage: f32,
     /// Sentences removed by verification.
     pub removed: Vec<String>,
+    /// What the local language model did, when one is configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelStages>,
+}
+
+/// The language model's part in one answer, for `--explain` and evaluation.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ModelStages {
+    pub model: String,
+    /// The follow-up as a stand-alone question, when the rewrite was used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rewrite: Option<String>,
+    /// Passages judged by the reranker with the model's P(yes), in the new order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ranking: Vec<(String, f32)>,
+    /// The model's draft of the answer, before checking.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub draft: Option<String>,
+    /// Draft sentences removed by the checks, with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
+    /// "model draft" or "quoted answer" with the reason.
+    pub answer_from: String,
+    /// Anything that stopped the model (busy, deadline, gone, error).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Time spent in the model, ms.
+    pub ms: f64,
+    /// Time to the first token of the draft, ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_token_ms: Option<f64>,
 }
 
 /// The reply, ready for any channel to render.
@@ -140,6 +176,8 @@ pub struct Engine {
     areas: Vec<(String, String)>,
     /// Semantic triage, when the embedding model is installed.
     pub semantic: Option<SemanticTriage>,
+    /// The local language model, when one is configured.
+    pub llm: Option<crate::llm::Llm>,
 }
 
 /// The embedding model and the labelled example bank.
@@ -251,6 +289,7 @@ impl Engine {
                 tracing::warn!("hybrid retrieval needs the embedding model; using BM25 alone");
             }
         }
+        let llm = load_llm(&config)?;
         Ok(Engine {
             config,
             kb,
@@ -259,6 +298,7 @@ impl Engine {
             page_terms,
             areas,
             semantic,
+            llm,
         })
     }
 
@@ -300,8 +340,10 @@ impl Engine {
                 .join(" "),
             history: q.history.clone(),
             channel: q.channel,
+            // The model never sees a message that disclosed danger.
+            cancel: None,
         };
-        let r = self.answer_inner(&ordinary);
+        let r = self.answer_inner(&ordinary, false);
         (r.route == Route::Answer).then_some(r)
     }
 
@@ -447,8 +489,9 @@ impl Engine {
                 })
                 .collect(),
             channel: q.channel,
+            cancel: q.cancel.clone(),
         };
-        let mut reply = self.answer_inner(&q);
+        let mut reply = self.answer_inner(&q, true);
         if !found.is_empty() {
             reply.stages.personal_data = found.iter().map(|k| format!("{k:?}")).collect();
             reply.notice = Some(crate::privacy::NOTICE.to_string());
@@ -458,9 +501,16 @@ impl Engine {
         reply
     }
 
-    fn answer_inner(&self, q: &Question) -> Reply {
+    fn answer_inner(&self, q: &Question, use_model: bool) -> Reply {
         let council = &self.config.council;
         let mut stages = Stages::default();
+        let settings = &self.config.llm;
+        let model = self.llm.as_ref().filter(|_| use_model);
+        let limits = crate::llm::Limits {
+            max_tokens: settings.max_tokens,
+            deadline: Some(crate::llm::deadline_in(settings.deadline_ms)),
+            cancel: q.cancel.as_deref(),
+        };
         let fixed = |route: Route, text: String, slug: Option<&str>, stages: Stages| Reply {
             route,
             reply: String::new(),
@@ -515,7 +565,31 @@ impl Engine {
 
         // Understanding: a short follow-up borrows the earlier question's words,
         // and residents' words gain the words the pages use.
-        let (standalone, topic) = self.standalone_query(q);
+        let (mut standalone, topic) = self.standalone_query(q);
+        // The model only starts once triage has let the question through.
+        if let Some(m) = model {
+            stages.model = Some(ModelStages {
+                model: m.name.clone(),
+                answer_from: "quoted answer".into(),
+                ..Default::default()
+            });
+        }
+        if let (Some(m), Some(ms), Some(prev)) = (
+            model.filter(|_| settings.has("rewrite") && standalone != q.message),
+            stages.model.as_mut(),
+            q.history.iter().rev().find(|t| t.role == Role::User),
+        ) {
+            let t = Instant::now();
+            match crate::llm::roles::rewrite(m, &prev.text, &q.message, limits) {
+                Ok((Some(r), _)) => {
+                    ms.rewrite = Some(r.clone());
+                    standalone = r;
+                }
+                Ok((None, g)) => ms.notes.push(format!("rewrite not used: {:?}", g.text)),
+                Err(e) => ms.notes.push(model_note("rewrite", &e)),
+            }
+            ms.ms += t.elapsed().as_secs_f64() * 1000.0;
+        }
         stages.query = self.expand(&standalone);
         stages.topic = topic.clone();
         let local = self.local_request(&standalone);
@@ -559,6 +633,39 @@ impl Engine {
             }
             hits.sort_by(|a, b| b.score.total_cmp(&a.score));
             hits.truncate(k);
+        }
+        if let (Some(m), Some(ms)) = (
+            model.filter(|_| settings.has("rerank") && hits.len() > 1),
+            stages.model.as_mut(),
+        ) {
+            let t = Instant::now();
+            let n = settings.rerank_passages.min(hits.len());
+            let mut judged: Vec<(Hit, f32)> = Vec::new();
+            for h in &hits[..n] {
+                let c = &self.index.chunks[h.chunk];
+                match crate::llm::roles::relevance(
+                    m,
+                    &standalone,
+                    &c.title,
+                    &c.units.join(" "),
+                    limits,
+                ) {
+                    Ok(p) => judged.push((h.clone(), p)),
+                    Err(e) => {
+                        ms.notes.push(model_note("rerank", &e));
+                        break;
+                    }
+                }
+            }
+            if judged.len() == n {
+                judged.sort_by(|a, b| b.1.total_cmp(&a.1));
+                ms.ranking = judged
+                    .iter()
+                    .map(|(h, p)| (self.index.chunks[h.chunk].id.clone(), *p))
+                    .collect();
+                hits.splice(0..n, judged.into_iter().map(|(h, _)| h));
+            }
+            ms.ms += t.elapsed().as_secs_f64() * 1000.0;
         }
         stages.retrieved = hits
             .iter()
@@ -657,6 +764,43 @@ impl Engine {
         stages.removed = removed;
         if kept.is_empty() {
             return fixed(Route::Decline, self.dont_know(), None, stages);
+        }
+        // Warmer words, only for answers quoted from pages: a calculation or
+        // a directory record is given exactly as it is.
+        let mut kept = kept;
+        if let (Some(m), Some(ms)) = (
+            model.filter(|_| {
+                settings.has("rephrase") && calculation.is_none() && services.is_empty()
+            }),
+            stages.model.as_mut(),
+        ) {
+            let t = Instant::now();
+            let cited_texts: Vec<&str> = passages
+                .iter()
+                .filter(|p| cited.contains(p.slug.as_str()))
+                .map(|p| p.text.as_str())
+                .collect();
+            match crate::llm::roles::rephrase(m, &standalone, &kept, limits, &mut |_| {}) {
+                Ok(g) => {
+                    ms.draft = Some(g.text.clone());
+                    ms.first_token_ms = Some(g.first_token_ms);
+                    match checked_draft(
+                        &g,
+                        &kept,
+                        &cited_texts,
+                        settings.min_support,
+                        &mut ms.removed,
+                    ) {
+                        Ok(draft) => {
+                            kept = draft;
+                            ms.answer_from = "model draft".into();
+                        }
+                        Err(why) => ms.answer_from = format!("quoted answer: {why}"),
+                    }
+                }
+                Err(e) => ms.notes.push(model_note("rephrase", &e)),
+            }
+            ms.ms += t.elapsed().as_secs_f64() * 1000.0;
         }
         Reply {
             route: Route::Answer,
@@ -1001,6 +1145,72 @@ impl Engine {
     }
 }
 
+/// A note on why the model did not do a job.
+fn model_note(job: &str, e: &anyhow::Error) -> String {
+    if e.is::<crate::llm::Busy>() {
+        format!("{job}: the model was busy, so the answer was given without it")
+    } else {
+        format!("{job}: {e:#}")
+    }
+}
+
+/// The draft's sentences that pass every check, or why the quoted answer is
+/// used instead: the model stopped early, too little passed, or the draft
+/// lost a number or most of a sentence the quoted answer gives.
+fn checked_draft(
+    g: &crate::llm::Generated,
+    quoted: &[String],
+    cited: &[&str],
+    min_support: f32,
+    removed: &mut Vec<String>,
+) -> std::result::Result<Vec<String>, String> {
+    use crate::llm::{check, Stop};
+    match g.stop {
+        Stop::Deadline => return Err("the model ran out of time".into()),
+        Stop::Cancelled => return Err("the person left".into()),
+        Stop::TokenCap => return Err("the draft was cut off at the token limit".into()),
+        Stop::EndOfTurn => {}
+    }
+    let mut good: Vec<String> = Vec::new();
+    let mut bad_words = 0;
+    for s in crate::kb::split_sentences(g.text.trim()) {
+        let s = s.trim().trim_start_matches(['-', '*', ' ']).to_string();
+        if s.is_empty() {
+            continue;
+        }
+        match check::reject(&s, cited, min_support) {
+            Some(why) => {
+                bad_words += crate::text::word_count(&s);
+                removed.push(format!("{s} [{why}]"));
+            }
+            None if !output_ok(&s, &[]) => {
+                bad_words += crate::text::word_count(&s);
+                removed.push(format!(
+                    "{s} [reads like instructions or holds personal data]"
+                ));
+            }
+            None => good.push(s),
+        }
+    }
+    let good_words: usize = good.iter().map(|s| crate::text::word_count(s)).sum();
+    if good.is_empty() || good_words < 2 * bad_words {
+        return Err("too little of the draft passed the checks".into());
+    }
+    let kept_text = good.join(" ");
+    if !quoted.iter().all(|q| check::numbers_in(q, &kept_text)) {
+        return Err("the draft left out a number the pages give".into());
+    }
+    // Warmer words must not cost the resident a fact: most of each quoted
+    // sentence's words must still be there.
+    if !quoted
+        .iter()
+        .all(|q| check::word_support(q, &kept_text) >= 0.6)
+    {
+        return Err("the draft left out part of the answer".into());
+    }
+    Ok(good)
+}
+
 /// One sentence introducing a service from the directory, built only from its record.
 fn service_sentence(s: &Service) -> String {
     let mut out = format!("Local service: {}", s.name);
@@ -1120,6 +1330,60 @@ fn triage_bank(kb: &Kb) -> Vec<(Label, String)> {
 
 /// Loads the embedding model and example bank when semantic triage is on and
 /// the model is installed; otherwise says how to turn it on.
+/// Loads the configured language model. A model that is configured but not
+/// installed, or damaged, is an error that says what to do: a council that
+/// chose a model should not silently run without it.
+fn load_llm(config: &Config) -> Result<Option<crate::llm::Llm>> {
+    let s = &config.llm;
+    if s.model.is_empty() {
+        return Ok(None);
+    }
+    for r in &s.roles {
+        anyhow::ensure!(
+            ["rewrite", "rerank", "rephrase"].contains(&r.as_str()),
+            "llm.roles: '{r}' is not a job the model can do; use rewrite, rerank or rephrase"
+        );
+    }
+    let manifest = crate::models::Manifest::load(&crate::models::manifest_path())?;
+    let entry = manifest.get(&s.model)?;
+    anyhow::ensure!(
+        entry.role == "llm",
+        "llm.model: '{}' is a {} model, not a language model",
+        s.model,
+        entry.role
+    );
+    let cache = config.models.cache();
+    match entry.status(&cache) {
+        crate::models::Status::Verified => {}
+        crate::models::Status::Missing => anyhow::bail!(
+            "the language model '{0}' is not installed: run `signpost models fetch {0}`, or set llm.model = \"\" to answer without a model",
+            s.model
+        ),
+        crate::models::Status::Damaged(why) => anyhow::bail!(
+            "the language model '{0}' is damaged ({why}): run `signpost models fetch {0}` to fetch it again",
+            s.model
+        ),
+    }
+    let path = entry.dir(&cache).join("model.gguf");
+    let llm = crate::llm::Llm::load(&s.model, &path, s.requantize, s.max_waiting)?;
+    // The first question should not pay for reading the system prompts.
+    for job in &s.roles {
+        if let Some(p) = crate::llm::roles::system_prompt(job) {
+            llm.warm(p)?;
+        }
+    }
+    tracing::info!(
+        model = %s.model,
+        arch = %llm.arch,
+        template = ?llm.template,
+        requantized = ?llm.requantized,
+        ms = llm.load_ms,
+        roles = ?s.roles,
+        "language model loaded"
+    );
+    Ok(Some(llm))
+}
+
 fn load_semantic(config: &Config, kb: &Kb) -> Option<SemanticTriage> {
     if !config.triage.semantic {
         return None;

@@ -26,6 +26,63 @@ pub struct Config {
     pub alexa: AlexaSettings,
     pub wyoming: WyomingSettings,
     pub speech: SpeechSettings,
+    pub llm: LlmSettings,
+}
+
+/// The local language model and the jobs it may do. Each job is used only
+/// where the evaluation set showed it helps (BENCHMARKS.md explains the
+/// default); with no model the answers are quoted from the pages.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmSettings {
+    /// A model of role "llm" from models/manifest.toml, or "" for none
+    /// (`SIGNPOST_LLM_MODEL`).
+    pub model: String,
+    /// Jobs for the model: "rewrite" (follow-ups into stand-alone questions),
+    /// "rerank" (yes/no relevance of passages), "rephrase" (the quoted answer
+    /// in warmer words, every sentence checked). `SIGNPOST_LLM_ROLES`, comma-separated.
+    pub roles: Vec<String>,
+    /// CPU threads for the model (0: one per core).
+    pub threads: usize,
+    /// Most tokens the model may write for one job.
+    pub max_tokens: usize,
+    /// 0 for greedy (the same answer every time).
+    pub temperature: f64,
+    /// Time allowed for all model work on one question, in ms; after it the
+    /// answer is given without the model.
+    pub deadline_ms: u64,
+    /// Questions that may wait for the model; beyond this, the answer is
+    /// given without the model and the log says the model was busy.
+    pub max_waiting: usize,
+    /// Passages the reranker judges.
+    pub rerank_passages: usize,
+    /// Share of a rephrased sentence's words that must be in a cited passage.
+    pub min_support: f32,
+    /// Re-quantize tensor types with no fast CPU kernel (Q4_1, Q5_0, Q5_1) to Q8_0 once, at first load.
+    pub requantize: bool,
+}
+
+impl Default for LlmSettings {
+    fn default() -> Self {
+        Self {
+            model: String::new(),
+            roles: Vec::new(),
+            threads: 0,
+            max_tokens: 120,
+            temperature: 0.0,
+            deadline_ms: 4000,
+            max_waiting: 4,
+            rerank_passages: 4,
+            min_support: 0.8,
+            requantize: true,
+        }
+    }
+}
+
+impl LlmSettings {
+    pub fn has(&self, role: &str) -> bool {
+        !self.model.is_empty() && self.roles.iter().any(|r| r == role)
+    }
 }
 
 /// Speech to text (whisper.cpp through whisper-rs).
@@ -422,6 +479,16 @@ impl Config {
         }
         if let Some(v) = env_nonempty("SIGNPOST_SPEECH_FIT_WINDOW") {
             self.speech.fit_window = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Ok(v) = std::env::var("SIGNPOST_LLM_MODEL") {
+            self.llm.model = v.trim().to_string();
+        }
+        if let Ok(v) = std::env::var("SIGNPOST_LLM_ROLES") {
+            self.llm.roles = v
+                .split(',')
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty())
+                .collect();
         }
         if let Some(v) = env_nonempty("SIGNPOST_ALEXA_SKILL_ID") {
             self.alexa.skill_id = v;

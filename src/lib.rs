@@ -7,6 +7,7 @@ pub mod config;
 pub mod embed;
 pub mod eval;
 pub mod kb;
+pub mod llm;
 pub mod models;
 pub mod privacy;
 pub mod progress;

@@ -47,6 +47,12 @@ enum Command {
         /// Show what each stage did.
         #[arg(long)]
         explain: bool,
+        /// Answer without the language model, whatever the settings say.
+        #[arg(long)]
+        no_llm: bool,
+        /// An earlier question in the conversation (repeat for more), to ask a follow-up.
+        #[arg(long)]
+        after: Vec<String>,
     },
     /// Run an evaluation case file and report answer quality.
     Eval(EvalArgs),
@@ -65,10 +71,24 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Measure speed and quality; results go to the terminal and --json.
+    /// Measure speed: with no subcommand, retrieval and answer latency and,
+    /// for each installed language model, prefill and decode speed, time to
+    /// first token, a whole answer and peak memory (with llama.cpp as anchor).
     Bench {
         #[command(subcommand)]
-        what: BenchCommand,
+        what: Option<BenchCommand>,
+        /// Write the results as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Language models to measure (default: every installed one).
+        #[arg(long, value_delimiter = ',')]
+        models: Vec<String>,
+        /// llama.cpp's llama-bench program, to measure the same files as an anchor.
+        #[arg(long, env = "SIGNPOST_LLAMA_BENCH")]
+        llama_bench: Option<PathBuf>,
+        /// Runs per figure (medians are reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
     },
     /// Work with the knowledge base.
     Kb {
@@ -110,6 +130,12 @@ struct EvalArgs {
     /// Exit 1 if the 95th percentile reply time is above this many ms.
     #[arg(long)]
     max_p95_ms: Option<f64>,
+    /// Answer without the language model, whatever the settings say.
+    #[arg(long)]
+    no_llm: bool,
+    /// Run about this many cases, spread evenly through the file (for slow configurations).
+    #[arg(long)]
+    sample: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -141,6 +167,15 @@ enum ModelsCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// One language model, in this process (used by `bench` for each model).
+    #[command(hide = true)]
+    Model {
+        name: String,
+        #[arg(long)]
+        json: PathBuf,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// Word error rate per voice and real-time factor, for each installed speech model.
     Speech {
         /// Speech models to measure (default: every installed one).
@@ -197,6 +232,15 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(cli.config.as_deref())?;
+    // candle sizes its CPU thread pool from this on first use; its own default
+    // counts physical cores, which on small virtual servers can be 1.
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        let n = match config.llm.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        std::env::set_var("CANDLE_NUM_THREADS", n.to_string());
+    }
     match cli.command {
         Command::Serve { addr, wyoming_addr } => {
             init_logging(&config, "info");
@@ -213,10 +257,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
             channel,
             explain,
+            no_llm,
+            after,
         } => {
             init_logging(&config, "warn");
+            if no_llm {
+                config.llm.model.clear();
+            }
             let engine = Engine::new(config)?;
-            let reply = engine.answer(&Question::new(question, channel));
+            let mut q = Question::new(question, channel);
+            q.history = after
+                .into_iter()
+                .map(|text| signpost::answer::Turn {
+                    role: signpost::answer::Role::User,
+                    text,
+                })
+                .collect();
+            let reply = engine.answer(&q);
             if json {
                 let mut out = serde_json::json!({
                     "route": reply.route.as_str(),
@@ -254,6 +311,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                     for s in &st.removed {
                         println!("[removed] {s}");
+                    }
+                    if let Some(m) = &st.model {
+                        println!("[model] {} ({:.0} ms in the model)", m.model, m.ms);
+                        if let Some(r) = &m.rewrite {
+                            println!("[rewrite] {r}");
+                        }
+                        for (id, p) in &m.ranking {
+                            println!("[ranking] P(yes) {p:.3} {id}");
+                        }
+                        if let Some(d) = &m.draft {
+                            println!("[draft] {}", d.trim());
+                        }
+                        for r in &m.removed {
+                            println!("[removed from draft] {r}");
+                        }
+                        for n in &m.notes {
+                            println!("[model note] {n}");
+                        }
+                        println!("[answer from] {}", m.answer_from);
                     }
                     println!(
                         "[route] {} in {} ms, grounded: {}",
@@ -348,10 +424,35 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {
-            what: BenchCommand::Speech { models, json },
+            what: Some(BenchCommand::Speech { models, json }),
+            ..
         } => {
             init_logging(&config, "warn");
             bench_speech(&config, models, json)
+        }
+        Command::Bench {
+            what: Some(BenchCommand::Model { name, json, runs }),
+            ..
+        } => {
+            init_logging(&config, "warn");
+            config.llm.model = name;
+            config.llm.roles = vec!["rephrase".into()];
+            config.llm.deadline_ms = 60_000;
+            let path = model_file(&config, &config.llm.model)?;
+            let engine = Engine::new(config)?;
+            let r = signpost::llm::bench::model(&engine, &path, runs)?;
+            write_atomic(&json, &serde_json::to_string_pretty(&r)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            what: None,
+            json,
+            models,
+            llama_bench,
+            runs,
+        } => {
+            init_logging(&config, "warn");
+            bench_all(config, models, json, llama_bench, runs)
         }
         Command::Models { command } => {
             init_logging(&config, "warn");
@@ -390,7 +491,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn eval(config: Config, a: EvalArgs) -> anyhow::Result<ExitCode> {
     use signpost::eval;
-    let cases = eval::read_cases(&a.file)?;
+    let mut config = config;
+    if a.no_llm {
+        config.llm.model.clear();
+    }
+    let mut cases = eval::read_cases(&a.file)?;
+    if let Some(n) = a.sample.filter(|&n| n > 0 && n < cases.len()) {
+        let step = cases.len() as f64 / n as f64;
+        cases = (0..n)
+            .map(|i| cases[(i as f64 * step) as usize].clone())
+            .collect();
+    }
     let baseline = a.baseline.as_deref().map(eval::read_summary).transpose()?;
     let data_dir = config.data_dir.clone();
     let engine = Engine::new(config)?;
@@ -625,6 +736,128 @@ fn triage_scores(config: Config, files: &[PathBuf]) -> anyhow::Result<ExitCode> 
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn model_file(config: &Config, name: &str) -> anyhow::Result<PathBuf> {
+    use signpost::models::{manifest_path, Manifest};
+    let manifest = Manifest::load(&manifest_path())?;
+    Ok(manifest
+        .get(name)?
+        .dir(&config.models.cache())
+        .join("model.gguf"))
+}
+
+fn bench_all(
+    mut config: Config,
+    names: Vec<String>,
+    json: Option<PathBuf>,
+    llama_bench: Option<PathBuf>,
+    runs: usize,
+) -> anyhow::Result<ExitCode> {
+    use signpost::llm::bench;
+    use signpost::models::{manifest_path, Manifest, Status};
+    let manifest = Manifest::load(&manifest_path())?;
+    let cache = config.models.cache();
+    let threads: usize = std::env::var("CANDLE_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let machine = machine_description(threads);
+    println!("machine: {machine}");
+
+    let questions: Vec<String> =
+        signpost::eval::read_cases(std::path::Path::new("eval/cases.jsonl"))?
+            .into_iter()
+            .filter(|c| c.history.is_empty())
+            .map(|c| c.question)
+            .collect();
+    config.llm.model.clear();
+    let engine = Engine::new(config.clone())?;
+    let none = bench::no_model(&engine, &questions);
+    drop(engine);
+    println!(
+        "no model: {} questions, retrieval p50 {:.2} ms, p99 {:.2} ms; whole answer p50 {:.2} ms, p99 {:.2} ms",
+        none.questions, none.retrieval_p50_ms, none.retrieval_p99_ms, none.answer_p50_ms, none.answer_p99_ms
+    );
+
+    let chosen: Vec<_> = manifest
+        .models
+        .iter()
+        .filter(|m| m.role == "llm" && (names.is_empty() || names.contains(&m.name)))
+        .collect();
+    let exe = std::env::current_exe()?;
+    let mut models = Vec::new();
+    for m in chosen {
+        if m.status(&cache) != Status::Verified {
+            println!(
+                "{}: not installed, skipped (run `signpost models fetch {}`)",
+                m.name, m.name
+            );
+            continue;
+        }
+        let out = std::env::temp_dir().join(format!(
+            "signpost-bench-{}-{}.json",
+            m.name,
+            std::process::id()
+        ));
+        let status = std::process::Command::new(&exe)
+            .args([
+                "bench",
+                "model",
+                &m.name,
+                "--runs",
+                &runs.to_string(),
+                "--json",
+            ])
+            .arg(&out)
+            .status()?;
+        anyhow::ensure!(status.success(), "measuring {} failed", m.name);
+        let r: bench::ModelBench = serde_json::from_str(&std::fs::read_to_string(&out)?)?;
+        let _ = std::fs::remove_file(&out);
+        let anchor = match &llama_bench {
+            Some(tool) => {
+                let gguf = m.dir(&cache).join("model.gguf");
+                match bench::llama_bench(tool, &gguf, r.prompt_tokens, threads, runs) {
+                    Ok(a) => Some(a),
+                    Err(e) => {
+                        eprintln!("{}: llama.cpp anchor not measured: {e:#}", m.name);
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        println!(
+            "{}: load {:.0} ms, prompt {} tokens, prefill {:.1} tok/s, decode {:.1} tok/s, first token {:.0} ms (cold {:.0} ms), 60-word answer {:.0} ms, rerank of 4 {:.0} ms, whole answer {:.0} ms ({} of {} drafts used), peak {:.0} MiB{}",
+            r.model, r.load_ms, r.prompt_tokens, r.prefill_tps, r.decode_tps, r.first_token_ms,
+            r.first_token_cold_ms, r.answer_60_words_ms, r.rerank_ms, r.whole_answer_ms,
+            r.drafts_used, bench::QUESTIONS.len(), r.peak_mib,
+            anchor.as_ref().map(|a| format!(
+                "; llama.cpp prefill {:.1} tok/s, decode {:.1} tok/s; ratio prefill {:.2}, decode {:.2}",
+                a.prefill_tps, a.decode_tps, r.prefill_tps / a.prefill_tps.max(1e-9), r.decode_tps / a.decode_tps.max(1e-9)
+            )).unwrap_or_default()
+        );
+        models.push(serde_json::json!({ "candle": r, "llama_cpp": anchor }));
+    }
+    if let Some(p) = json {
+        let all = serde_json::json!({ "machine": machine, "threads": threads, "no_model": none, "models": models });
+        write_atomic(&p, &serde_json::to_string_pretty(&all)?)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// CPU model and count, for benchmark records.
+fn machine_description(threads: usize) -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .unwrap_or("unknown CPU")
+        .trim()
+        .to_string();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{cpu}, {cores} cores, {threads} model threads")
 }
 
 fn bench_speech(

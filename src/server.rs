@@ -557,6 +557,16 @@ async fn chat(
     }
 }
 
+/// Sets its flag when dropped: a request future dropped part-way (the client
+/// went away) stops the model's work on it.
+struct StopWhenDropped(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for StopWhenDropped {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// One answered message, as every HTTP channel gets it.
 pub(crate) struct Answered {
     pub route: Route,
@@ -617,10 +627,15 @@ pub(crate) async fn respond(
         .lock()
         .map(|mut c| c.history(&conversation_id))
         .unwrap_or_default();
+    // If this request is dropped (the person closed the page or hung up),
+    // the guard tells the model to stop.
+    let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let _stop_when_gone = StopWhenDropped(cancel.clone());
     let question = Question {
         message,
         history,
         channel,
+        cancel: Some(cancel),
     };
     let worker = state.clone();
     let result = tokio::task::spawn_blocking(move || {

@@ -197,6 +197,7 @@ pub fn run(engine: &Engine, cases: &[Case]) -> (Summary, Vec<Detail>) {
             message: case.question.clone(),
             history: case.history.clone(),
             channel: case.channel,
+            cancel: None,
         };
         let reply = engine.answer(&q);
         let embedder = engine.semantic.as_ref().map(|s| &s.embedder);
