@@ -8,6 +8,12 @@
 //! 3. Rules: a sentence about paying, charges, money, limits or eligibility
 //!    is kept only if it is quoted word for word from a cited passage or a
 //!    calculator; the model never states such an outcome in its own words.
+//! 4. Meaning: a reworded sentence must stand alone (not start "It" or
+//!    "They", whose meaning the model can silently change) and say yes or no
+//!    the same way as the passage sentence closest to it.
+//!
+//! Word checks cannot prove a meaning is kept; they catch the failures seen
+//! in evaluation. That is why rewording is off by default (BENCHMARKS.md).
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -111,7 +117,34 @@ pub fn reject(sentence: &str, sources: &[&str], min_support: f32) -> Option<&'st
     {
         return Some("not supported by a cited passage");
     }
+    let first = normal(sentence);
+    let first = first.split_whitespace().next().unwrap_or("");
+    if [
+        "it", "they", "this", "that", "these", "those", "he", "she", "its", "their",
+    ]
+    .contains(&first)
+    {
+        return Some(
+            "leans on the sentence before (a reworded 'it' or 'they' can change who is meant)",
+        );
+    }
+    // The passage sentence closest in words must say yes or no the same way.
+    let closest = sources
+        .iter()
+        .flat_map(|p| crate::kb::split_sentences(p))
+        .max_by(|a, b| word_support(sentence, a).total_cmp(&word_support(sentence, b)));
+    if closest.is_some_and(|c| negated(&c) != negated(sentence)) {
+        return Some("says yes where the page says no, or the other way round");
+    }
     None
+}
+
+/// Whether a sentence holds a negation.
+fn negated(sentence: &str) -> bool {
+    static NEG: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\b(not|no|never|cannot|without|none|nobody|nothing)\b|n't\b").unwrap()
+    });
+    NEG.is_match(&normal(sentence))
 }
 
 #[cfg(test)]
@@ -164,6 +197,31 @@ mod tests {
                 0.8
             ),
             Some("not supported by a cited passage")
+        );
+    }
+
+    // Both seen from Qwen2.5-0.5B in the evaluation: the words are the page's,
+    // the meaning is not.
+    #[test]
+    fn a_flipped_meaning_in_the_pages_words_is_removed() {
+        let page = "Dyslexia is not a learning disability. A learning disability means a person finds it harder to learn new things.";
+        assert!(reject(
+            "It is a learning disability that means a person finds it harder to learn new things.",
+            &[page],
+            0.8
+        )
+        .is_some());
+        assert_eq!(
+            reject("Dyslexia is a learning disability.", &[page], 0.8),
+            Some("says yes where the page says no, or the other way round")
+        );
+        assert_eq!(
+            reject(
+                "A learning disability means a person finds learning new things harder.",
+                &[page],
+                0.8
+            ),
+            None
         );
     }
 }
