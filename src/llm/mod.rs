@@ -374,6 +374,10 @@ impl Llm {
         on_text: &mut (dyn FnMut(&str) + Send),
     ) -> Result<Generated> {
         let _turn = self.queue()?;
+        // Time spent waiting for the model counts against the deadline.
+        if let Some(s) = limits.stop() {
+            bail!("stopped before starting ({s:?})");
+        }
         Device::Cpu.with_context(|| self.generate_inner(system, user, temperature, limits, on_text))
     }
 
