@@ -668,6 +668,12 @@ pub(crate) async fn respond(
         chars = question.message.chars().count(),
         sources = reply.sources.len(),
         personal_data = !reply.stages.personal_data.is_empty(),
+        // What the language model did, without any of its text.
+        model_ms = reply.stages.model.as_ref().map_or(0.0, |m| m.ms.round()),
+        model_busy = reply.stages.model.as_ref().is_some_and(|m| m.notes.iter().any(|n| n.contains("busy"))),
+        model_late = reply.stages.model.as_ref().is_some_and(|m| {
+            m.answer_from.contains("out of time") || m.notes.iter().any(|n| n.contains("Deadline"))
+        }),
         message = if log_text { redacted.as_str() } else { "[not logged]" },
         "answered"
     );

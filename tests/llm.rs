@@ -515,3 +515,55 @@ fn bench_measures_each_installed_model() {
     }
     assert!(m["prompt_tokens"].as_u64().unwrap() > 200);
 }
+
+#[test]
+fn a_busy_model_does_not_stop_the_server_answering() {
+    let data = tempfile::tempdir().unwrap();
+    let config = data.path().join("signpost.toml");
+    std::fs::write(
+        &config,
+        "[llm]\nmodel = \"smollm2-135m\"\nroles = [\"rerank\"]\nmax_waiting = 0\ndeadline_ms = 120000\n\n[server]\nrate_limit_per_minute = 1000\n",
+    )
+    .unwrap();
+    let server = common::Server::start(
+        data.path(),
+        &[
+            ("SIGNPOST_CONFIG", config.to_str().unwrap()),
+            ("SIGNPOST_LOG_JSON", "1"),
+        ],
+    );
+    let url = server.url("/api/chat");
+    let askers: Vec<_> = (0..3)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut r = ureq::post(&url)
+                    .send_json(serde_json::json!({ "message": "how do I get a blue badge" }))
+                    .unwrap();
+                r.body_mut().read_json::<serde_json::Value>().unwrap()
+            })
+        })
+        .collect();
+    for a in askers {
+        let v = a.join().unwrap();
+        assert_eq!(v["route"], "answer", "{v}");
+        assert_eq!(v["grounded"], true);
+        assert!(v["reply"].as_str().unwrap().contains("£10"), "{v}");
+    }
+    // One model job at a time and none waiting: the others were answered
+    // without the model, and the log says so (without any message text).
+    std::thread::sleep(Duration::from_millis(300));
+    let log = std::fs::read_to_string(data.path().join("server.log")).unwrap();
+    let answered: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["fields"]["route"].is_string() && v["fields"].get("model_busy").is_some())
+        .collect();
+    assert_eq!(answered.len(), 3, "{log}");
+    let busy = answered
+        .iter()
+        .filter(|v| v["fields"]["model_busy"] == true)
+        .count();
+    assert!((1..=2).contains(&busy), "{log}");
+    assert!(!log.contains("blue badge"), "message text was logged");
+}
