@@ -254,14 +254,7 @@ impl Llm {
         } else {
             (path.to_path_buf(), Vec::new())
         };
-        let mut file = std::fs::File::open(&path)
-            .with_context(|| format!("cannot open the model file {}", path.display()))?;
-        let ct = gguf_file::Content::read(&mut file).map_err(|e| {
-            anyhow::anyhow!(
-                "{} is not a readable GGUF model ({e}); run `signpost models verify` and fetch it again",
-                path.display()
-            )
-        })?;
+        let (mut file, ct) = open_gguf(&path)?;
         let arch = meta_str(&ct, "general.architecture")
             .context("the model file does not say its architecture (general.architecture)")?;
         let tokenizer = tokenizer_for(&ct, &path)?;
@@ -540,6 +533,19 @@ impl Llm {
     }
 }
 
+/// Opens a GGUF file and reads its header, with errors that say what to do.
+fn open_gguf(path: &Path) -> Result<(std::fs::File, gguf_file::Content)> {
+    let mut file = std::fs::File::open(path)
+        .with_context(|| format!("cannot open the model file {}", path.display()))?;
+    let ct = gguf_file::Content::read(&mut file).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not a readable GGUF model ({e}); run `signpost models verify` and fetch it again",
+            path.display()
+        )
+    })?;
+    Ok((file, ct))
+}
+
 fn meta_str(ct: &gguf_file::Content, key: &str) -> Option<String> {
     match ct.metadata.get(key) {
         Some(Value::String(s)) => Some(s.clone()),
@@ -571,14 +577,7 @@ fn tokenizer_for(ct: &gguf_file::Content, path: &Path) -> Result<Tokenizer> {
 /// and kept in the cache's `derived` folder. Returns the path to load and what
 /// was changed; the original path when nothing needs changing.
 fn requantized_copy(path: &Path) -> Result<(PathBuf, Vec<String>)> {
-    let mut file = std::fs::File::open(path)
-        .with_context(|| format!("cannot open the model file {}", path.display()))?;
-    let ct = gguf_file::Content::read(&mut file).map_err(|e| {
-        anyhow::anyhow!(
-            "{} is not a readable GGUF model ({e}); run `signpost models verify` and fetch it again",
-            path.display()
-        )
-    })?;
+    let (mut file, ct) = open_gguf(path)?;
     let mut counts: HashMap<String, usize> = HashMap::new();
     for info in ct.tensor_infos.values() {
         if slow_type(info.ggml_dtype) {
