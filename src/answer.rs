@@ -1328,8 +1328,6 @@ fn triage_bank(kb: &Kb) -> Vec<(Label, String)> {
     out
 }
 
-/// Loads the embedding model and example bank when semantic triage is on and
-/// the model is installed; otherwise says how to turn it on.
 /// Loads the configured language model. A model that is configured but not
 /// installed, or damaged, is an error that says what to do: a council that
 /// chose a model should not silently run without it.
@@ -1340,7 +1338,7 @@ fn load_llm(config: &Config) -> Result<Option<crate::llm::Llm>> {
     }
     for r in &s.roles {
         anyhow::ensure!(
-            ["rewrite", "rerank", "rephrase"].contains(&r.as_str()),
+            crate::llm::roles::system_prompt(r).is_some(),
             "llm.roles: '{r}' is not a job the model can do; use rewrite, rerank or rephrase"
         );
     }
@@ -1364,7 +1362,7 @@ fn load_llm(config: &Config) -> Result<Option<crate::llm::Llm>> {
             s.model
         ),
     }
-    let path = entry.dir(&cache).join("model.gguf");
+    let path = entry.dir(&cache).join(crate::llm::MODEL_FILE);
     let llm = crate::llm::Llm::load(&s.model, &path, s.requantize, s.max_waiting)?;
     // The first question should not pay for reading the system prompts.
     for job in &s.roles {
@@ -1384,6 +1382,8 @@ fn load_llm(config: &Config) -> Result<Option<crate::llm::Llm>> {
     Ok(Some(llm))
 }
 
+/// Loads the embedding model and example bank when semantic triage is on and
+/// the model is installed; otherwise says how to turn it on.
 fn load_semantic(config: &Config, kb: &Kb) -> Option<SemanticTriage> {
     if !config.triage.semantic {
         return None;

@@ -744,7 +744,7 @@ fn model_file(config: &Config, name: &str) -> anyhow::Result<PathBuf> {
     Ok(manifest
         .get(name)?
         .dir(&config.models.cache())
-        .join("model.gguf"))
+        .join(signpost::llm::MODEL_FILE))
 }
 
 fn bench_all(
@@ -816,7 +816,7 @@ fn bench_all(
         let _ = std::fs::remove_file(&out);
         let anchor = match &llama_bench {
             Some(tool) => {
-                let gguf = m.dir(&cache).join("model.gguf");
+                let gguf = m.dir(&cache).join(signpost::llm::MODEL_FILE);
                 match bench::llama_bench(tool, &gguf, r.prompt_tokens, threads, runs) {
                     Ok(a) => Some(a),
                     Err(e) => {

@@ -61,7 +61,6 @@ fn the_model_file_decides_architecture_template_and_requantizing() {
         "{:?}",
         m.requantized
     );
-    assert!(m.count_tokens("Blue Badge") > 0);
 }
 
 #[test]

@@ -134,10 +134,7 @@ pub fn model(engine: &Engine, path: &Path, runs: usize) -> Result<ModelBench> {
         prefill.push(n as f64 / (p / 1000.0));
         decode.push(ANSWER_TOKENS as f64 / (d / 1000.0));
     }
-    let facts: Vec<String> = engine
-        .answer(&Question::new(question, Channel::Web))
-        .answer
-        .clone();
+    let facts: Vec<String> = engine.answer(&Question::new(question, Channel::Web)).answer;
     let unlimited = Limits {
         max_tokens: ANSWER_TOKENS,
         deadline: None,

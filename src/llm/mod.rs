@@ -28,6 +28,9 @@ use tokenizers::Tokenizer;
 pub mod bench;
 pub mod check;
 pub mod qwen2;
+
+/// The file name of a language model in its cache folder.
+pub const MODEL_FILE: &str = "model.gguf";
 pub mod roles;
 
 /// The weights of one of the supported architectures.
@@ -183,17 +186,8 @@ pub struct Generated {
     pub new_tokens: usize,
     /// Time from the call to the first new token, in ms.
     pub first_token_ms: f64,
-    pub prefill_ms: f64,
+    /// Time writing tokens after the first, in ms.
     pub decode_ms: f64,
-}
-
-impl Generated {
-    pub fn prefill_tps(&self) -> f64 {
-        self.prompt_tokens as f64 / (self.prefill_ms / 1000.0).max(1e-9)
-    }
-    pub fn decode_tps(&self) -> f64 {
-        self.new_tokens.saturating_sub(1) as f64 / (self.decode_ms / 1000.0).max(1e-9)
-    }
 }
 
 /// Too many generations are already waiting.
@@ -249,12 +243,16 @@ impl Llm {
     /// into Q8_0 once and the result kept in `derived` beside the model.
     pub fn load(name: &str, path: &Path, requantize: bool, max_waiting: usize) -> Result<Llm> {
         let started = Instant::now();
-        let (path, requantized) = if requantize {
-            requantized_copy(path)?
-        } else {
-            (path.to_path_buf(), Vec::new())
-        };
-        let (mut file, ct) = open_gguf(&path)?;
+        let (mut file, mut ct) = open_gguf(path)?;
+        let mut path = path.to_path_buf();
+        let mut requantized = Vec::new();
+        if requantize {
+            if let Some((copy, changed)) = requantized_copy(&path, &mut file, &ct)? {
+                (file, ct) = open_gguf(&copy)?;
+                path = copy;
+                requantized = changed;
+            }
+        }
         let arch = meta_str(&ct, "general.architecture")
             .context("the model file does not say its architecture (general.architecture)")?;
         let tokenizer = tokenizer_for(&ct, &path)?;
@@ -294,13 +292,6 @@ impl Llm {
             in_flight: AtomicUsize::new(0),
             max_waiting,
         })
-    }
-
-    pub fn count_tokens(&self, text: &str) -> usize {
-        self.tokenizer
-            .encode(text, false)
-            .map(|e| e.len())
-            .unwrap_or(0)
     }
 
     fn encode(&self, text: &str, special: bool) -> Result<Vec<u32>> {
@@ -432,7 +423,6 @@ impl Llm {
             cached_tokens: if hit { cached } else { 0 },
             new_tokens: out.len(),
             first_token_ms: first.as_secs_f64() * 1000.0,
-            prefill_ms: first.as_secs_f64() * 1000.0,
             decode_ms: decode_start.elapsed().as_secs_f64() * 1000.0,
         })
     }
@@ -574,10 +564,13 @@ fn tokenizer_for(ct: &gguf_file::Content, path: &Path) -> Result<Tokenizer> {
 }
 
 /// A copy of the model with slow tensor types re-quantized to Q8_0, made once
-/// and kept in the cache's `derived` folder. Returns the path to load and what
-/// was changed; the original path when nothing needs changing.
-fn requantized_copy(path: &Path) -> Result<(PathBuf, Vec<String>)> {
-    let (mut file, ct) = open_gguf(path)?;
+/// and kept in the cache's `derived` folder. Returns the copy's path and what
+/// was changed, or `None` when nothing needs changing.
+fn requantized_copy(
+    path: &Path,
+    file: &mut std::fs::File,
+    ct: &gguf_file::Content,
+) -> Result<Option<(PathBuf, Vec<String>)>> {
     let mut counts: HashMap<String, usize> = HashMap::new();
     for info in ct.tensor_infos.values() {
         if slow_type(info.ggml_dtype) {
@@ -587,7 +580,7 @@ fn requantized_copy(path: &Path) -> Result<(PathBuf, Vec<String>)> {
         }
     }
     if counts.is_empty() {
-        return Ok((path.to_path_buf(), Vec::new()));
+        return Ok(None);
     }
     let mut changed: Vec<String> = counts.iter().map(|(k, n)| format!("{k}: {n}")).collect();
     changed.sort();
@@ -610,7 +603,7 @@ fn requantized_copy(path: &Path) -> Result<(PathBuf, Vec<String>)> {
         .map_or(0, |d| d.as_secs());
     let out = dir.join(format!("{stem}-q8-{}-{stamp}.gguf", meta.len()));
     if out.exists() {
-        return Ok((out, changed));
+        return Ok(Some((out, changed)));
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     tracing::info!(model = %path.display(), changed = ?changed, "re-quantizing slow tensor types to q8_0 (once)");
@@ -618,7 +611,7 @@ fn requantized_copy(path: &Path) -> Result<(PathBuf, Vec<String>)> {
     names.sort();
     let mut tensors: Vec<(String, QTensor)> = Vec::with_capacity(names.len());
     for name in names {
-        let t = ct.tensor(&mut file, name, &Device::Cpu)?;
+        let t = ct.tensor(file, name, &Device::Cpu)?;
         let t = if slow_type(t.dtype()) && t.shape().dims().last().is_some_and(|k| k % 32 == 0) {
             QTensor::quantize(&t.dequantize(&Device::Cpu)?, GgmlDType::Q8_0)?
         } else {
@@ -635,7 +628,7 @@ fn requantized_copy(path: &Path) -> Result<(PathBuf, Vec<String>)> {
         std::io::Write::flush(&mut w)?;
     }
     std::fs::rename(&tmp, &out)?;
-    Ok((out, changed))
+    Ok(Some((out, changed)))
 }
 
 /// A deadline `ms` from now.
