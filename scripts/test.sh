@@ -5,9 +5,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export SIGNPOST_QUIET=1
 
+# Files derived from the models (re-quantized language models, converted
+# speech models, embedded triage examples and passages) are made afresh on
+# every run, so a stale or damaged cache can never hide a failure. The
+# downloaded models themselves stay cached.
+export SIGNPOST_DERIVED_DIR="$PWD/target/derived-test"
+rm -rf "$SIGNPOST_DERIVED_DIR"
+
 echo "== format and lints"
 cargo fmt --check
 cargo clippy --release --locked --all-targets -- -D warnings
+
+echo "== derived files (made fresh)"
+cargo build --release --locked
+derived_start=$(date +%s)
+./target/release/signpost models prepare
+./target/release/signpost kb index
+echo "derived files made in $(( $(date +%s) - derived_start )) s"
 
 echo "== tests"
 cargo test --release --locked -- --test-threads 2

@@ -184,6 +184,8 @@ pub struct Engine {
 pub struct SemanticTriage {
     pub embedder: Embedder,
     pub bank: ExampleBank,
+    /// Names the embedding model and its files' digests, for derived files.
+    pub model_key: String,
     /// Each page chunk's embedding, for hybrid retrieval (when switched on).
     pub chunk_vectors: Option<Vec<Vec<f32>>>,
 }
@@ -272,12 +274,11 @@ impl Engine {
                         )
                     })
                     .collect();
-                let cache = config.models.cache().join("derived");
                 match crate::triage::semantic::embed_cached(
                     &texts,
                     &sem.embedder,
-                    &config.models.embedding,
-                    &cache,
+                    &sem.model_key,
+                    &config.models.derived(),
                     "passages",
                 ) {
                     Ok(v) => sem.chunk_vectors = Some(v),
@@ -1363,7 +1364,13 @@ fn load_llm(config: &Config) -> Result<Option<crate::llm::Llm>> {
         ),
     }
     let path = entry.dir(&cache).join(crate::llm::MODEL_FILE);
-    let llm = crate::llm::Llm::load(&s.model, &path, s.requantize, s.max_waiting)?;
+    let derived = config.models.derived();
+    let llm = crate::llm::Llm::load(
+        &s.model,
+        &path,
+        s.requantize.then_some(derived.as_path()),
+        s.max_waiting,
+    )?;
     // The first question should not pay for reading the system prompts.
     for job in &s.roles {
         if let Some(p) = crate::llm::roles::system_prompt(job) {
@@ -1429,10 +1436,11 @@ fn load_semantic(config: &Config, kb: &Kb) -> Option<SemanticTriage> {
                 .collect::<String>()
         );
         // Keyed by the examples and the model, so every run on this machine shares it.
-        let bank = ExampleBank::build(&triage_bank(kb), &embedder, &key, &cache.join("derived"))?;
+        let bank = ExampleBank::build(&triage_bank(kb), &embedder, &key, &config.models.derived())?;
         Ok(SemanticTriage {
             embedder,
             bank,
+            model_key: key,
             chunk_vectors: None,
         })
     });

@@ -242,6 +242,11 @@ impl Default for TriageSettings {
 pub struct ModelSettings {
     /// The model cache (`SIGNPOST_MODELS_DIR`; default ~/.cache/signpost/models).
     pub dir: Option<PathBuf>,
+    /// Files made from the models and kept between runs: re-quantized
+    /// language models, converted speech models, embedded examples and
+    /// passages (`SIGNPOST_DERIVED_DIR`; default `derived` in the model
+    /// cache). Safe to delete: each is made again when next needed.
+    pub derived: Option<PathBuf>,
     /// The sentence-embedding model from models/manifest.toml.
     pub embedding: String,
 }
@@ -251,12 +256,20 @@ impl ModelSettings {
     pub fn cache(&self) -> PathBuf {
         self.dir.clone().unwrap_or_else(crate::models::cache_dir)
     }
+
+    /// The folder for derived files: the setting, else the default.
+    pub fn derived(&self) -> PathBuf {
+        self.derived
+            .clone()
+            .unwrap_or_else(|| crate::derived::default_dir(&self.cache()))
+    }
 }
 
 impl Default for ModelSettings {
     fn default() -> Self {
         Self {
             dir: None,
+            derived: None,
             embedding: "minilm".into(),
         }
     }

@@ -4,6 +4,7 @@
 pub mod answer;
 pub mod channels;
 pub mod config;
+pub mod derived;
 pub mod embed;
 pub mod eval;
 pub mod kb;

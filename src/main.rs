@@ -1,6 +1,6 @@
 //! The `signpost` command: serve, ask, kb.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -152,6 +152,10 @@ enum ModelsCommand {
     List,
     /// Re-check every installed model's files against the manifest.
     Verify,
+    /// Make the files derived from the installed models now (re-quantized
+    /// language models, converted speech models), so no start waits for them.
+    /// `kb index` makes the embedded triage examples.
+    Prepare,
     /// Turn a CTranslate2 Whisper model into the ggml file whisper-rs loads.
     ConvertWhisper {
         /// A speech model from the manifest (default: all speech models).
@@ -159,7 +163,9 @@ enum ModelsCommand {
         /// Or a folder holding a CTranslate2 model.bin and vocabulary.txt.
         #[arg(long)]
         dir: Option<PathBuf>,
-        /// Where to write the ggml file (default: ggml-model.bin in the model's folder).
+        /// Where to write the ggml file (with --dir; default: ggml-model.bin in
+        /// that folder). Installed models are converted into the folder of
+        /// derived files.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -397,7 +403,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.speech.model = m;
                 config.speech.ggml_path = None;
             }
-            let path = signpost::speech::model_path(&config)
+            let path = signpost::speech::model_path(&config)?
                 .ok_or_else(|| anyhow::anyhow!("speech input is off: set speech.model"))?;
             let t = signpost::speech::Transcriber::load(&path, &config)?;
             let bytes = std::fs::read(&file)
@@ -632,49 +638,10 @@ fn models(config: &Config, command: ModelsCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         ModelsCommand::ConvertWhisper { names, dir, out } => {
-            use signpost::speech::convert::convert;
-            let jobs: Vec<(String, PathBuf, PathBuf)> = if let Some(d) = dir {
-                let o = out.unwrap_or_else(|| d.join("ggml-model.bin"));
-                vec![(d.display().to_string(), d, o)]
-            } else {
-                let chosen: Vec<_> = if names.is_empty() {
-                    manifest
-                        .models
-                        .iter()
-                        .filter(|m| m.role == "speech")
-                        .collect()
-                } else {
-                    names
-                        .iter()
-                        .map(|n| manifest.get(n))
-                        .collect::<anyhow::Result<_>>()?
-                };
-                let mut jobs = Vec::new();
-                for m in chosen {
-                    if m.status(&cache) != Status::Verified {
-                        anyhow::bail!(
-                            "{} is not installed: run `signpost models fetch {}` first",
-                            m.name,
-                            m.name
-                        );
-                    }
-                    let d = m.dir(&cache);
-                    let o = out.clone().unwrap_or_else(|| d.join("ggml-model.bin"));
-                    jobs.push((m.name.clone(), d, o));
-                }
-                jobs
-            };
-            for (name, d, o) in jobs {
-                if o.exists()
-                    && o.metadata()?.modified()? >= d.join("model.bin").metadata()?.modified()?
-                {
-                    println!("{name}: already converted ({})", o.display());
-                    continue;
-                }
-                eprintln!("{name}: converting to ggml...");
-                let c = convert(&d, &o)?;
+            use signpost::speech::convert::{check, convert};
+            let report = |name: &str, o: &Path, c: signpost::speech::convert::Converted| {
                 println!(
-                    "{name}: wrote {} ({} tensors, {} MB; vocabulary {}, width {}, {}+{} layers)",
+                    "{name}: {} ({} tensors, {} MB; vocabulary {}, width {}, {}+{} layers)",
                     o.display(),
                     c.tensors,
                     c.bytes / 1_000_000,
@@ -683,6 +650,59 @@ fn models(config: &Config, command: ModelsCommand) -> anyhow::Result<ExitCode> {
                     c.encoder_layers,
                     c.decoder_layers
                 );
+            };
+            if let Some(d) = dir {
+                let o = out.unwrap_or_else(|| d.join("ggml-model.bin"));
+                eprintln!("{}: converting to ggml...", d.display());
+                let c = convert(&d, &o)?;
+                report(&d.display().to_string(), &o, c);
+                return Ok(ExitCode::SUCCESS);
+            }
+            if out.is_some() {
+                anyhow::bail!("--out goes with --dir; installed models are converted into the folder of derived files ({})", config.models.derived().display());
+            }
+            let chosen: Vec<_> = if names.is_empty() {
+                manifest
+                    .models
+                    .iter()
+                    .filter(|m| m.role == "speech")
+                    .collect()
+            } else {
+                names
+                    .iter()
+                    .map(|n| manifest.get(n))
+                    .collect::<anyhow::Result<_>>()?
+            };
+            for m in chosen {
+                let o = signpost::speech::converted(config, &m.name)?;
+                report(&m.name, &o, check(&o)?);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelsCommand::Prepare => {
+            let derived = config.models.derived();
+            for m in &manifest.models {
+                if m.status(&cache) != Status::Verified {
+                    continue;
+                }
+                let started = std::time::Instant::now();
+                let made = match m.role.as_str() {
+                    "speech" => Some(signpost::speech::converted(config, &m.name)?),
+                    "llm" => signpost::llm::prepare_requantized(
+                        &m.dir(&cache).join(signpost::llm::MODEL_FILE),
+                        &derived,
+                    )?
+                    .map(|(p, _)| p),
+                    _ => None,
+                };
+                if let Some(p) = made {
+                    println!(
+                        "{}: {} ready ({:.1} s)",
+                        m.name,
+                        p.display(),
+                        started.elapsed().as_secs_f64()
+                    );
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -877,14 +897,14 @@ fn bench_speech(
         .collect();
     let mut results = Vec::new();
     for m in chosen {
-        let path = m.dir(&cache).join("ggml-model.bin");
-        if !path.exists() {
+        if m.status(&cache) != signpost::models::Status::Verified {
             eprintln!(
-                "{}: not converted, skipped (run `signpost models convert-whisper {}`)",
+                "{}: not installed, skipped (run `signpost models fetch {}`)",
                 m.name, m.name
             );
             continue;
         }
+        let path = signpost::speech::converted(config, &m.name)?;
         let r = signpost::speech::bench::run_model(&m.name, &path, config, &root)?;
         println!(
             "{}: word error rate {:.3}, real-time factor {:.3} (median), load {:.0} ms",

@@ -245,18 +245,20 @@ pub fn app(engine: Engine) -> anyhow::Result<(Router, Arc<AppState>)> {
             &engine.config.alexa,
         )?))
     };
-    let speech = crate::speech::model_path(&engine.config).and_then(|p| {
-        match crate::speech::Transcriber::load(&p, &engine.config) {
-            Ok(t) => {
-                tracing::info!(model = %p.display(), "speech input ready");
-                Some(Arc::new(t))
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "speech input is off");
-                None
-            }
+    let speech = match crate::speech::model_path(&engine.config).and_then(|p| {
+        p.map(|p| crate::speech::Transcriber::load(&p, &engine.config).map(|t| (p, t)))
+            .transpose()
+    }) {
+        Ok(Some((p, t))) => {
+            tracing::info!(model = %p.display(), "speech input ready");
+            Some(Arc::new(t))
         }
-    });
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "speech input is off");
+            None
+        }
+    };
     let speech_limit = engine.config.speech.max_upload_bytes;
     let state = Arc::new(AppState {
         engine,

@@ -35,7 +35,7 @@ fn smollm(max_waiting: usize) -> Llm {
     Llm::load(
         "smollm2-135m",
         &model_path("smollm2-135m"),
-        true,
+        Some(&Config::default().models.derived()),
         max_waiting,
     )
     .unwrap()
@@ -148,29 +148,51 @@ fn generation_is_greedy_streams_and_stops_where_told() {
     assert!(err.to_string().contains("Deadline"), "{err:#}");
 }
 
+/// What the code guarantees of a yes/no judgement: a probability, the same
+/// every time for the same prompt (with or without the cached system
+/// prompt), and one that follows a plain instruction. The margin was
+/// measured on 2026-11-29 with the re-quantized SmolLM2-135M: P(yes) 0.80
+/// when told to say yes and 0.42 when told to say no; the assertion asks
+/// for a 0.2 gap. SmolLM2's judgements of whether a passage is relevant are
+/// noise (0.31 to 0.35 whatever the passage), so they are not tested here.
 #[test]
-fn a_yes_no_judgement_is_a_probability_that_follows_the_passage() {
+fn a_yes_no_judgement_is_a_repeatable_probability_that_follows_an_instruction() {
     let m = smollm(4);
+    let sys = "You are a helpful assistant.";
+    let p = |user: &str| m.yes_probability(sys, user, limits(1)).unwrap();
+    let yes = p("Reply with the single word yes.");
+    let no = p("Reply with the single word no.");
+    assert!((0.0..=1.0).contains(&yes) && (0.0..=1.0).contains(&no));
+    assert_eq!(yes, p("Reply with the single word yes."), "not repeatable");
+    assert!(yes > no + 0.2, "yes {yes} should clearly beat no {no}");
+}
+
+/// Relevance, on the model the rerank job is measured with: Qwen2.5-0.5B
+/// (re-quantized). Measured on 2026-11-29: 0.42 for a passage that answers
+/// the question and 0.17 for one about something else (the closest of three
+/// such pairs measured was 0.30 against 0.19); the assertion asks for a 0.1
+/// gap on the pair with the widest margin.
+#[test]
+fn a_relevance_judgement_follows_the_passage() {
+    let m = Llm::load(
+        "qwen2.5-0.5b",
+        &model_path("qwen2.5-0.5b"),
+        Some(&Config::default().models.derived()),
+        4,
+    )
+    .unwrap();
     let sys = "You check whether a passage answers a question. Reply with yes or no only.";
-    let p = |q: &str, passage: &str| {
+    let p = |passage: &str| {
         m.yes_probability(
             sys,
-            &format!("Question: {q}\n\nPassage: {passage}\n\nDoes this passage answer the question? Reply yes or no."),
+            &format!("Question: What colour is the sky on a clear day?\n\nPassage: {passage}\n\nDoes this passage answer the question? Reply yes or no."),
             limits(1),
         )
         .unwrap()
     };
-    let on = p(
-        "How much does a Blue Badge cost?",
-        "A Blue Badge costs £10 and usually lasts up to 3 years.",
-    );
-    assert!((0.0..=1.0).contains(&on));
-    let off = p(
-        "How much does a Blue Badge cost?",
-        "Bins are collected every other Tuesday. Put your bin out by 7am.",
-    );
-    assert!((0.0..=1.0).contains(&off));
-    assert!(on > off, "relevant {on} should beat irrelevant {off}");
+    let on = p("On a clear day the sky is blue.");
+    let off = p("Potatoes grow under the ground.");
+    assert!(on > off + 0.1, "relevant {on} should beat irrelevant {off}");
 }
 
 #[test]
@@ -435,6 +457,106 @@ fn ask_uses_the_model_and_explains_each_stage_and_no_llm_leaves_it_out() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["route"], "answer");
     assert!(v["stages"].get("model").is_none());
+}
+
+/// Several processes starting at once on a new server, with no derived files
+/// yet: each needs the re-quantized language model and the embedded triage
+/// examples. All must answer, and the files left behind must be good ones
+/// that a later start uses as they are.
+#[test]
+fn processes_starting_together_on_an_empty_derived_folder_all_load_good_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let derived = tmp.path().join("derived");
+    let start = || {
+        common::bin()
+            .env("SIGNPOST_DATA_DIR", tmp.path().join("data"))
+            .env("SIGNPOST_DERIVED_DIR", &derived)
+            .env("SIGNPOST_LLM_MODEL", "smollm2-135m")
+            .env("SIGNPOST_LLM_ROLES", "rerank")
+            .args(["ask", "how much does a blue badge cost", "--json"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let children: Vec<_> = (0..4).map(|_| start()).collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["route"], "answer", "{v}");
+    }
+    let files = |ext: &str| -> Vec<PathBuf> {
+        std::fs::read_dir(&derived)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == ext))
+            .collect()
+    };
+    let ggufs = files("gguf");
+    let vectors = files("vectors");
+    assert_eq!(ggufs.len(), 1, "{ggufs:?}");
+    assert_eq!(vectors.len(), 1, "{vectors:?}");
+    assert!(files("tmp").is_empty(), "temporary files were left behind");
+    // The copy is a good model: it loads and generates.
+    let m = Llm::load(
+        "smollm2-135m",
+        &model_path("smollm2-135m"),
+        Some(&derived),
+        1,
+    )
+    .unwrap();
+    let out = m
+        .generate(SYSTEM, "Say hello.", 0.0, limits(4), &mut |_| {})
+        .unwrap();
+    assert!(!out.text.is_empty());
+    // A later start uses both files as they are.
+    let before: Vec<_> = [&ggufs[0], &vectors[0]]
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().modified().unwrap())
+        .collect();
+    assert!(start().wait().unwrap().success());
+    let after: Vec<_> = [&ggufs[0], &vectors[0]]
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().modified().unwrap())
+        .collect();
+    assert_eq!(before, after, "a good derived file was made again");
+}
+
+/// A derived copy that was cut short (a full disk, or an older version that
+/// wrote in place) is never trusted: the next load makes it again.
+#[test]
+fn a_damaged_requantized_copy_is_made_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let load = || {
+        Llm::load(
+            "smollm2-135m",
+            &model_path("smollm2-135m"),
+            Some(tmp.path()),
+            1,
+        )
+    };
+    load().unwrap();
+    let copy = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "gguf"))
+        .unwrap();
+    let whole = std::fs::read(&copy).unwrap();
+    for damaged in [whole[..whole.len() - 4096].to_vec(), {
+        let mut b = whole.clone();
+        b[8..24].fill(0xff);
+        b
+    }] {
+        std::fs::write(&copy, &damaged).unwrap();
+        let m = load().unwrap();
+        assert!(!m.requantized.is_empty());
+        assert_eq!(std::fs::read(&copy).unwrap().len(), whole.len());
+    }
 }
 
 #[test]

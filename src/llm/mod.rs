@@ -239,16 +239,22 @@ fn slow_type(t: GgmlDType) -> bool {
 }
 
 impl Llm {
-    /// Loads a GGUF file. With `requantize`, tensors of a slow type are turned
-    /// into Q8_0 once and the result kept in `derived` beside the model.
-    pub fn load(name: &str, path: &Path, requantize: bool, max_waiting: usize) -> Result<Llm> {
+    /// Loads a GGUF file. With a `requantize_into` folder, tensors of a slow
+    /// type are turned into Q8_0 once and the copy kept there as a derived
+    /// file (see [`crate::derived`]).
+    pub fn load(
+        name: &str,
+        path: &Path,
+        requantize_into: Option<&Path>,
+        max_waiting: usize,
+    ) -> Result<Llm> {
         let started = Instant::now();
         let (mut file, mut ct) = open_gguf(path)?;
         let mut path = path.to_path_buf();
         let mut requantized = Vec::new();
-        if requantize {
-            if let Some((copy, changed)) = requantized_copy(&path, &mut file, &ct)? {
-                (file, ct) = open_gguf(&copy)?;
+        if let Some(dir) = requantize_into {
+            if let Some((copy, opened, changed)) = requantized_copy(&path, &mut file, &ct, dir)? {
+                (file, ct) = opened;
                 path = copy;
                 requantized = changed;
             }
@@ -563,14 +569,32 @@ fn tokenizer_for(ct: &gguf_file::Content, path: &Path) -> Result<Tokenizer> {
     }
 }
 
+/// Bump when the re-quantized copy's contents change (conversion or metadata),
+/// so copies made by older code are not used.
+const REQUANTIZED_VERSION: u32 = 2;
+/// The metadata key that says what a re-quantized copy was made from.
+const MADE_FROM_KEY: &str = "signpost.made_from";
+
+/// Makes (or checks) the re-quantized copy of the model at `path` in `dir`
+/// without loading the model. Returns the copy's path and what was changed,
+/// or `None` when the model needs no copy.
+pub fn prepare_requantized(path: &Path, dir: &Path) -> Result<Option<(PathBuf, Vec<String>)>> {
+    let (mut file, ct) = open_gguf(path)?;
+    Ok(requantized_copy(path, &mut file, &ct, dir)?.map(|(p, _, changed)| (p, changed)))
+}
+
+/// A GGUF file opened and its header read.
+type Opened = (std::fs::File, gguf_file::Content);
+
 /// A copy of the model with slow tensor types re-quantized to Q8_0, made once
-/// and kept in the cache's `derived` folder. Returns the copy's path and what
-/// was changed, or `None` when nothing needs changing.
+/// in the `dir` folder of derived files. Returns the copy's path, the copy
+/// opened, and what was changed, or `None` when nothing needs changing.
 fn requantized_copy(
     path: &Path,
     file: &mut std::fs::File,
     ct: &gguf_file::Content,
-) -> Result<Option<(PathBuf, Vec<String>)>> {
+    dir: &Path,
+) -> Result<Option<(PathBuf, Opened, Vec<String>)>> {
     let mut counts: HashMap<String, usize> = HashMap::new();
     for info in ct.tensor_infos.values() {
         if slow_type(info.ggml_dtype) {
@@ -584,51 +608,76 @@ fn requantized_copy(
     }
     let mut changed: Vec<String> = counts.iter().map(|(k, n)| format!("{k}: {n}")).collect();
     changed.sort();
-    let meta = std::fs::metadata(path)?;
-    let dir = path
-        .parent()
-        .and_then(Path::parent)
-        .unwrap_or(Path::new("."))
-        .join("derived");
     let stem = path
         .parent()
         .and_then(|p| p.file_name())
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_else(|| "model".into());
-    // Named by size and time, so a replaced model file is converted afresh.
-    let stamp = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_secs());
-    let out = dir.join(format!("{stem}-q8-{}-{stamp}.gguf", meta.len()));
-    if out.exists() {
-        return Ok(Some((out, changed)));
+    // Named by the source file (size and time) and the code version, so a
+    // replaced model or a changed conversion gets a new copy.
+    let source = crate::derived::source_stamp(path)?;
+    let made_from = format!("{stem} {source} q8_0 v{REQUANTIZED_VERSION}");
+    let out = dir.join(format!(
+        "{stem}-q8_0-v{REQUANTIZED_VERSION}-{}.gguf",
+        crate::derived::key(&[made_from.as_bytes()])
+    ));
+    let opened = crate::derived::ensure(
+        &out,
+        "the re-quantized model",
+        |p| check_requantized(p, &made_from),
+        |w| {
+            tracing::info!(model = %path.display(), changed = ?changed, "re-quantizing slow tensor types to q8_0 (once)");
+            let mut names: Vec<&String> = ct.tensor_infos.keys().collect();
+            names.sort();
+            let mut tensors: Vec<(String, QTensor)> = Vec::with_capacity(names.len());
+            for name in names {
+                let t = ct.tensor(file, name, &Device::Cpu)?;
+                let t = if slow_type(t.dtype())
+                    && t.shape().dims().last().is_some_and(|k| k % 32 == 0)
+                {
+                    QTensor::quantize(&t.dequantize(&Device::Cpu)?, GgmlDType::Q8_0)?
+                } else {
+                    t
+                };
+                tensors.push((name.clone(), t));
+            }
+            // Metadata in a fixed order, so every maker writes the same bytes.
+            let stamp = Value::String(made_from.clone());
+            let mut metadata: Vec<(&str, &Value)> = ct
+                .metadata
+                .iter()
+                .filter(|(k, _)| k.as_str() != MADE_FROM_KEY)
+                .map(|(k, v)| (k.as_str(), v))
+                .collect();
+            metadata.push((MADE_FROM_KEY, &stamp));
+            metadata.sort_by(|a, b| a.0.cmp(b.0));
+            let refs: Vec<(&str, &QTensor)> =
+                tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
+            gguf_file::write(w, &metadata, &refs)?;
+            Ok(())
+        },
+    )?;
+    Ok(Some((out, opened, changed)))
+}
+
+/// Opens a re-quantized copy and checks it before use: a readable GGUF
+/// header, made from this source by this version, and every tensor's bytes
+/// inside the file.
+fn check_requantized(path: &Path, made_from: &str) -> Result<Opened> {
+    let (file, ct) = open_gguf(path)?;
+    if meta_str(&ct, MADE_FROM_KEY).as_deref() != Some(made_from) {
+        bail!("it was made from another model file or by another version of Signpost");
     }
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    tracing::info!(model = %path.display(), changed = ?changed, "re-quantizing slow tensor types to q8_0 (once)");
-    let mut names: Vec<&String> = ct.tensor_infos.keys().collect();
-    names.sort();
-    let mut tensors: Vec<(String, QTensor)> = Vec::with_capacity(names.len());
-    for name in names {
-        let t = ct.tensor(file, name, &Device::Cpu)?;
-        let t = if slow_type(t.dtype()) && t.shape().dims().last().is_some_and(|k| k % 32 == 0) {
-            QTensor::quantize(&t.dequantize(&Device::Cpu)?, GgmlDType::Q8_0)?
-        } else {
-            t
-        };
-        tensors.push((name.clone(), t));
+    let len = file.metadata()?.len();
+    for (name, info) in &ct.tensor_infos {
+        let dtype = info.ggml_dtype;
+        let bytes = (info.shape.elem_count() / dtype.block_size() * dtype.type_size()) as u64;
+        let end = ct.tensor_data_offset + info.offset + bytes;
+        if end > len {
+            bail!("it is cut short: tensor {name} ends at byte {end} of {len}");
+        }
     }
-    let metadata: Vec<(&str, &Value)> = ct.metadata.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let refs: Vec<(&str, &QTensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
-    let tmp = out.with_extension("partial");
-    {
-        let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-        gguf_file::write(&mut w, &metadata, &refs)?;
-        std::io::Write::flush(&mut w)?;
-    }
-    std::fs::rename(&tmp, &out)?;
-    Ok(Some((out, changed)))
+    Ok((file, ct))
 }
 
 /// A deadline `ms` from now.

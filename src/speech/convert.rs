@@ -324,9 +324,19 @@ pub struct Converted {
     pub bytes: u64,
 }
 
-/// Converts the CTranslate2 model in `dir` into a ggml file at `out`
-/// (written aside, then renamed, so a failed run leaves nothing behind).
+/// Bump when the converter's output changes, so files made by older code
+/// are made again (it is part of the derived file's name).
+pub const VERSION: u32 = 2;
+
+/// Converts the CTranslate2 model in `dir` into a ggml file at `out`,
+/// written whole or not at all (see [`crate::derived::write_atomic`]).
 pub fn convert(dir: &Path, out: &Path) -> Result<Converted> {
+    crate::derived::write_atomic(out, |w| convert_into(dir, w))?;
+    check(out)
+}
+
+/// Converts the CTranslate2 model in `dir` into ggml bytes written to `out`.
+pub fn convert_into(dir: &Path, out: &mut impl Write) -> Result<()> {
     let model_path = dir.join("model.bin");
     let mut bytes = Vec::new();
     std::fs::File::open(&model_path)
@@ -371,177 +381,226 @@ pub fn convert(dir: &Path, out: &Path) -> Result<Converted> {
     let dec_heads = scalar(&vars, "decoder/num_heads").unwrap_or(d / 64);
     let vocab = vocabulary(dir)?;
 
-    let tmp = out.with_extension("bin.partial");
-    let file =
-        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
     let mut w = Writer {
-        w: BufWriter::new(file),
+        w: BufWriter::new(out),
         tensors: 0,
     };
-    let result = (|| -> Result<()> {
-        w.w.write_all(&0x6767_6d6cu32.to_le_bytes())?;
-        for v in [
-            n_vocab,
-            n_audio_ctx,
-            d,
-            enc_heads,
-            enc_layers,
-            n_text_ctx,
-            d,
-            dec_heads,
-            dec_layers,
-            n_mels,
-            1, // f16
-        ] {
-            w.i32(v as i32)?;
-        }
-        let filters = mel_filters(n_mels);
-        w.i32(n_mels as i32)?;
-        w.i32(201)?;
-        for x in &filters {
-            w.w.write_all(&x.to_le_bytes())?;
-        }
-        w.i32(vocab.len() as i32)?;
-        for t in &vocab {
-            w.i32(t.len() as i32)?;
-            w.w.write_all(t)?;
-        }
-
-        let get = |name: &str| values(&vars, name);
-        // Encoder front end.
-        let (dims, v) = get("encoder/position_encodings/encodings")?;
-        w.tensor("encoder.positional_embedding", &dims, &v, Kind::F32)?;
-        for c in ["conv1", "conv2"] {
-            let (dims, v) = get(&format!("encoder/{c}/weight"))?;
-            w.tensor(&format!("encoder.{c}.weight"), &dims, &v, Kind::F16)?;
-            let (dims, v) = get(&format!("encoder/{c}/bias"))?;
-            w.tensor(&format!("encoder.{c}.bias"), &[dims[0], 1], &v, Kind::F32)?;
-        }
-        let norm = |w: &mut Writer<_>, from: &str, to: &str| -> Result<()> {
-            let (dims, v) = get(&format!("{from}/gamma"))?;
-            w.tensor(&format!("{to}.weight"), &dims, &v, Kind::F32)?;
-            let (dims, v) = get(&format!("{from}/beta"))?;
-            w.tensor(&format!("{to}.bias"), &dims, &v, Kind::F32)
-        };
-        let linear = |w: &mut Writer<_>, from: &str, to: &str| -> Result<()> {
-            let (dims, v) = get(&format!("{from}/weight"))?;
-            w.tensor(&format!("{to}.weight"), &dims, &v, Kind::F16)?;
-            let (dims, v) = get(&format!("{from}/bias"))?;
-            w.tensor(&format!("{to}.bias"), &dims, &v, Kind::F32)
-        };
-        // Self-attention: Q‖K‖V fused in linear_0; the key has no bias.
-        let self_attention = |w: &mut Writer<_>, from: &str, to: &str| -> Result<()> {
-            norm(w, &format!("{from}/layer_norm"), &format!("{to}.attn_ln"))?;
-            let (_, qkv) = get(&format!("{from}/linear_0/weight"))?;
-            let (_, bias) = get(&format!("{from}/linear_0/bias"))?;
-            w.tensor(
-                &format!("{to}.attn.query.weight"),
-                &[d, d],
-                rows(&qkv, d, 0, d)?,
-                Kind::F16,
-            )?;
-            w.tensor(
-                &format!("{to}.attn.query.bias"),
-                &[d],
-                part(&bias, 0, d)?,
-                Kind::F32,
-            )?;
-            w.tensor(
-                &format!("{to}.attn.key.weight"),
-                &[d, d],
-                rows(&qkv, d, d, 2 * d)?,
-                Kind::F16,
-            )?;
-            w.tensor(
-                &format!("{to}.attn.value.weight"),
-                &[d, d],
-                rows(&qkv, d, 2 * d, 3 * d)?,
-                Kind::F16,
-            )?;
-            w.tensor(
-                &format!("{to}.attn.value.bias"),
-                &[d],
-                part(&bias, 2 * d, 3 * d)?,
-                Kind::F32,
-            )?;
-            linear(w, &format!("{from}/linear_1"), &format!("{to}.attn.out"))
-        };
-        let ffn = |w: &mut Writer<_>, from: &str, to: &str| -> Result<()> {
-            norm(w, &format!("{from}/layer_norm"), &format!("{to}.mlp_ln"))?;
-            linear(w, &format!("{from}/linear_0"), &format!("{to}.mlp.0"))?;
-            linear(w, &format!("{from}/linear_1"), &format!("{to}.mlp.2"))
-        };
-        for i in 0..enc_layers {
-            let (from, to) = (format!("encoder/layer_{i}"), format!("encoder.blocks.{i}"));
-            self_attention(&mut w, &format!("{from}/self_attention"), &to)?;
-            ffn(&mut w, &format!("{from}/ffn"), &to)?;
-        }
-        norm(&mut w, "encoder/layer_norm", "encoder.ln_post")?;
-        // Decoder.
-        let (dims, v) = get("decoder/position_encodings/encodings")?;
-        w.tensor("decoder.positional_embedding", &dims, &v, Kind::F32)?;
-        let (dims, v) = get("decoder/embeddings/weight")?;
-        w.tensor("decoder.token_embedding.weight", &dims, &v, Kind::F16)?;
-        for i in 0..dec_layers {
-            let (from, to) = (format!("decoder/layer_{i}"), format!("decoder.blocks.{i}"));
-            self_attention(&mut w, &format!("{from}/self_attention"), &to)?;
-            // Cross-attention: Q in linear_0, K‖V fused in linear_1.
-            let ca = format!("{from}/attention");
-            norm(
-                &mut w,
-                &format!("{ca}/layer_norm"),
-                &format!("{to}.cross_attn_ln"),
-            )?;
-            linear(
-                &mut w,
-                &format!("{ca}/linear_0"),
-                &format!("{to}.cross_attn.query"),
-            )?;
-            let (_, kv) = get(&format!("{ca}/linear_1/weight"))?;
-            let (_, kv_bias) = get(&format!("{ca}/linear_1/bias"))?;
-            w.tensor(
-                &format!("{to}.cross_attn.key.weight"),
-                &[d, d],
-                rows(&kv, d, 0, d)?,
-                Kind::F16,
-            )?;
-            w.tensor(
-                &format!("{to}.cross_attn.value.weight"),
-                &[d, d],
-                rows(&kv, d, d, 2 * d)?,
-                Kind::F16,
-            )?;
-            w.tensor(
-                &format!("{to}.cross_attn.value.bias"),
-                &[d],
-                part(&kv_bias, d, 2 * d)?,
-                Kind::F32,
-            )?;
-            linear(
-                &mut w,
-                &format!("{ca}/linear_2"),
-                &format!("{to}.cross_attn.out"),
-            )?;
-            ffn(&mut w, &format!("{from}/ffn"), &to)?;
-        }
-        norm(&mut w, "decoder/layer_norm", "decoder.ln")?;
-        w.w.flush()?;
-        Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
+    w.w.write_all(&0x6767_6d6cu32.to_le_bytes())?;
+    for v in [
+        n_vocab,
+        n_audio_ctx,
+        d,
+        enc_heads,
+        enc_layers,
+        n_text_ctx,
+        d,
+        dec_heads,
+        dec_layers,
+        n_mels,
+        1, // f16
+    ] {
+        w.i32(v as i32)?;
     }
-    let tensors = w.tensors;
-    drop(w);
-    std::fs::rename(&tmp, out)?;
+    let filters = mel_filters(n_mels);
+    w.i32(n_mels as i32)?;
+    w.i32(201)?;
+    for x in &filters {
+        w.w.write_all(&x.to_le_bytes())?;
+    }
+    w.i32(vocab.len() as i32)?;
+    for t in &vocab {
+        w.i32(t.len() as i32)?;
+        w.w.write_all(t)?;
+    }
+
+    let get = |name: &str| values(&vars, name);
+    // Encoder front end.
+    let (dims, v) = get("encoder/position_encodings/encodings")?;
+    w.tensor("encoder.positional_embedding", &dims, &v, Kind::F32)?;
+    for c in ["conv1", "conv2"] {
+        let (dims, v) = get(&format!("encoder/{c}/weight"))?;
+        w.tensor(&format!("encoder.{c}.weight"), &dims, &v, Kind::F16)?;
+        let (dims, v) = get(&format!("encoder/{c}/bias"))?;
+        w.tensor(&format!("encoder.{c}.bias"), &[dims[0], 1], &v, Kind::F32)?;
+    }
+    let norm = |w: &mut Writer<_>, from: &str, to: &str| -> Result<()> {
+        let (dims, v) = get(&format!("{from}/gamma"))?;
+        w.tensor(&format!("{to}.weight"), &dims, &v, Kind::F32)?;
+        let (dims, v) = get(&format!("{from}/beta"))?;
+        w.tensor(&format!("{to}.bias"), &dims, &v, Kind::F32)
+    };
+    let linear = |w: &mut Writer<_>, from: &str, to: &str| -> Result<()> {
+        let (dims, v) = get(&format!("{from}/weight"))?;
+        w.tensor(&format!("{to}.weight"), &dims, &v, Kind::F16)?;
+        let (dims, v) = get(&format!("{from}/bias"))?;
+        w.tensor(&format!("{to}.bias"), &dims, &v, Kind::F32)
+    };
+    // Self-attention: Q‖K‖V fused in linear_0; the key has no bias.
+    let self_attention = |w: &mut Writer<_>, from: &str, to: &str| -> Result<()> {
+        norm(w, &format!("{from}/layer_norm"), &format!("{to}.attn_ln"))?;
+        let (_, qkv) = get(&format!("{from}/linear_0/weight"))?;
+        let (_, bias) = get(&format!("{from}/linear_0/bias"))?;
+        w.tensor(
+            &format!("{to}.attn.query.weight"),
+            &[d, d],
+            rows(&qkv, d, 0, d)?,
+            Kind::F16,
+        )?;
+        w.tensor(
+            &format!("{to}.attn.query.bias"),
+            &[d],
+            part(&bias, 0, d)?,
+            Kind::F32,
+        )?;
+        w.tensor(
+            &format!("{to}.attn.key.weight"),
+            &[d, d],
+            rows(&qkv, d, d, 2 * d)?,
+            Kind::F16,
+        )?;
+        w.tensor(
+            &format!("{to}.attn.value.weight"),
+            &[d, d],
+            rows(&qkv, d, 2 * d, 3 * d)?,
+            Kind::F16,
+        )?;
+        w.tensor(
+            &format!("{to}.attn.value.bias"),
+            &[d],
+            part(&bias, 2 * d, 3 * d)?,
+            Kind::F32,
+        )?;
+        linear(w, &format!("{from}/linear_1"), &format!("{to}.attn.out"))
+    };
+    let ffn = |w: &mut Writer<_>, from: &str, to: &str| -> Result<()> {
+        norm(w, &format!("{from}/layer_norm"), &format!("{to}.mlp_ln"))?;
+        linear(w, &format!("{from}/linear_0"), &format!("{to}.mlp.0"))?;
+        linear(w, &format!("{from}/linear_1"), &format!("{to}.mlp.2"))
+    };
+    for i in 0..enc_layers {
+        let (from, to) = (format!("encoder/layer_{i}"), format!("encoder.blocks.{i}"));
+        self_attention(&mut w, &format!("{from}/self_attention"), &to)?;
+        ffn(&mut w, &format!("{from}/ffn"), &to)?;
+    }
+    norm(&mut w, "encoder/layer_norm", "encoder.ln_post")?;
+    // Decoder.
+    let (dims, v) = get("decoder/position_encodings/encodings")?;
+    w.tensor("decoder.positional_embedding", &dims, &v, Kind::F32)?;
+    let (dims, v) = get("decoder/embeddings/weight")?;
+    w.tensor("decoder.token_embedding.weight", &dims, &v, Kind::F16)?;
+    for i in 0..dec_layers {
+        let (from, to) = (format!("decoder/layer_{i}"), format!("decoder.blocks.{i}"));
+        self_attention(&mut w, &format!("{from}/self_attention"), &to)?;
+        // Cross-attention: Q in linear_0, K‖V fused in linear_1.
+        let ca = format!("{from}/attention");
+        norm(
+            &mut w,
+            &format!("{ca}/layer_norm"),
+            &format!("{to}.cross_attn_ln"),
+        )?;
+        linear(
+            &mut w,
+            &format!("{ca}/linear_0"),
+            &format!("{to}.cross_attn.query"),
+        )?;
+        let (_, kv) = get(&format!("{ca}/linear_1/weight"))?;
+        let (_, kv_bias) = get(&format!("{ca}/linear_1/bias"))?;
+        w.tensor(
+            &format!("{to}.cross_attn.key.weight"),
+            &[d, d],
+            rows(&kv, d, 0, d)?,
+            Kind::F16,
+        )?;
+        w.tensor(
+            &format!("{to}.cross_attn.value.weight"),
+            &[d, d],
+            rows(&kv, d, d, 2 * d)?,
+            Kind::F16,
+        )?;
+        w.tensor(
+            &format!("{to}.cross_attn.value.bias"),
+            &[d],
+            part(&kv_bias, d, 2 * d)?,
+            Kind::F32,
+        )?;
+        linear(
+            &mut w,
+            &format!("{ca}/linear_2"),
+            &format!("{to}.cross_attn.out"),
+        )?;
+        ffn(&mut w, &format!("{from}/ffn"), &to)?;
+    }
+    norm(&mut w, "decoder/layer_norm", "decoder.ln")?;
+    w.w.flush()?;
+    Ok(())
+}
+
+/// Tensors whisper.cpp expects: per encoder layer 15 (layer norms, Q, K, V,
+/// output, two MLP layers), per decoder layer 24 (the same plus
+/// cross-attention), and 11 others (two position tables, two convolutions
+/// with biases, the token embedding, two final norms).
+fn expected_tensors(encoder_layers: usize, decoder_layers: usize) -> usize {
+    11 + 15 * encoder_layers + 24 * decoder_layers
+}
+
+/// Reads a ggml Whisper file through to its end and checks its structure:
+/// the magic number, the hyperparameters, the mel filters and vocabulary,
+/// every tensor's header and data, and the number of tensors for its layers.
+/// Used before a converted file is trusted.
+pub fn check(path: &Path) -> Result<Converted> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut r = Reader { b: &bytes, at: 0 };
+    let i32_ = |r: &mut Reader| -> Result<i32> {
+        let b = r.take(4)?;
+        Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    if i32_(&mut r)? as u32 != 0x6767_6d6c {
+        bail!("not a ggml Whisper file");
+    }
+    let mut h = [0usize; 11];
+    for v in h.iter_mut() {
+        *v = usize::try_from(i32_(&mut r)?).context("a negative hyperparameter")?;
+    }
+    let [n_vocab, _, d_model, _, encoder_layers, _, _, _, decoder_layers, n_mels, _] = h;
+    let (mels, fft) = (i32_(&mut r)?, i32_(&mut r)?);
+    if mels as usize != n_mels || fft <= 0 {
+        bail!("the mel filters do not match the header");
+    }
+    r.take(mels as usize * fft as usize * 4)?;
+    let words = i32_(&mut r)?;
+    for _ in 0..words {
+        let n = usize::try_from(i32_(&mut r)?).context("a negative word length")?;
+        r.take(n)?;
+    }
+    let mut tensors = 0;
+    while r.at < bytes.len() {
+        let rank = i32_(&mut r)?;
+        let name_len = i32_(&mut r)?;
+        let kind = i32_(&mut r)?;
+        if !(1..=4).contains(&rank) || !(1..=256).contains(&name_len) || !(0..=1).contains(&kind) {
+            bail!("tensor {tensors} has a bad header (cut short or overwritten?)");
+        }
+        let mut elems = 1usize;
+        for _ in 0..rank {
+            elems = elems
+                .saturating_mul(usize::try_from(i32_(&mut r)?).context("a negative dimension")?);
+        }
+        r.take(name_len as usize)?;
+        r.take(elems.saturating_mul(if kind == 0 { 4 } else { 2 }))
+            .with_context(|| format!("tensor {tensors} is cut short"))?;
+        tensors += 1;
+    }
+    let want = expected_tensors(encoder_layers, decoder_layers);
+    if tensors != want {
+        bail!("{tensors} tensors where {want} were expected for {encoder_layers}+{decoder_layers} layers");
+    }
     Ok(Converted {
         tensors,
         n_vocab,
-        d_model: d,
-        encoder_layers: enc_layers,
-        decoder_layers: dec_layers,
-        bytes: std::fs::metadata(out)?.len(),
+        d_model,
+        encoder_layers,
+        decoder_layers,
+        bytes: bytes.len() as u64,
     })
 }
 

@@ -214,27 +214,59 @@ pub struct Transcriber {
     fit_window: bool,
 }
 
-/// Where the configured speech model's ggml file is, if configured.
-pub fn model_path(config: &Config) -> Option<PathBuf> {
+/// The configured speech model's ggml file, or `None` when speech input is
+/// off: `speech.ggml_path` if set, else the configured model converted into
+/// the folder of derived files (made on first use, see [`converted`]).
+pub fn model_path(config: &Config) -> Result<Option<PathBuf>> {
     if let Some(p) = &config.speech.ggml_path {
-        return Some(p.clone());
+        return Ok(Some(p.clone()));
     }
     if config.speech.model.is_empty() {
-        return None;
+        return Ok(None);
     }
+    converted(config, &config.speech.model).map(Some)
+}
+
+/// The installed speech model `name` converted to ggml in the folder of
+/// derived files. Made once, checked before every use, and made again when
+/// the file is damaged or was made by another version of the converter.
+pub fn converted(config: &Config, name: &str) -> Result<PathBuf> {
+    use crate::models::{manifest_path, Manifest, Status};
+    let manifest = Manifest::load(&manifest_path())?;
+    let entry = manifest.get(name)?;
     let cache = config.models.cache();
-    Some(cache.join(&config.speech.model).join("ggml-model.bin"))
+    if entry.status(&cache) != Status::Verified {
+        anyhow::bail!(
+            "the speech model {name} is not installed: run `signpost models fetch {name}`"
+        );
+    }
+    let dir = entry.dir(&cache);
+    let source = crate::derived::source_stamp(&dir.join("model.bin"))?;
+    let out = config.models.derived().join(format!(
+        "{name}-ggml-v{}-{}.bin",
+        convert::VERSION,
+        crate::derived::key(&[name.as_bytes(), source.as_bytes()])
+    ));
+    crate::derived::ensure(
+        &out,
+        "the converted speech model",
+        |p| convert::check(p).map(|_| ()),
+        |w| {
+            tracing::info!(
+                model = name,
+                "converting the speech model for whisper.cpp (once)"
+            );
+            convert::convert_into(&dir, w)
+        },
+    )?;
+    Ok(out)
 }
 
 impl Transcriber {
     /// Loads the ggml model at `path`.
     pub fn load(path: &Path, config: &Config) -> Result<Transcriber> {
         if !path.exists() {
-            anyhow::bail!(
-                "the speech model {} is not installed: run `signpost models fetch {m}` and `signpost models convert-whisper {m}`",
-                path.display(),
-                m = config.speech.model
-            );
+            anyhow::bail!("the speech model file {} does not exist", path.display());
         }
         whisper_rs::install_logging_hooks();
         let ctx = whisper_rs::WhisperContext::new_with_params(

@@ -68,8 +68,8 @@ pub struct Verdict {
     pub example: String,
 }
 
-/// Embeds texts, reusing a cache file in `cache_dir` named by `label` and
-/// keyed by the texts and the model.
+/// Embeds texts, reusing a derived file in `cache_dir` named by `label` and
+/// keyed by the texts and the model (see [`crate::derived`]).
 pub fn embed_cached(
     texts: &[String],
     embedder: &Embedder,
@@ -82,26 +82,37 @@ pub fn embed_cached(
     for t in texts {
         h.update(format!("{t}\u{2}").as_bytes());
     }
-    let key: String = h
-        .finalize()
-        .iter()
-        .take(12)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let cache = cache_dir.join(format!("{label}-{key}.f32"));
-    if let Some(v) = read_cache(&cache, texts.len(), embedder.dims) {
-        return Ok(v);
+    let key: [u8; 32] = h.finalize().into();
+    let name: String = key.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    let path = cache_dir.join(format!("{label}-{name}.vectors"));
+    let mut made: Option<Vec<Vec<f32>>> = None;
+    let result = crate::derived::ensure(
+        &path,
+        &format!("the embedded {label}"),
+        |p| crate::derived::read_vectors(p, &key, texts.len(), embedder.dims),
+        |w| {
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let mut progress = crate::progress::Progress::new(label, refs.len() as u64);
+            let mut v = Vec::with_capacity(refs.len());
+            for chunk in refs.chunks(32) {
+                v.extend(embedder.embed(chunk)?);
+                progress.inc(chunk.len() as u64);
+            }
+            progress.finish("embedded");
+            crate::derived::write_vectors(w, &key, &v)?;
+            made = Some(v);
+            Ok(())
+        },
+    );
+    match (result, made) {
+        (Ok(v), _) => Ok(v),
+        // Embedded but not saved (a full or read-only disk): use them anyway.
+        (Err(e), Some(v)) => {
+            tracing::warn!(error = %format!("{e:#}"), "the embedded {label} could not be saved; they will be made again next start");
+            Ok(v)
+        }
+        (Err(e), None) => Err(e).context("cannot embed"),
     }
-    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let mut progress = crate::progress::Progress::new(label, refs.len() as u64);
-    let mut v = Vec::with_capacity(refs.len());
-    for chunk in refs.chunks(32) {
-        v.extend(embedder.embed(chunk)?);
-        progress.inc(chunk.len() as u64);
-    }
-    progress.finish("embedded");
-    write_cache(&cache, &v).ok();
-    Ok(v)
 }
 
 impl ExampleBank {
@@ -248,39 +259,6 @@ impl ExampleBank {
             .max_by(|a, b| a.similarity.total_cmp(&b.similarity));
         urgent_piece.or(verdict)
     }
-}
-
-fn read_cache(path: &Path, n: usize, dims: usize) -> Option<Vec<Vec<f32>>> {
-    let bytes = std::fs::read(path).ok()?;
-    if bytes.len() != n * dims * 4 {
-        return None;
-    }
-    Some(
-        bytes
-            .chunks_exact(dims * 4)
-            .map(|row| {
-                row.chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect()
-            })
-            .collect(),
-    )
-}
-
-fn write_cache(path: &Path, vectors: &[Vec<f32>]) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut bytes = Vec::with_capacity(vectors.len() * vectors.first().map_or(0, Vec::len) * 4);
-    for v in vectors {
-        for x in v {
-            bytes.extend_from_slice(&x.to_le_bytes());
-        }
-    }
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).context("cannot write the example cache")?;
-    std::fs::rename(tmp, path)?;
-    Ok(())
 }
 
 #[cfg(test)]
