@@ -202,6 +202,10 @@ enum KbCommand {
         /// Also print every page's reading grade.
         #[arg(long)]
         readability: bool,
+        /// Check as on this day (YYYY-MM-DD) instead of today: which figures
+        /// will have expired, or are due for next April's value.
+        #[arg(long, value_parser = parse_day)]
+        today: Option<time::Date>,
     },
     /// Build the search index now (it is otherwise built on first use).
     Index,
@@ -348,14 +352,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Kb {
-            command: KbCommand::Check { kb, readability },
+            command:
+                KbCommand::Check {
+                    kb,
+                    readability,
+                    today,
+                },
         } => {
             init_logging(&config, "warn");
             if let Some(dir) = kb {
                 config.kb.dir = dir;
             }
-            let today = time::OffsetDateTime::now_utc().date();
-            let (kb, problems) = Kb::load(&config.kb, today)?;
+            let today = today.unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+            let (kb, mut problems) = Kb::load(&config.kb, today)?;
+            problems.extend(signpost::kb::routes::check(&kb, &config.council));
             for p in &problems {
                 println!("{p}");
             }
@@ -728,6 +738,12 @@ fn models(config: &Config, command: ModelsCommand) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// A day given as YYYY-MM-DD on the command line.
+fn parse_day(s: &str) -> Result<time::Date, String> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, &fmt).map_err(|_| format!("'{s}' is not a date: use YYYY-MM-DD"))
 }
 
 fn triage_scores(config: Config, files: &[PathBuf]) -> anyhow::Result<ExitCode> {

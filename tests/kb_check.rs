@@ -314,3 +314,179 @@ fn rules_that_no_page_states_fail() {
         "{text}"
     );
 }
+
+/// Runs `kb check` as on `day`.
+fn check_on(kb: &Path, day: &str) -> (i32, String) {
+    let data = tempfile::tempdir().unwrap();
+    let out = run(
+        data.path(),
+        &["kb", "check", "--kb", kb.to_str().unwrap(), "--today", day],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+    )
+}
+
+/// The knowledge base as it stood before the 2026 fact-check: last year's
+/// Carer's Allowance earnings limit (£196, "2025 to 2026") in the rules and
+/// on its page, and "State Pension age is 66 now" on a page.
+fn kb_before_the_fact_check() -> tempfile::TempDir {
+    let kb = real_kb_with(
+        "rules.toml",
+        "value = 204\nunit = \"pounds a week\"\nyear = \"2026 to 2027\"",
+        "value = 196\nunit = \"pounds a week\"\nyear = \"2025 to 2026\"",
+    );
+    for (page, from, to) in [
+        (
+            "pages/support-for-carers.md",
+            "In 2026 to 2027, the Carer's Allowance earnings limit is £204 a week after deductions.",
+            "In 2025 to 2026, the Carer's Allowance earnings limit was £196 a week after deductions.",
+        ),
+        (
+            "pages/benefits-and-money-advice.md",
+            "In 2026 to 2027, the Carer's Allowance earnings limit is £204 a week after deductions.",
+            "In 2025 to 2026, the Carer's Allowance earnings limit was £196 a week after deductions.",
+        ),
+        (
+            "pages/getting-out-and-about.md",
+            "You can get an older person's bus pass from State Pension age.",
+            "You can get an older person's bus pass from State Pension age. State Pension age is 66 now.",
+        ),
+    ] {
+        let path = kb.path().join(page);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{from} not in {page}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    }
+    kb
+}
+
+/// The two HIGH findings of the 2026 fact-check, caught by `kb check` on
+/// its own on the first day of the 2026 to 2027 rates.
+#[test]
+fn kb_check_would_have_caught_last_years_figures_on_6_april_2026() {
+    let kb = kb_before_the_fact_check();
+    // In March, a warning that next April's figure is due.
+    let (code, text) = check_on(kb.path(), "2026-03-15");
+    assert_line(&text, "rules.toml:", "warning", "rule 'carers_allowance_earnings_limit' is £196 a week (2025 to 2026), which applies until 5 April 2026");
+    // The "now" sentence is an error whatever the day.
+    assert_eq!(code, 1, "{text}");
+    assert_line(
+        &text,
+        "getting-out-and-about.md:",
+        "error",
+        "applies now, without saying when or for whom",
+    );
+    // On 6 April 2026, last year's figure is an error naming it and its pages.
+    let (code, text) = check_on(kb.path(), "2026-04-06");
+    assert_eq!(code, 1, "{text}");
+    assert_line(&text, "rules.toml:", "error", "rule 'carers_allowance_earnings_limit' is £196 a week (2025 to 2026), which applied until 5 April 2026");
+    assert_line(
+        &text,
+        "rules.toml:",
+        "error",
+        "support-for-carers, benefits-and-money-advice",
+    );
+}
+
+#[test]
+fn todays_rules_expire_on_5_april_2027_with_a_warning_from_march() {
+    let (code, text) = check_on(&kb_dir(), "2027-02-28");
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("which applies until"), "{text}");
+    let (code, text) = check_on(&kb_dir(), "2027-03-01");
+    assert_eq!(code, 0, "{text}");
+    assert_line(&text, "rules.toml:", "warning", "rule 'carers_allowance_earnings_limit' is £204 a week (2026 to 2027), which applies until 5 April 2027");
+    let (code, text) = check_on(&kb_dir(), "2027-04-06");
+    assert_eq!(code, 1, "{text}");
+    assert_line(&text, "rules.toml:", "error", "rule 'attendance_allowance_higher_rate' is £114.60 a week (2026 to 2027), which applied until 5 April 2027");
+    // Figures fixed in law do not expire.
+    assert!(!text.contains("'dfg_maximum'"), "{text}");
+}
+
+#[test]
+fn a_yearly_figure_stated_without_its_year_is_reported() {
+    let kb = real_kb_with(
+        "pages/attendance-allowance.md",
+        "In 2026 to 2027, the lower rate of Attendance Allowance is £76.70 a week",
+        "The lower rate of Attendance Allowance is £76.70 a week",
+    );
+    let (code, text) = check(kb.path());
+    assert_eq!(code, 0, "{text}");
+    assert_line(&text, "attendance-allowance.md:", "warning", "attendance_allowance_lower_rate, a figure that changes each April, without saying which year");
+}
+
+/// A correct sentence about a limit is not mistaken for a wrong limit.
+#[test]
+fn a_difference_from_a_limit_is_not_a_wrong_limit() {
+    let (code, text) = check(&kb_dir());
+    assert_eq!(code, 0, "{text}");
+    let page = std::fs::read_to_string(kb_dir().join("pages/support-for-carers.md")).unwrap();
+    assert!(
+        page.contains("If you earn even £1 over the Carer's Allowance earnings limit in a week")
+    );
+}
+
+/// An office-hours number for reporting abuse, with no out-of-hours route
+/// or 999 in its passage, as the safeguarding page had before the 2026
+/// fact-check.
+#[test]
+fn an_office_hours_only_route_for_abuse_is_an_error() {
+    let kb = real_kb_with(
+        "pages/safeguarding-adults.md",
+        "If you are being abused or you feel unsafe, you can call us on 01632 960150 for help, Monday to Friday, 8:30am to 5pm. At other times, call the Emergency Duty Team on 01632 960199. Abuse is never your fault. You can talk to us first, before you decide what to do. If you are in danger, call 999.",
+        "If you are being abused or you feel unsafe, you can call us on 01632 960150 for help. Abuse is never your fault. You can talk to us first, before you decide what to do.",
+    );
+    let (code, text) = check(kb.path());
+    assert_eq!(code, 1, "{text}");
+    assert_line(&text, "safeguarding-adults.md:", "error", "office-hours number (01632 960150) for reporting abuse or a crisis, but not the out-of-hours number (01632 960199) and 999");
+}
+
+/// A calculator never uses a figure whose period has ended: with last
+/// year's earnings limit it stays silent and the pages answer instead.
+#[test]
+fn an_expired_figure_is_not_used_by_the_calculators() {
+    let kb = kb_before_the_fact_check();
+    let data = tempfile::tempdir().unwrap();
+    let out = bin()
+        .env("SIGNPOST_DATA_DIR", data.path())
+        .env("SIGNPOST_KB_DIR", kb.path())
+        .args([
+            "ask",
+            "can i get carers allowance if i earn £200 a week",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reply = v["reply"].as_str().unwrap();
+    assert!(
+        !reply.contains("above the Carer's Allowance earnings limit"),
+        "{reply}"
+    );
+    assert!(
+        !reply.contains("within the Carer's Allowance earnings limit"),
+        "{reply}"
+    );
+    // With this year's figure, the calculator answers.
+    let v = ask_json(
+        data.path(),
+        "can i get carers allowance if i earn £200 a week",
+        &[],
+    );
+    assert!(
+        v["reply"]
+            .as_str()
+            .unwrap()
+            .contains("within the Carer's Allowance earnings limit of £204 a week (2026 to 2027)"),
+        "{v}"
+    );
+}

@@ -28,6 +28,10 @@ pub struct Case {
     #[serde(default)]
     pub channel: Channel,
     pub expect: Expect,
+    /// Free text for people reading the case (why it expects what it
+    /// does); the harness ignores it.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -90,7 +94,7 @@ pub fn read_cases(path: &Path) -> Result<Vec<Case>> {
     }
     if !problems.is_empty() {
         bail!(
-            "{}\nFix the case file: see shared/eval-format.md for the fields.",
+            "{}\nFix the case file: see eval/README.md for the fields.",
             problems.join("\n")
         );
     }

@@ -4,6 +4,7 @@
 
 mod page;
 pub mod readability;
+pub mod routes;
 mod services;
 
 use std::collections::HashMap;
@@ -311,7 +312,7 @@ impl Kb {
             .flatten()
         {
             Some(t) => {
-                let r = crate::rules::Rules::parse(&rules_path, &t, &mut problems);
+                let r = crate::rules::Rules::parse(&rules_path, &t, today, &mut problems);
                 r.check_pages(&rules_path, &pages, &mut problems);
                 r
             }
@@ -483,4 +484,12 @@ fn parse_examples(
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The line of `path` where `sentence` starts (found by its first 40
+/// characters), for problem reports.
+pub(crate) fn line_of(path: &Path, sentence: &str) -> Option<usize> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let probe: String = sentence.chars().take(40).collect();
+    text.lines().position(|l| l.contains(&probe)).map(|i| i + 1)
 }

@@ -5,7 +5,7 @@
 //! keeps in step with the pages cited.
 
 use super::parse::{facts, Amount, Approx, Facts, Occupant, Setting};
-use super::{thousands, Rules};
+use super::{money, thousands, Rules};
 use crate::config::Council;
 
 /// A calculator's answer: sentences to lead the reply and the pages they rest on.
@@ -26,10 +26,6 @@ pub enum Outcome {
     },
     /// Not a calculator question.
     None,
-}
-
-fn money(v: f64) -> String {
-    format!("£{}", thousands(v))
 }
 
 fn has(m: &str, words: &[&str]) -> bool {
@@ -331,6 +327,14 @@ impl Ctx<'_> {
 
     /// How savings affect what you pay, with tariff income worked out.
     fn savings(&self, s: Amount) -> Outcome {
+        if !self.rules.current(&[
+            "lower_capital_limit",
+            "upper_capital_limit",
+            "tariff_step",
+            "tariff_per_step",
+        ]) {
+            return Outcome::None;
+        }
         let (lower, upper) = (self.v("lower_capital_limit"), self.v("upper_capital_limit"));
         let (step, per) = (self.v("tariff_step"), self.v("tariff_per_step"));
         let x = s.effective();
@@ -454,12 +458,22 @@ impl Ctx<'_> {
 
     /// Benefits someone may be able to claim from their age and situation.
     fn benefits(&self, m: &str) -> Outcome {
+        if !self.rules.current(&[
+            "state_pension_age",
+            "state_pension_age_future",
+            "pip_minimum_age",
+        ]) {
+            return Outcome::None;
+        }
         let spa = self.v("state_pension_age");
+        let spa_latest = self.v("state_pension_age_future");
         let pip_from = self.v("pip_minimum_age");
         let over = match (self.f.age, self.f.over_pension_age) {
-            (Some(a), _) if (a as f64) > spa => Some(true),
+            // From 67 everyone has reached it; under 66 nobody has; at 66 it
+            // depends on the date of birth.
+            (Some(a), _) if (a as f64) >= spa_latest => Some(true),
             (Some(a), _) if (a as f64) < spa => Some(false),
-            (Some(_), _) => None, // exactly 66: depends on their birth date
+            (Some(_), _) => None,
             (None, o) => o,
         };
         let who = match self.f.age {
@@ -489,7 +503,7 @@ impl Ctx<'_> {
             }
             Some(false) => {
                 out.push(format!(
-                    "{who} is under State Pension age, which is {} now.",
+                    "{who} is under State Pension age, which is {} or more, depending on the date of birth.",
                     thousands(spa)
                 ));
                 if asks_aa {
@@ -504,7 +518,7 @@ impl Ctx<'_> {
                         thousands(pip_from)
                     )),
                     _ => out.push(format!(
-                        "They may be able to get Personal Independence Payment (PIP), which is for people aged {} up to State Pension age with a long-term illness or disability.",
+                        "They may be able to get Personal Independence Payment (PIP) if they have a long-term illness or disability: a new claim can be made from age {} until State Pension age.",
                         thousands(pip_from)
                     )),
                 }
@@ -512,10 +526,12 @@ impl Ctx<'_> {
             }
             None => {
                 out.push(format!(
-                    "State Pension age is {} now and is rising to 67 between 2026 and 2028, so at 66 it depends on the date of birth.",
+                    "State Pension age is {} for people born before 6 April 1960 and rises to {} for people born on or after 6 March 1961, so at {} it depends on the date of birth.",
+                    thousands(spa),
+                    thousands(spa_latest),
                     thousands(spa)
                 ));
-                out.push("You can check your own State Pension age on the GOV.UK website; from State Pension age, Attendance Allowance takes the place of PIP for new claims.".to_string());
+                out.push("You can check your own State Pension age on the GOV.UK website. A new claim for PIP must be made before State Pension age; after it, Attendance Allowance is the benefit to claim, and anyone who already gets PIP keeps it.".to_string());
             }
         }
         out.push(format!(
@@ -538,6 +554,12 @@ impl Ctx<'_> {
 
     /// The most a grant can pay, and free minor adaptations.
     fn grant(&self) -> Outcome {
+        if !self
+            .rules
+            .current(&["dfg_maximum", "minor_adaptations_limit"])
+        {
+            return Outcome::None;
+        }
         let max = self.v("dfg_maximum");
         let minor = self.v("minor_adaptations_limit");
         let mut out = vec![format!(
@@ -552,7 +574,7 @@ impl Ctx<'_> {
             Some(c) if c.value <= minor => out.insert(
                 0,
                 format!(
-                    "Aids and minor adaptations that cost {} or less each are free if the council assesses that you need them, so a {} adaptation should not cost you anything.",
+                    "Minor adaptations that cost {} or less each are free if the council assesses that you need them, so a {} adaptation should not cost you anything. Equipment (aids) that the council assesses you need is free whatever it costs.",
                     money(minor),
                     money(c.value)
                 ),
@@ -569,7 +591,7 @@ impl Ctx<'_> {
                 money(max)
             )),
             None => out.push(format!(
-                "Smaller aids and adaptations that cost {} or less each are free if the council assesses that you need them.",
+                "Equipment (aids) that the council assesses you need is free whatever it costs, and minor adaptations that cost {} or less each are free too.",
                 money(minor)
             )),
         }
@@ -589,6 +611,12 @@ impl Ctx<'_> {
 
     /// Carer's Allowance hours and earnings.
     fn carers_allowance(&self) -> Outcome {
+        if !self
+            .rules
+            .current(&["carers_allowance_hours", "carers_allowance_earnings_limit"])
+        {
+            return Outcome::None;
+        }
         let hours = self.v("carers_allowance_hours");
         let limit = self.v("carers_allowance_earnings_limit");
         let year = self
@@ -651,7 +679,13 @@ mod tests {
             "/knowledge-base/rules.toml"
         ));
         let mut problems: Vec<Problem> = Vec::new();
-        let r = Rules::parse(path, &std::fs::read_to_string(path).unwrap(), &mut problems);
+        let today = time::macros::date!(2026 - 11 - 29);
+        let r = Rules::parse(
+            path,
+            &std::fs::read_to_string(path).unwrap(),
+            today,
+            &mut problems,
+        );
         assert!(problems.is_empty(), "{problems:?}");
         r
     }
@@ -875,8 +909,21 @@ mod tests {
         assert!(a.contains("not means-tested"), "{a}");
         let a = answer("can i get carers allowance if i earn £250 a week");
         assert!(
-            a.contains("above the Carer's Allowance earnings limit of £196"),
+            a.contains("above the Carer's Allowance earnings limit of £204 a week (2026 to 2027)"),
             "{a}"
         );
+        // The boundary: £204 is within the limit, a penny more is not.
+        let a = answer("can i get carers allowance if i earn £204 a week after deductions");
+        assert!(
+            a.contains("within the Carer's Allowance earnings limit of £204"),
+            "{a}"
+        );
+        let a = answer("can i get carers allowance if i earn £204.01 a week");
+        assert!(
+            a.contains("above the Carer's Allowance earnings limit"),
+            "{a}"
+        );
+        let a = answer("i earn £200 a week, can i still get carers allowance");
+        assert!(a.contains("within"), "{a}");
     }
 }

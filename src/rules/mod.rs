@@ -5,14 +5,15 @@
 pub mod calc;
 pub mod parse;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::LazyLock;
 
 use regex::Regex;
 use serde::Deserialize;
+use time::{Date, Month};
 
-use crate::kb::{Page, Problem};
+use crate::kb::{line_of, Page, Problem};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,7 +30,17 @@ pub struct Rule {
     pub id: String,
     pub value: f64,
     pub unit: String,
+    /// The period the figure belongs to, as residents read it ("2026 to
+    /// 2027"), or why it does not expire ("set in law").
     pub year: String,
+    /// The figure is uprated each April: a page sentence that states it must
+    /// also say which year it is for.
+    #[serde(default)]
+    pub yearly: bool,
+    /// The last day the figure applies (`YYYY-MM-DD`). By default, when
+    /// `year` names a financial year ("2026 to 2027"), the 5 April ending it.
+    #[serde(default)]
+    pub valid_to: Option<String>,
     /// Pages that state this figure (the first is the one a calculator cites).
     pub pages: Vec<String>,
     /// When a sentence is about this rule: any one of these alternatives, each
@@ -55,11 +66,42 @@ impl Context {
     }
 }
 
+impl Rule {
+    /// The last day this figure applies, or `None` when it does not expire.
+    pub fn ends(&self) -> Result<Option<Date>, String> {
+        if let Some(d) = &self.valid_to {
+            return parse_date(d)
+                .map(Some)
+                .ok_or_else(|| format!("valid_to '{d}' is not a date (YYYY-MM-DD)"));
+        }
+        Ok(FINANCIAL_YEAR
+            .captures(&self.year)
+            .and_then(|c| c[2].parse::<i32>().ok())
+            .and_then(|y| Date::from_calendar_date(y, Month::April, 5).ok()))
+    }
+}
+
+static FINANCIAL_YEAR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(\d{4}) to (\d{4})\b").unwrap());
+
+fn parse_date(s: &str) -> Option<Date> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(s.trim(), &fmt).ok()
+}
+
+/// "5 April 2026".
+fn show_date(d: Date) -> String {
+    format!("{} {} {}", d.day(), d.month(), d.year())
+}
+
 /// The loaded rules, by id.
 #[derive(Debug, Clone, Default)]
 pub struct Rules {
     pub version: String,
     by_id: HashMap<String, Rule>,
+    /// Rules whose period had ended on the day they were loaded: the
+    /// calculators do not use them.
+    expired: HashSet<String>,
 }
 
 /// Ids every calculator needs; a rules file without them is an error.
@@ -80,8 +122,10 @@ const REQUIRED: [&str; 13] = [
 ];
 
 impl Rules {
-    /// Parses `rules.toml`; problems carry the line.
-    pub fn parse(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Rules {
+    /// Parses `rules.toml` as on `today`; problems carry the line. A figure
+    /// whose period has ended is an error (and is not used); from 1 March
+    /// before it ends, a warning that next April's figure is due.
+    pub fn parse(path: &Path, text: &str, today: Date, problems: &mut Vec<Problem>) -> Rules {
         let file: RulesFile = match toml::from_str(text) {
             Ok(f) => f,
             Err(e) => {
@@ -90,12 +134,47 @@ impl Rules {
             }
         };
         let mut by_id = HashMap::new();
+        let mut expired = HashSet::new();
         for r in file.rules {
             let line = text
                 .lines()
                 .position(|l| l.contains(&format!("\"{}\"", r.id)))
                 .map(|i| i + 1)
                 .unwrap_or(1);
+            let figure = format!("{} ({})", show(r.value, &r.unit), r.year);
+            let pages = r.pages.join(", ");
+            match r.ends() {
+                Err(e) => {
+                    problems.push(Problem::error(path, line, format!("rule '{}': {e}", r.id)))
+                }
+                Ok(Some(end)) if today > end => {
+                    expired.insert(r.id.clone());
+                    problems.push(Problem::error(
+                        path,
+                        line,
+                        format!(
+                            "rule '{}' is {figure}, which applied until {}: put in the figure for this year, then change its pages ({pages}); until then the calculators do not use it",
+                            r.id,
+                            show_date(end)
+                        ),
+                    ));
+                }
+                Ok(Some(end))
+                    if Date::from_calendar_date(end.year(), Month::March, 1)
+                        .is_ok_and(|march| today >= march) =>
+                {
+                    problems.push(Problem::warning(
+                        path,
+                        line,
+                        format!(
+                            "rule '{}' is {figure}, which applies until {}: next year's figure is due, so check it and change rules.toml and its pages ({pages}) on the day it starts",
+                            r.id,
+                            show_date(end)
+                        ),
+                    ));
+                }
+                Ok(_) => {}
+            }
             if r.pages.is_empty() {
                 problems.push(Problem::error(
                     path,
@@ -123,7 +202,15 @@ impl Rules {
         Rules {
             version: file.version,
             by_id,
+            expired,
         }
+    }
+
+    /// Whether every one of `ids` exists and its period had not ended when
+    /// the rules were loaded: a calculator uses only current figures.
+    pub fn current(&self, ids: &[&str]) -> bool {
+        ids.iter()
+            .all(|id| self.by_id.contains_key(*id) && !self.expired.contains(*id))
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {
@@ -142,6 +229,9 @@ impl Rules {
     /// Checks every rule against its pages: each page must state the figure,
     /// and no sentence about the rule may state a different one.
     pub fn check_pages(&self, path: &Path, pages: &[Page], problems: &mut Vec<Problem>) {
+        for page in pages {
+            check_now_claims(page, problems);
+        }
         let mut ids: Vec<&String> = self.by_id.keys().collect();
         ids.sort();
         for id in ids {
@@ -187,6 +277,16 @@ impl Rules {
                         continue;
                     }
                     let found = figures_of(unit, &r.unit);
+                    if r.yearly && !found.is_empty() && !YEAR.is_match(unit) {
+                        problems.push(Problem::warning(
+                            &page.path,
+                            line_of(&page.path, unit).unwrap_or(page.lines.body),
+                            format!(
+                                "this sentence gives {id}, a figure that changes each April, without saying which year: add \"in {}\"",
+                                r.year
+                            ),
+                        ));
+                    }
                     if !found.is_empty() && !found.iter().any(|f| (f - r.value).abs() < 1e-9) {
                         let line = line_of(&page.path, unit).unwrap_or(page.lines.body);
                         problems.push(Problem::error(
@@ -205,6 +305,37 @@ impl Rules {
     }
 }
 
+/// A year named in a sentence ("in 2026 to 2027", "2026/27", "from April 2026").
+static YEAR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(19|20)\d\d\b").unwrap());
+/// Words that present a figure as the current one.
+static NOW: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(now|currently|at the moment|at present|this year|these days|today)\b").unwrap()
+});
+
+/// A figure that goes stale: an amount of money, or an age or limit stated
+/// as a bare number ("is 66").
+static FIGURE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)£\s?\d|\b(is|are|aged?) \d{1,3}\b").unwrap());
+
+/// A sentence that presents a figure as the one that applies "now", with no
+/// year or date: true on the day it was written and wrong after the next
+/// change, as "State Pension age is 66 now" became in April 2026.
+fn check_now_claims(page: &Page, problems: &mut Vec<Problem>) {
+    for unit in page.chunks.iter().flat_map(|c| c.units.iter()) {
+        let lower = unit.to_lowercase();
+        if NOW.is_match(&lower) && FIGURE.is_match(unit) && !YEAR.is_match(unit) {
+            problems.push(Problem::error(
+                &page.path,
+                line_of(&page.path, unit).unwrap_or(page.lines.body),
+                format!(
+                    "this sentence gives a figure as the one that applies now, without saying when or for whom: figures change, so say which year or which people it is for (\"{}\")",
+                    unit.chars().take(80).collect::<String>()
+                ),
+            ));
+        }
+    }
+}
+
 static MONEY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"£\s?(\d[\d,]*(?:\.\d+)?)").unwrap());
 static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -213,12 +344,22 @@ static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
-/// The figures of a rule's unit in a sentence.
+/// Words after a figure that make it a difference from a limit, not the
+/// limit itself ("£1 over the earnings limit", "£3,000 more than the lower
+/// limit").
+static OFFSET: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?i)\s*(a (week|month|year)\s+)?(over|more than|above|less than|below|under|higher than|lower than|extra|too much)\b").unwrap()
+});
+
+/// The figures of a rule's unit in a sentence. A figure that is a
+/// difference from something ("£1 over the limit") is not counted.
 fn figures_of(sentence: &str, unit: &str) -> Vec<f64> {
     let num = |s: &str| s.replace(',', "").parse::<f64>().ok();
+    let offset = |end: usize| OFFSET.is_match(&sentence[end..]);
     if unit.starts_with("pounds") {
         return MONEY
             .captures_iter(sentence)
+            .filter(|c| !offset(c.get(0).map_or(0, |m| m.end())))
             .filter_map(|c| num(&c[1]))
             .collect();
     }
@@ -251,19 +392,26 @@ fn figures_of(sentence: &str, unit: &str) -> Vec<f64> {
                 .is_ok_and(|v| v < 1900.0);
             !money
                 && value_ok
+                && !offset(c.get(0).map_or(0, |m| m.end()))
                 && (u == want || (want == "year" && (bare_age || u.starts_with("or"))))
         })
         .filter_map(|c| num(&c[1]))
         .collect()
 }
 
+/// "£23,250", or "£86.45" when there are pence.
+pub fn money(v: f64) -> String {
+    let pence = (v * 100.0).round() as i64 % 100;
+    if pence == 0 {
+        format!("£{}", thousands(v))
+    } else {
+        format!("£{}.{:02}", thousands(v.trunc()), pence.abs())
+    }
+}
+
 fn show(v: f64, unit: &str) -> String {
     if unit.starts_with("pounds") {
-        format!(
-            "£{}{}",
-            thousands(v),
-            unit.strip_prefix("pounds").unwrap_or("")
-        )
+        format!("{}{}", money(v), unit.strip_prefix("pounds").unwrap_or(""))
     } else {
         format!("{} {unit}", thousands(v))
     }
@@ -285,12 +433,6 @@ pub fn thousands(v: f64) -> String {
     } else {
         out
     }
-}
-
-fn line_of(path: &Path, sentence: &str) -> Option<usize> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let probe: String = sentence.chars().take(40).collect();
-    text.lines().position(|l| l.contains(&probe)).map(|i| i + 1)
 }
 
 #[cfg(test)]
@@ -316,6 +458,19 @@ mod tests {
             vec![60.0]
         );
         assert!(figures_of("costs £10", "weeks").is_empty());
+        // A difference from a limit is not the limit.
+        assert!(figures_of(
+            "If you earn even £1 over the earnings limit in a week, you get nothing",
+            "pounds a week"
+        )
+        .is_empty());
+        assert_eq!(
+            figures_of(
+                "Savings of £17,250 are £3,000 more than the lower limit of £14,250",
+                "pounds"
+            ),
+            vec![17250.0, 14250.0]
+        );
         assert_eq!(thousands(23250.0), "23,250");
         assert_eq!(thousands(1000.0), "1,000");
         assert_eq!(thousands(10.0), "10");
