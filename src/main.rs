@@ -107,6 +107,11 @@ struct EvalArgs {
     /// Write the HTML report here.
     #[arg(long)]
     html: Option<PathBuf>,
+    /// Write every case's whole reply (route, text, sources, passages and
+    /// what each stage did; no timings) here, one JSON object per line: a
+    /// byte-for-byte record to compare two builds with.
+    #[arg(long)]
+    dump: Option<PathBuf>,
     /// An earlier --json summary to compare with, case by case.
     #[arg(long)]
     baseline: Option<PathBuf>,
@@ -559,6 +564,21 @@ fn eval(config: Config, a: EvalArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(p) = &a.html {
         write_atomic(p, &html)?;
+    }
+    if let Some(p) = &a.dump {
+        let mut lines = String::new();
+        for d in &details {
+            let mut r = serde_json::to_value(&d.reply)?;
+            // Timings differ on every run; everything else must not.
+            r["ms"] = serde_json::Value::Null;
+            if let Some(m) = r["stages"].get_mut("model") {
+                m["ms"] = serde_json::Value::Null;
+                m["first_token_ms"] = serde_json::Value::Null;
+            }
+            lines.push_str(&serde_json::json!({"id": d.case.id, "reply": r}).to_string());
+            lines.push('\n');
+        }
+        write_atomic(p, &lines)?;
     }
     let passed = summary.results.iter().filter(|r| r.pass).count();
     println!("cases: {}, passed: {passed}", summary.cases);

@@ -185,6 +185,8 @@ impl Summary {
 /// A case with what the harness saw, kept for the HTML report.
 pub struct Detail {
     pub case: Case,
+    /// The whole reply, for `eval --dump`.
+    pub reply: Reply,
     pub result: CaseResult,
     pub facts_ok: Option<bool>,
     pub source_ok: Option<bool>,
@@ -266,6 +268,7 @@ fn judge(
         && grounded;
     Detail {
         case: case.clone(),
+        reply: reply.clone(),
         result: CaseResult {
             id: case.id.clone(),
             route: reply.route,
