@@ -1079,7 +1079,10 @@ impl Engine {
                 continue;
             }
             for (i, unit) in c.units.iter().enumerate() {
-                let terms: HashSet<String> = self.index.terms(unit).into_iter().collect();
+                // Summed in a fixed order, so the same question always gets
+                // the same scores (a hash set's order changes run to run).
+                let terms: std::collections::BTreeSet<String> =
+                    self.index.terms(unit).into_iter().collect();
                 let overlap: f32 = terms.iter().filter_map(|t| qset.get(t.as_str())).sum();
                 let mut score = overlap * (0.6 + 0.4 * rel);
                 if c.page_start && i < 2 {
