@@ -4,31 +4,10 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-use serde::{Deserialize, Serialize};
 
-use crate::answer::{Reply, Route};
 use crate::config::Config;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Channel {
-    /// Text on a web page or the command line; sources shown as links.
-    #[default]
-    Web,
-    /// Read aloud: no URLs or markdown, at most about 90 words.
-    Voice,
-}
-
-impl std::str::FromStr for Channel {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "web" | "" => Ok(Channel::Web),
-            "voice" => Ok(Channel::Voice),
-            other => Err(format!("unknown channel '{other}': use web or voice")),
-        }
-    }
-}
+pub use crate::pipeline::Channel;
+use crate::pipeline::{Reply, Route};
 
 static URL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:https?://|www\.)[^\s,;)]+[^\s,;).]").unwrap());

@@ -1,7 +1,7 @@
 //! Signpost: a self-hosted information-and-advice assistant for councils'
 //! adult social care. See `docs` in the README for the request path.
 
-pub mod answer;
+pub mod bench;
 pub mod channels;
 pub mod config;
 pub mod derived;
@@ -10,6 +10,7 @@ pub mod eval;
 pub mod kb;
 pub mod llm;
 pub mod models;
+pub mod pipeline;
 pub mod privacy;
 pub mod progress;
 pub mod rules;

@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use signpost::answer::{Engine, Question};
 use signpost::channels::Channel;
 use signpost::config::Config;
 use signpost::kb::Kb;
+use signpost::pipeline::{Engine, Question};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -283,16 +283,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut q = Question::new(question, channel);
             q.history = after
                 .into_iter()
-                .map(|text| signpost::answer::Turn {
-                    role: signpost::answer::Role::User,
+                .map(|text| signpost::pipeline::Turn {
+                    role: signpost::pipeline::Role::User,
                     text,
                 })
                 .collect();
             let reply = engine.answer(&q);
+            let text = signpost::channels::render(&reply, channel, engine.config());
             if json {
                 let mut out = serde_json::json!({
                     "route": reply.route.as_str(),
-                    "reply": reply.reply,
+                    "reply": text,
                     "sources": reply.sources,
                     "grounded": reply.grounded,
                     "ms": reply.ms,
@@ -303,7 +304,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
-                println!("{}", reply.reply);
+                println!("{text}");
                 if !reply.sources.is_empty() {
                     println!("\nSources:");
                     for s in &reply.sources {
@@ -461,7 +462,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.llm.deadline_ms = 60_000;
             let path = model_file(&config, &config.llm.model)?;
             let engine = Engine::new(config)?;
-            let r = signpost::llm::bench::model(&engine, &path, runs)?;
+            let r = signpost::bench::model(&engine, &path, runs)?;
             write_atomic(&json, &serde_json::to_string_pretty(&r)?)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -496,10 +497,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let engine = Engine::new(config)?;
             println!(
                 "index ready: {} passages from {} pages at {} ({})",
-                engine.index.num_docs(),
-                engine.kb.pages.len(),
-                engine.index.path.display(),
-                if engine.index.built {
+                engine.index().num_docs(),
+                engine.kb().pages.len(),
+                engine.index().path.display(),
+                if engine.index().built {
                     "built"
                 } else {
                     "already up to date"
@@ -569,6 +570,7 @@ fn eval(config: Config, a: EvalArgs) -> anyhow::Result<ExitCode> {
         let mut lines = String::new();
         for d in &details {
             let mut r = serde_json::to_value(&d.reply)?;
+            r["reply"] = serde_json::Value::String(d.result.reply.clone());
             // Timings differ on every run; everything else must not.
             r["ms"] = serde_json::Value::Null;
             if let Some(m) = r["stages"].get_mut("model") {
@@ -586,7 +588,7 @@ fn eval(config: Config, a: EvalArgs) -> anyhow::Result<ExitCode> {
         "route accuracy {:.3}, escalate recall {:.3}, decline accuracy {:.3}, fact recall {:.3}, source recall@3 {:.3}, grounded {:.3}, voice ok {:.3}, p50 {:.2} ms, p95 {:.2} ms",
         summary.route_accuracy,
         summary.escalate_recall,
-        summary.route_recall(signpost::answer::Route::Decline),
+        summary.route_recall(signpost::pipeline::Route::Decline),
         summary.fact_recall,
         summary.source_recall_at_3,
         summary.grounded_rate,
@@ -768,7 +770,7 @@ fn parse_day(s: &str) -> Result<time::Date, String> {
 
 fn triage_scores(config: Config, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let engine = Engine::new(config)?;
-    let Some(sem) = engine.semantic.as_ref() else {
+    let Some(sem) = engine.semantic() else {
         anyhow::bail!("semantic triage is not available: run `signpost models fetch minilm`");
     };
     for f in files {
@@ -776,7 +778,7 @@ fn triage_scores(config: Config, files: &[PathBuf]) -> anyhow::Result<ExitCode> 
             let has_history = case
                 .history
                 .iter()
-                .any(|t| t.role == signpost::answer::Role::User);
+                .any(|t| t.role == signpost::pipeline::Role::User);
             let pattern = signpost::triage::triage(&case.question, has_history);
             let v = sem.embedder.embed_one(&case.question)?;
             let n = sem.bank.nearest(&v);
@@ -810,7 +812,7 @@ fn bench_all(
     llama_bench: Option<PathBuf>,
     runs: usize,
 ) -> anyhow::Result<ExitCode> {
-    use signpost::llm::bench;
+    use signpost::bench;
     use signpost::models::{manifest_path, Manifest, Status};
     let manifest = Manifest::load(&manifest_path())?;
     let cache = config.models.cache();

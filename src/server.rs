@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::answer::{Engine, Question, Role, Route, Source, Turn};
 use crate::channels::Channel;
+use crate::pipeline::{Engine, Question, Role, Route, Source, Turn};
 use crate::store::Store;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -45,7 +45,7 @@ impl AppState {
 
     /// What every channel says while the assistant is switched off.
     pub fn switched_off_reply(&self) -> String {
-        let c = &self.engine.config.council;
+        let c = &self.engine.config().council;
         format!(
             "The online assistant is not available at the moment. Please call {} on {} ({}) or email {}. If someone is in danger, call 999. Out of hours, call {}.",
             c.front_door_name, c.phone, c.hours, c.email, c.out_of_hours_phone
@@ -228,8 +228,8 @@ pub fn router(engine: Engine) -> anyhow::Result<Router> {
 
 /// The router and the state behind it (shared with the Wyoming server).
 pub fn app(engine: Engine) -> anyhow::Result<(Router, Arc<AppState>)> {
-    let store = Store::open(&engine.config.data_dir)?;
-    let s = &engine.config.server;
+    let store = Store::open(&engine.config().data_dir)?;
+    let s = &engine.config().server;
     let conversations = Conversations {
         map: HashMap::new(),
         ttl: Duration::from_secs(s.conversation_ttl_minutes * 60),
@@ -238,15 +238,15 @@ pub fn app(engine: Engine) -> anyhow::Result<(Router, Arc<AppState>)> {
     let body_limit = s.max_body_bytes;
     let limiter = std::num::NonZeroU32::new(s.rate_limit_per_minute)
         .map(|n| governor::RateLimiter::keyed(governor::Quota::per_minute(n)));
-    let alexa = if engine.config.alexa.skill_id.is_empty() {
+    let alexa = if engine.config().alexa.skill_id.is_empty() {
         None
     } else {
         Some(Arc::new(crate::speakers::alexa::Verifier::new(
-            &engine.config.alexa,
+            &engine.config().alexa,
         )?))
     };
-    let speech = match crate::speech::model_path(&engine.config).and_then(|p| {
-        p.map(|p| crate::speech::Transcriber::load(&p, &engine.config).map(|t| (p, t)))
+    let speech = match crate::speech::model_path(engine.config()).and_then(|p| {
+        p.map(|p| crate::speech::Transcriber::load(&p, engine.config()).map(|t| (p, t)))
             .transpose()
     }) {
         Ok(Some((p, t))) => {
@@ -259,7 +259,7 @@ pub fn app(engine: Engine) -> anyhow::Result<(Router, Arc<AppState>)> {
             None
         }
     };
-    let speech_limit = engine.config.speech.max_upload_bytes;
+    let speech_limit = engine.config().speech.max_upload_bytes;
     let state = Arc::new(AppState {
         engine,
         conversations: Mutex::new(conversations),
@@ -312,8 +312,8 @@ pub fn app(engine: Engine) -> anyhow::Result<(Router, Arc<AppState>)> {
 
 /// Deletes stored conversations past the retention period, at start and hourly.
 fn spawn_retention(state: Arc<AppState>) {
-    let days = state.engine.config.privacy.retention_days;
-    let callback_days = state.engine.config.privacy.callback_retention_days;
+    let days = state.engine.config().privacy.retention_days;
+    let callback_days = state.engine.config().privacy.callback_retention_days;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
@@ -345,7 +345,7 @@ fn spawn_retention(state: Arc<AppState>) {
 /// (any user name, the token as password). `Some` is the refusal to send.
 pub(crate) fn staff_refusal(state: &AppState, headers: &axum::http::HeaderMap) -> Option<Response> {
     use base64::Engine as _;
-    let token = &state.engine.config.staff.admin_token;
+    let token = &state.engine.config().staff.admin_token;
     if token.is_empty() {
         return Some(api_error(
             StatusCode::NOT_FOUND,
@@ -405,7 +405,7 @@ async fn staff_eval(
     }
     tracing::info!(page = "eval", "staff page viewed");
     let _ = state.store.audit("staff", "view", "/staff/eval");
-    let path = state.engine.config.data_dir.join("eval/latest.html");
+    let path = state.engine.config().data_dir.join("eval/latest.html");
     match tokio::fs::read_to_string(&path).await {
         Ok(html) => (
             [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -430,7 +430,7 @@ async fn staff_gaps(
         return r;
     }
     let _ = state.store.audit("staff", "export", "content gaps");
-    if !state.engine.config.privacy.store_conversations {
+    if !state.engine.config().privacy.store_conversations {
         return api_error(
             StatusCode::NOT_FOUND,
             "storage_off",
@@ -520,10 +520,10 @@ async fn healthz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let e = &state.engine;
     Json(serde_json::json!({
         "status": "ok",
-        "pages": e.kb.pages.len(),
-        "chunks": e.index.chunks.len(),
-        "services": e.kb.services.len(),
-        "content_hash": e.kb.content_hash,
+        "pages": e.kb().pages.len(),
+        "chunks": e.index().chunks.len(),
+        "services": e.kb().services.len(),
+        "content_hash": e.kb().content_hash,
     }))
 }
 
@@ -590,7 +590,7 @@ pub(crate) async fn respond(
     channel_name: &'static str,
     brief: bool,
 ) -> Result<Answered, Failure> {
-    let max_chars = state.engine.config.server.max_message_chars;
+    let max_chars = state.engine.config().server.max_message_chars;
     if message.chars().count() > max_chars {
         return Err(Failure {
             status: StatusCode::PAYLOAD_TOO_LARGE,
@@ -649,7 +649,7 @@ pub(crate) async fn respond(
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "answering failed");
-            let c = &state.engine.config.council;
+            let c = &state.engine.config().council;
             return Err(Failure {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 error: "internal",
@@ -660,7 +660,7 @@ pub(crate) async fn respond(
             });
         }
     };
-    let log_text = state.engine.config.logging.log_message_text;
+    let log_text = state.engine.config().logging.log_message_text;
     let redacted = crate::privacy::redact(&question.message);
     tracing::info!(
         channel = channel_name,
@@ -679,10 +679,11 @@ pub(crate) async fn respond(
         message = if log_text { redacted.as_str() } else { "[not logged]" },
         "answered"
     );
+    let rendered = crate::channels::render(&reply, channel, state.engine.config());
     let text = if brief && channel == Channel::Web {
-        crate::channels::render_brief(&reply, &state.engine.config)
+        crate::channels::render_brief(&reply, state.engine.config())
     } else {
-        reply.reply.clone()
+        rendered.clone()
     };
     if let Ok(mut c) = state.conversations.lock() {
         let shown = Shown {
@@ -693,14 +694,14 @@ pub(crate) async fn respond(
         };
         c.record(&conversation_id, &redacted, &reply.answer.join(" "), shown);
     }
-    if state.engine.config.privacy.store_conversations {
+    if state.engine.config().privacy.store_conversations {
         if let Err(e) = state.store.record(
             &conversation_id,
             channel_name,
             reply.route.as_str(),
             &reply.stages.triage,
             &redacted,
-            &reply.reply,
+            &rendered,
         ) {
             tracing::error!(error = %e, "conversation not stored");
         }
@@ -774,9 +775,9 @@ pub async fn serve(engine: Engine, addr: &str, wyoming_addr: Option<String>) -> 
     })?;
     let local = listener.local_addr()?;
     let wyoming_addr = wyoming_addr
-        .or_else(|| Some(engine.config.wyoming.addr.clone()))
+        .or_else(|| Some(engine.config().wyoming.addr.clone()))
         .filter(|a| !a.is_empty());
-    tracing::info!(addr = %local, pages = engine.kb.pages.len(), "Signpost is listening");
+    tracing::info!(addr = %local, pages = engine.kb().pages.len(), "Signpost is listening");
     let (router, state) = app(engine)?;
     if let Some(w) = wyoming_addr {
         let listener = crate::speakers::wyoming::bind(&w).await?;

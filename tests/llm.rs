@@ -12,10 +12,10 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use signpost::answer::{Engine, Question, Role, Route, Turn};
 use signpost::channels::Channel;
 use signpost::config::Config;
 use signpost::llm::{Limits, Llm, Stop};
+use signpost::pipeline::{Engine, Question, Role, Route, Turn};
 
 fn model_path(name: &str) -> PathBuf {
     let p = Config::default()
@@ -348,7 +348,8 @@ fn a_calculation_is_never_reworded_and_an_emergency_never_reaches_the_model() {
         m.draft.is_none(),
         "the calculator's answer went to the model"
     );
-    assert!(r.reply.contains("£23,250"), "{}", r.reply);
+    let text = r.answer.join(" ");
+    assert!(text.contains("£23,250"), "{text}");
 
     let r = e.answer(&Question::new(
         "my dad has fallen and can't get up",

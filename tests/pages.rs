@@ -3,9 +3,9 @@
 
 mod common;
 
-use signpost::answer::{Engine, Question, Route};
 use signpost::channels::Channel;
 use signpost::config::Config;
+use signpost::pipeline::{Engine, Question, Route};
 
 #[test]
 fn every_page_title_and_summary_finds_its_page() {
@@ -15,7 +15,7 @@ fn every_page_title_and_summary_finds_its_page() {
     config.data_dir = data.path().to_path_buf();
     let engine = Engine::new(config).unwrap();
     let mut failures = Vec::new();
-    for page in &engine.kb.pages {
+    for page in &engine.kb().pages {
         for q in [page.title.clone(), page.summary.clone()] {
             let r = engine.answer(&Question::new(q.clone(), Channel::Web));
             let found = r.sources.iter().any(|s| s.slug == page.slug);

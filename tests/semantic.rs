@@ -3,10 +3,10 @@
 
 mod common;
 
-use signpost::answer::{Engine, Question, Route};
 use signpost::channels::Channel;
 use signpost::config::Config;
 use signpost::embed::cosine;
+use signpost::pipeline::{Engine, Question, Route};
 
 fn engine() -> (Engine, tempfile::TempDir) {
     let data = tempfile::tempdir().unwrap();
@@ -15,7 +15,7 @@ fn engine() -> (Engine, tempfile::TempDir) {
     config.data_dir = data.path().to_path_buf();
     let e = Engine::new(config).unwrap();
     assert!(
-        e.semantic.is_some(),
+        e.semantic().is_some(),
         "the embedding model must be installed: run ./setup.sh (signpost models fetch minilm)"
     );
     (e, data)
@@ -24,7 +24,7 @@ fn engine() -> (Engine, tempfile::TempDir) {
 #[test]
 fn embeddings_put_like_meanings_together() {
     let (e, _d) = engine();
-    let emb = &e.semantic.as_ref().unwrap().embedder;
+    let emb = &e.semantic().as_ref().unwrap().embedder;
     let v = emb
         .embed(&[
             "my grandad has collapsed and is not breathing",
@@ -74,10 +74,10 @@ fn ordinary_questions_stay_ordinary() {
 
 #[test]
 fn grounding_accepts_a_paraphrase_but_never_a_changed_number() {
-    use signpost::answer::Passage;
     use signpost::eval::grounding;
+    use signpost::pipeline::Passage;
     let (e, _d) = engine();
-    let emb = &e.semantic.as_ref().unwrap().embedder;
+    let emb = &e.semantic().as_ref().unwrap().embedder;
     let passage = Passage {
         chunk: "blue-badge#1".into(),
         slug: "blue-badge".into(),

@@ -14,8 +14,8 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::answer::{Engine, Question, Reply, Route, Turn};
 use crate::channels::{self, Channel};
+use crate::pipeline::{Engine, Question, Reply, Route, Turn};
 use crate::progress::Progress;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -206,11 +206,13 @@ pub fn run(engine: &Engine, cases: &[Case]) -> (Summary, Vec<Detail>) {
             cancel: None,
         };
         let reply = engine.answer(&q);
-        let embedder = engine.semantic.as_ref().map(|s| &s.embedder);
+        let text = channels::render(&reply, case.channel, engine.config());
+        let embedder = engine.semantic().map(|s| &s.embedder);
         details.push(judge(
             case,
             &reply,
-            engine.config.answer.voice_max_words,
+            &text,
+            engine.config().answer.voice_max_words,
             embedder,
         ));
         progress.inc(1);
@@ -226,10 +228,12 @@ pub fn run(engine: &Engine, cases: &[Case]) -> (Summary, Vec<Detail>) {
 fn judge(
     case: &Case,
     reply: &Reply,
+    text: &str,
     voice_max_words: usize,
     embedder: Option<&crate::embed::Embedder>,
 ) -> Detail {
-    let text = normalise(&reply.reply);
+    let rendered = text;
+    let text = normalise(rendered);
     let e = &case.expect;
     let mut missing: Vec<String> = e
         .facts
@@ -252,8 +256,8 @@ fn judge(
     let facts_ok = (!e.facts.is_empty() || !e.any_facts.is_empty()).then_some(missing.is_empty());
     let source_ok =
         (!e.sources.is_empty()).then(|| cited.iter().take(3).any(|c| e.sources.contains(c)));
-    let voice_ok = (case.channel == Channel::Voice)
-        .then(|| channels::is_speakable(&reply.reply, voice_max_words));
+    let voice_ok =
+        (case.channel == Channel::Voice).then(|| channels::is_speakable(rendered, voice_max_words));
     let ungrounded = if reply.route == Route::Answer {
         grounding::unsupported_with(&reply.answer, &reply.passages, embedder)
     } else {
@@ -278,7 +282,7 @@ fn judge(
             cited,
             grounded,
             ms: reply.ms,
-            reply: reply.reply.clone(),
+            reply: rendered.to_string(),
         },
         facts_ok,
         source_ok,
@@ -469,7 +473,7 @@ pub fn read_summary(path: &Path) -> Result<Summary> {
 /// supported by one of the passages the reply cites.
 pub mod grounding {
     use super::*;
-    use crate::answer::Passage;
+    use crate::pipeline::Passage;
 
     static WORD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[a-z0-9£]+").unwrap());
     static NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"£?\d+(?:\.\d+)?").unwrap());
@@ -581,7 +585,7 @@ mod tests {
 
     #[test]
     fn grounding_needs_words_and_numbers_from_the_passage() {
-        let passage = crate::answer::Passage {
+        let passage = crate::pipeline::Passage {
             chunk: "p#0".into(),
             slug: "p".into(),
             text: "A Blue Badge costs £10 and usually lasts up to 3 years.".into(),

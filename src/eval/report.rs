@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::{Comparison, Detail, Summary};
-use crate::answer::Route;
+use crate::pipeline::Route;
 
 const ROUTES: [Route; 4] = [
     Route::Answer,
@@ -453,8 +453,8 @@ fn failures(h: &mut String, details: &[Detail]) {
             h.push_str("<p><strong>Earlier in the conversation:</strong></p><ul>");
             for t in &c.history {
                 let who = match t.role {
-                    crate::answer::Role::User => "Resident",
-                    crate::answer::Role::Assistant => "Signpost",
+                    crate::pipeline::Role::User => "Resident",
+                    crate::pipeline::Role::Assistant => "Signpost",
                 };
                 let _ = write!(h, "<li>{who}: {}</li>", esc(&t.text));
             }

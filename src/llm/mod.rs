@@ -1,7 +1,7 @@
 //! The local language model: a quantized GGUF file run on the CPU with
 //! candle. The architecture, tokenizer and chat template all come from the
 //! file's own metadata. The model is only ever asked for small, checkable
-//! jobs (see `crate::answer`); it never decides a rule.
+//! jobs (see `crate::pipeline`); it never decides a rule.
 //!
 //! Speed on a small CPU server comes from three things here: the key/value
 //! state of each fixed system prompt is computed once and reused; tensors of a
@@ -25,7 +25,6 @@ use candle_transformers::models::{
 };
 use tokenizers::Tokenizer;
 
-pub mod bench;
 pub mod check;
 pub mod qwen2;
 

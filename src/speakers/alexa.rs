@@ -21,9 +21,9 @@ use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 use serde_json::{json, Value};
 use url::{Host, Url};
 
-use crate::answer::Route;
 use crate::channels::{ssml, Channel};
 use crate::config::AlexaSettings;
+use crate::pipeline::Route;
 use crate::server::{api_error, respond, AppState};
 
 /// The name Amazon's signing certificate must carry.
@@ -335,7 +335,7 @@ pub async fn endpoint(
             );
         }
     };
-    let c = &state.engine.config.council;
+    let c = &state.engine.config().council;
     let conversation = v["session"]["attributes"]["conversation_id"]
         .as_str()
         .map(str::to_string);
@@ -405,8 +405,8 @@ pub async fn endpoint(
 
 /// Answers a question within the reply deadline.
 async fn answer(state: Arc<AppState>, question: String, conversation: Option<String>) -> Response {
-    let deadline = Duration::from_millis(state.engine.config.alexa.reply_deadline_ms);
-    let c = state.engine.config.council.clone();
+    let deadline = Duration::from_millis(state.engine.config().alexa.reply_deadline_ms);
+    let c = state.engine.config().council.clone();
     let work = respond(
         state.clone(),
         question,

@@ -100,7 +100,7 @@ pub async fn write_event<W: AsyncWrite + Unpin>(
 }
 
 fn info(state: &AppState) -> Value {
-    let c = &state.engine.config.council;
+    let c = &state.engine.config().council;
     let attribution = json!({"name": c.name, "url": c.website});
     let description = format!(
         "Answers questions about adult social care from {}'s advice pages",
@@ -120,7 +120,7 @@ fn info(state: &AppState) -> Value {
                 "installed": true,
                 "description": description,
                 "version": version,
-                "languages": state.engine.config.wyoming.languages,
+                "languages": state.engine.config().wyoming.languages,
             }],
             "supports_home_control": false,
         }],
@@ -206,7 +206,7 @@ async fn handle_transcript(
         .trim()
         .to_string();
     let language = data.get("language").and_then(Value::as_str).unwrap_or("en");
-    let languages = &state.engine.config.wyoming.languages;
+    let languages = &state.engine.config().wyoming.languages;
     let supported = languages.iter().any(|l| {
         language.eq_ignore_ascii_case(l)
             || language

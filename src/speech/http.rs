@@ -12,8 +12,8 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use super::{decode, AudioError, Transcript};
-use crate::answer::Route;
 use crate::channels::Channel;
+use crate::pipeline::Route;
 use crate::server::{respond, AppState, ChatResponse, Failure};
 
 const FORMATS: &str = "Send WAV, FLAC, MP3 or Ogg Vorbis audio as the request body, with its Content-Type (for example audio/wav).";
@@ -36,7 +36,7 @@ async fn transcribe(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Transcript, Failure> {
-    let limit = state.engine.config.speech.max_upload_bytes;
+    let limit = state.engine.config().speech.max_upload_bytes;
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             let e = AudioError::TooLarge(limit);
@@ -79,7 +79,7 @@ async fn transcribe(
             ));
         }
     }
-    let max_seconds = state.engine.config.speech.max_seconds;
+    let max_seconds = state.engine.config().speech.max_seconds;
     let hint = ct.filter(|c| c.starts_with("audio/"));
     // Bad audio is the sender's to fix (4xx); a recogniser failure is ours (500).
     let work = tokio::task::spawn_blocking(move || {

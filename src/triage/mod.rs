@@ -16,8 +16,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::config::Council;
+use crate::config::{Council, TriageSettings};
 use crate::text::for_matching;
+use semantic::{Label, Verdict};
 
 /// What triage decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,6 +225,70 @@ impl Decline {
 
 fn short_name(c: &Council) -> &str {
     c.name.split_whitespace().next().unwrap_or("council")
+}
+
+/// Triage by patterns and, when installed, by meaning. Urgent wins from
+/// either; then the patterns' clarify or decline; then a semantic decline.
+/// The text says how the decision was made, for `--explain`.
+pub fn decide(
+    message: &str,
+    has_history: bool,
+    semantic: Option<&semantic::Semantic>,
+    settings: &TriageSettings,
+) -> (Triage, String) {
+    let by_pattern = triage(message, has_history);
+    if matches!(by_pattern, Triage::Escalate(_)) {
+        return (by_pattern, String::new());
+    }
+    let verdict = semantic.and_then(|s| {
+        let parts = semantic::pieces(message);
+        let mut texts: Vec<&str> = vec![message];
+        texts.extend(parts.iter().map(String::as_str));
+        match s.embedder.embed(&texts) {
+            Ok(mut vs) => {
+                let whole = vs.remove(0);
+                let pieces: Vec<(String, Vec<f32>)> = parts.into_iter().zip(vs).collect();
+                s.bank.verdict_with_pieces(&whole, &pieces, settings)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "embedding failed; semantic triage skipped");
+                None
+            }
+        }
+    });
+    let how = |v: &Verdict| format!(" (semantic {:.2}: \"{}\")", v.similarity, v.example);
+    let strong = |v: &Verdict| v.similarity >= settings.escalate_over_decline;
+    match (&by_pattern, verdict) {
+        (
+            Triage::Decline(_),
+            Some(
+                v @ Verdict {
+                    label: Label::Escalate(u),
+                    ..
+                },
+            ),
+        ) if strong(&v) => (Triage::Escalate(u), how(&v)),
+        (Triage::Decline(_), _) => (by_pattern, String::new()),
+        (
+            _,
+            Some(
+                v @ Verdict {
+                    label: Label::Escalate(u),
+                    ..
+                },
+            ),
+        ) => (Triage::Escalate(u), how(&v)),
+        (
+            Triage::Proceed,
+            Some(
+                v @ Verdict {
+                    label: Label::Decline(d),
+                    ..
+                },
+            ),
+        ) => (Triage::Decline(d), how(&v)),
+        _ => (by_pattern, String::new()),
+    }
 }
 
 /// Common misspellings, corrected before matching (whole words only).

@@ -45,6 +45,14 @@ impl Label {
     }
 }
 
+/// The embedding model and the labelled example bank.
+pub struct Semantic {
+    pub embedder: Embedder,
+    pub bank: ExampleBank,
+    /// Names the embedding model and its files' digests, for derived files.
+    pub model_key: String,
+}
+
 /// The example bank with each example's embedding.
 pub struct ExampleBank {
     pub labels: Vec<Label>,

@@ -9,8 +9,8 @@ use axum::http::HeaderMap;
 use regex::Regex;
 
 use super::{CallbackForm, FieldError, BEST_TIMES, PREFS_COOKIE};
-use crate::answer::Route;
 use crate::config::Config;
+use crate::pipeline::Route;
 use crate::server::Shown;
 use crate::store::Callback;
 

@@ -81,7 +81,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 /// The client's address: the socket's peer, or the first X-Forwarded-For
 /// entry when the council runs Signpost behind its own proxy.
 fn client_ip(state: &AppState, req: &Request) -> IpAddr {
-    if state.engine.config.server.trust_forwarded_for {
+    if state.engine.config().server.trust_forwarded_for {
         if let Some(ip) = req
             .headers()
             .get("x-forwarded-for")
@@ -115,7 +115,7 @@ pub async fn rate_limit(State(state): State<Arc<AppState>>, req: Request, next: 
         return next.run(req).await;
     }
     tracing::warn!(path = %req.uri().path(), "rate limit reached");
-    let c = &state.engine.config.council;
+    let c = &state.engine.config().council;
     let message = format!(
         "You have sent a lot of messages in a short time. Please wait a minute and try again, or call {} on {} ({}).",
         c.front_door_name, c.phone, c.hours
@@ -129,7 +129,7 @@ pub async fn rate_limit(State(state): State<Arc<AppState>>, req: Request, next: 
         .into_response()
     } else {
         let prefs = Prefs::from_headers(req.headers());
-        let body = html::over_limit(&state.engine.config, &prefs);
+        let body = html::over_limit(state.engine.config(), &prefs);
         (
             StatusCode::TOO_MANY_REQUESTS,
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -169,7 +169,7 @@ fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderVa
 
 /// "; Secure" on cookies when the site is served over HTTPS (a setting).
 fn secure_flag(state: &AppState) -> &'static str {
-    if state.engine.config.server.secure_cookies {
+    if state.engine.config().server.secure_cookies {
         "; Secure"
     } else {
         ""
@@ -225,7 +225,7 @@ fn form_failure(state: &AppState, headers: &HeaderMap, e: &FormRejection) -> Res
     };
     html_response(
         status,
-        html::problem_page(&state.engine.config, &prefs, what),
+        html::problem_page(state.engine.config(), &prefs, what),
         None,
     )
 }
@@ -236,7 +236,7 @@ async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respons
     let prefs = Prefs::from_headers(&headers);
     let (token, set) = csrf_token(&state, &headers);
     let page = html::chat_page(
-        &state.engine.config,
+        state.engine.config(),
         &prefs,
         &html::ChatView {
             csrf: &token,
@@ -284,7 +284,7 @@ async fn home_post(
     let view_with_error = |state: &AppState, error: &str| {
         let shown = shown_so_far(state);
         html::chat_page(
-            &state.engine.config,
+            state.engine.config(),
             &prefs,
             &html::ChatView {
                 csrf: &token,
@@ -322,7 +322,7 @@ async fn home_post(
                 .map(|mut c| c.shown(&a.conversation_id))
                 .unwrap_or_default();
             let page = html::chat_page(
-                &state.engine.config,
+                state.engine.config(),
                 &prefs,
                 &html::ChatView {
                     csrf: &token,
@@ -460,7 +460,7 @@ async fn settings_post(
         return html_response(
             StatusCode::FORBIDDEN,
             html::problem_page(
-                &state.engine.config,
+                state.engine.config(),
                 &prefs,
                 "Your page had expired, so your settings were not saved. Please go back, reload the page and save them again.",
             ),
@@ -493,7 +493,7 @@ async fn talk(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respons
     let prefs = Prefs::from_headers(&headers);
     let (token, set) = csrf_token(&state, &headers);
     let page = html::talk_page(
-        &state.engine.config,
+        state.engine.config(),
         &prefs,
         &token,
         &CallbackForm::default(),
@@ -611,7 +611,7 @@ async fn talk_post(
     };
     let prefs = Prefs::from_headers(&headers);
     let (token, set) = csrf_token(&state, &headers);
-    let config = &state.engine.config;
+    let config = state.engine.config();
     if !csrf_ok(&headers, &f.csrf) {
         let errors = [FieldError {
             field: "name",
@@ -664,7 +664,7 @@ async fn staff_callbacks(State(state): State<Arc<AppState>>, headers: HeaderMap)
     match state.store.callbacks() {
         Ok(list) => html_response(
             StatusCode::OK,
-            html::staff_callbacks_page(&state.engine.config, &list),
+            html::staff_callbacks_page(state.engine.config(), &list),
             None,
         ),
         Err(e) => {
@@ -684,7 +684,7 @@ async fn accessibility(State(state): State<Arc<AppState>>, headers: HeaderMap) -
     let prefs = Prefs::from_headers(&headers);
     html_response(
         StatusCode::OK,
-        html::accessibility_page(&state.engine.config, &prefs),
+        html::accessibility_page(state.engine.config(), &prefs),
         None,
     )
 }
@@ -693,7 +693,7 @@ async fn privacy(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Resp
     let prefs = Prefs::from_headers(&headers);
     html_response(
         StatusCode::OK,
-        html::privacy_page(&state.engine.config, &prefs),
+        html::privacy_page(state.engine.config(), &prefs),
         None,
     )
 }

@@ -12,9 +12,8 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::{roles, Limits};
-use crate::answer::{Engine, Question};
-use crate::channels::Channel;
+use crate::llm::{roles, Limits, Llm};
+use crate::pipeline::{Channel, Engine, Question};
 
 /// Questions the whole-answer timing uses: common, answered from pages.
 pub const QUESTIONS: [&str; 6] = [
@@ -64,12 +63,12 @@ pub struct NoModel {
 }
 
 pub fn no_model(engine: &Engine, questions: &[String]) -> NoModel {
-    let k = engine.config.search.top_k;
+    let k = engine.config().search.top_k;
     let mut retrieval = Vec::new();
     let mut answer = Vec::new();
     for q in questions {
         let t = Instant::now();
-        let _ = engine.index.search(q, k);
+        let _ = engine.index().search(q, k);
         retrieval.push(t.elapsed().as_secs_f64() * 1000.0);
         answer.push(engine.answer(&Question::new(q.as_str(), Channel::Web)).ms);
     }
@@ -79,7 +78,7 @@ pub fn no_model(engine: &Engine, questions: &[String]) -> NoModel {
         retrieval_p99_ms: percentile(retrieval, 0.99),
         answer_p50_ms: median(answer.clone()),
         answer_p99_ms: percentile(answer, 0.99),
-        peak_mib: super::Llm::memory_mib().1,
+        peak_mib: Llm::memory_mib().1,
     }
 }
 
@@ -114,17 +113,16 @@ pub struct ModelBench {
 /// Measures the engine's model (run in its own process).
 pub fn model(engine: &Engine, path: &Path, runs: usize) -> Result<ModelBench> {
     let llm = engine
-        .llm
-        .as_ref()
+        .llm()
         .context("no language model is loaded (set llm.model)")?;
     let runs = runs.max(1);
     // A real prompt: the rephrase system prompt, a question and the text of
     // the passages retrieval found for it.
     let question = QUESTIONS[0];
-    let hits = engine.index.search(question, 4)?;
+    let hits = engine.index().search(question, 4)?;
     let passages: Vec<String> = hits
         .iter()
-        .map(|h| engine.index.chunks[h.chunk].units.join(" "))
+        .map(|h| engine.index().chunks[h.chunk].units.join(" "))
         .collect();
     let user = roles::rephrase_prompt(question, &passages);
     let (mut prefill, mut decode, mut prompt_tokens) = (Vec::new(), Vec::new(), 0);
@@ -167,7 +165,7 @@ pub fn model(engine: &Engine, path: &Path, runs: usize) -> Result<ModelBench> {
     for _ in 0..runs {
         let t = Instant::now();
         for h in hits.iter().take(4) {
-            let c = &engine.index.chunks[h.chunk];
+            let c = &engine.index().chunks[h.chunk];
             roles::relevance(llm, question, &c.title, &c.units.join(" "), unlimited)?;
         }
         rerank.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -202,7 +200,7 @@ pub fn model(engine: &Engine, path: &Path, runs: usize) -> Result<ModelBench> {
         whole_answer_ms: median(whole),
         drafts_used: drafts,
         runs,
-        peak_mib: super::Llm::memory_mib().1,
+        peak_mib: Llm::memory_mib().1,
     })
 }
 

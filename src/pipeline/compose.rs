@@ -1,0 +1,292 @@
+//! Composition: the answer's sentences, quoted whole from the passages that
+//! answer the question (the page's key answer and the sentences that carry
+//! what was asked for, up to the word limit), led by a calculation when a
+//! calculator answered, with local services from the directory, and the
+//! sources to cite.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::config::AnswerSettings;
+use crate::kb::Service;
+use crate::rules::calc::Calculation;
+use crate::search::Hit;
+
+use super::types::Passage;
+use super::Content;
+
+/// Picks whole sentences from the best passages, most important first, up
+/// to the word limit and `max_sentences`: the best sentence leads, the rest
+/// follow in page order. Returns the sentences and the passages they come
+/// from.
+pub fn sentences(
+    content: &Content,
+    settings: &AnswerSettings,
+    message: &str,
+    qterms: &[(String, f32)],
+    hits: &[Hit],
+    max_sentences: usize,
+) -> (Vec<String>, Vec<Passage>) {
+    let wants = Wants::of(message);
+    let best = hits.first().map(|h| h.score).unwrap_or(1.0).max(1e-6);
+    let top_slug = hits
+        .first()
+        .map(|h| content.index.chunks[h.chunk].slug.clone())
+        .unwrap_or_default();
+    let qset: HashMap<&str, f32> = qterms.iter().map(|(t, w)| (t.as_str(), *w)).collect();
+
+    struct Cand {
+        text: String,
+        score: f32,
+        hit: usize,
+        /// Where the sentence is in its page, to keep page order.
+        order: (usize, usize),
+    }
+    let mut cands: Vec<Cand> = Vec::new();
+    // The best page's opening (its key answer) is always a candidate.
+    let mut considered: Vec<Hit> = hits.iter().take(5).cloned().collect();
+    if let Some(intro) = content
+        .index
+        .chunks
+        .iter()
+        .position(|c| c.slug == top_slug && c.page_start)
+    {
+        if !considered.iter().any(|h| h.chunk == intro) {
+            considered.push(Hit {
+                chunk: intro,
+                score: best * 0.8,
+            });
+        }
+    }
+    for (rank, h) in considered.iter().enumerate() {
+        let c = &content.index.chunks[h.chunk];
+        let rel = h.score / best;
+        if rel < 0.35 {
+            continue;
+        }
+        for (i, unit) in c.units.iter().enumerate() {
+            // Summed in a fixed order, so the same question always gets
+            // the same scores (a hash set's order changes run to run).
+            let terms: std::collections::BTreeSet<String> =
+                content.index.terms(unit).into_iter().collect();
+            let overlap: f32 = terms.iter().filter_map(|t| qset.get(t.as_str())).sum();
+            let mut score = overlap * (0.6 + 0.4 * rel);
+            if c.page_start && i < 2 {
+                score += 1.5; // the page's key answer
+            } else if i == 0 {
+                score += 0.5; // a section's opening sentence
+            }
+            // Pages put what matters most first.
+            score += 0.6 / (1.0 + c.position as f32 * 0.5);
+            score += wants.bonus(unit);
+            if c.slug != top_slug {
+                score *= 0.8;
+            }
+            if overlap > 0.0 || (rank == 0 && c.page_start && i < 2) {
+                cands.push(Cand {
+                    text: unit.clone(),
+                    score,
+                    hit: rank,
+                    order: (c.position, i),
+                });
+            }
+        }
+    }
+    cands.sort_by(|a, b| b.score.total_cmp(&a.score));
+
+    let max_words = settings.max_words;
+    let mut words = 0;
+    let mut chosen: Vec<Cand> = Vec::new();
+    for c in cands {
+        if chosen
+            .iter()
+            .any(|x| x.text == c.text || similar(&x.text, &c.text))
+        {
+            continue;
+        }
+        let n = crate::text::word_count(&c.text);
+        if !chosen.is_empty() && words + n > max_words {
+            continue;
+        }
+        words += n;
+        chosen.push(c);
+        if words >= max_words * 3 / 4 || chosen.len() >= max_sentences {
+            break;
+        }
+    }
+    // The best sentence leads; the rest follow in page order so they read naturally.
+    if chosen.len() > 2 {
+        let rest = &mut chosen[1..];
+        rest.sort_by_key(|c| (c.hit.min(1), considered[c.hit].chunk, c.order));
+    }
+    let chosen: Vec<(String, usize)> = chosen.into_iter().map(|c| (c.text, c.hit)).collect();
+    let mut passages: Vec<Passage> = Vec::new();
+    for (_, hit) in &chosen {
+        let c = &content.index.chunks[considered[*hit].chunk];
+        if !passages.iter().any(|p| p.chunk == c.id) {
+            passages.push(Passage {
+                chunk: c.id.clone(),
+                slug: c.slug.clone(),
+                text: c.text(),
+            });
+        }
+    }
+    (chosen.into_iter().map(|(t, _)| t).collect(), passages)
+}
+
+/// The answer put together: the calculation's sentences lead (they rest on
+/// the rules data, which `kb check` keeps in step with the pages they cite),
+/// then the quoted sentences, then one sentence per local service.
+pub struct Composed {
+    pub answer: Vec<String>,
+    pub passages: Vec<Passage>,
+    /// Pages to cite, in order.
+    pub slugs: Vec<String>,
+}
+
+/// Adds the calculation and the services to the quoted sentences, and picks
+/// the sources: the calculator's pages, the pages quoted (in order), the
+/// page about each service's kind, then other strong hits, up to `max`.
+pub fn assemble(
+    content: &Content,
+    quoted: (Vec<String>, Vec<Passage>),
+    calculation: Option<&Calculation>,
+    services: &[&Service],
+    hits: &[Hit],
+    max_sources: usize,
+) -> Composed {
+    let (mut answer, mut passages) = quoted;
+    let mut calc_pages: Vec<String> = Vec::new();
+    if let Some(c) = calculation {
+        passages.insert(
+            0,
+            Passage {
+                chunk: format!("calculator:{}", c.name),
+                slug: format!("calculator:{}", c.name),
+                text: c.sentences.join(" "),
+            },
+        );
+        answer.retain(|s| !c.sentences.contains(s));
+        answer.splice(0..0, c.sentences.iter().cloned());
+        calc_pages = c.pages.clone();
+    }
+    for s in services {
+        let sentence = service_sentence(s);
+        passages.push(Passage {
+            chunk: format!("service:{}", s.id),
+            slug: format!("service:{}", s.id),
+            text: format!("{sentence} {}", s.description),
+        });
+        answer.push(sentence);
+    }
+    let best = hits.first().map(|h| h.score).unwrap_or(0.0);
+    let mut slugs: Vec<String> = calc_pages;
+    for p in &passages {
+        if !slugs.contains(&p.slug) && content.page_by_slug.contains_key(&p.slug) {
+            slugs.push(p.slug.clone());
+        }
+    }
+    // A directory answer cites the page about that kind of service.
+    for s in services {
+        if let Some(page) = s
+            .categories
+            .iter()
+            .find_map(|c| content.kb.pages.iter().find(|p| p.topics.contains(c)))
+        {
+            if !slugs.contains(&page.slug) {
+                slugs.push(page.slug.clone());
+            }
+        }
+    }
+    for h in hits {
+        let slug = &content.index.chunks[h.chunk].slug;
+        if h.score >= best * 0.6 && !slugs.contains(slug) {
+            slugs.push(slug.clone());
+        }
+    }
+    slugs.truncate(max_sources);
+    Composed {
+        answer,
+        passages,
+        slugs,
+    }
+}
+
+/// One sentence introducing a service from the directory, built only from its record.
+fn service_sentence(s: &Service) -> String {
+    let mut out = format!("Local service: {}", s.name);
+    if let Some(a) = &s.address {
+        out.push_str(&format!(", at {a}"));
+    } else if let Some(a) = s.areas.first() {
+        out.push_str(&format!(", for {a}"));
+    }
+    if let Some(when) = &s.schedule {
+        out.push_str(&format!(". {}", when.trim_end_matches('.')));
+    }
+    match (&s.phone, &s.email) {
+        (Some(p), _) => out.push_str(&format!(". Call {p}.")),
+        (None, Some(e)) => out.push_str(&format!(". Email {e}.")),
+        _ => out.push('.'),
+    }
+    out
+}
+
+/// Two sentences are near-duplicates when most of their words are shared.
+fn similar(a: &str, b: &str) -> bool {
+    let wa: HashSet<&str> = a.split_whitespace().collect();
+    let wb: HashSet<&str> = b.split_whitespace().collect();
+    let inter = wa.intersection(&wb).count() as f32;
+    inter / (wa.len().min(wb.len()).max(1) as f32) > 0.8
+}
+
+/// What kind of information the question asks for, to prefer sentences that carry it.
+struct Wants {
+    money: bool,
+    duration: bool,
+    contact: bool,
+    eligibility: bool,
+}
+
+impl Wants {
+    fn of(message: &str) -> Self {
+        let m = crate::text::for_matching(message);
+        let has = |words: &[&str]| words.iter().any(|w| m.contains(&format!(" {w} ")));
+        Wants {
+            money: has(&[
+                "cost", "costs", "much", "price", "pay", "paying", "charge", "charged", "fee",
+                "fees", "free", "afford", "money",
+            ]),
+            duration: has(&[
+                "long", "last", "lasts", "when", "weeks", "expire", "expires", "renew",
+            ]),
+            contact: has(&[
+                "phone", "call", "contact", "number", "ring", "email", "speak", "talk",
+            ]),
+            eligibility: has(&["can", "eligible", "qualify", "entitled", "who"]),
+        }
+    }
+
+    fn bonus(&self, unit: &str) -> f32 {
+        let u = unit.to_lowercase();
+        let mut b = 0.0;
+        if self.money && (u.contains('£') || u.contains(" free") || u.contains("cost")) {
+            b += 1.5;
+        }
+        if self.duration
+            && ["week", "month", "year", "days"]
+                .iter()
+                .any(|w| u.contains(w))
+            && u.chars().any(|c| c.is_ascii_digit())
+        {
+            b += 1.0;
+        }
+        if self.contact && u.contains("01632") {
+            b += 1.5;
+        }
+        if self.eligibility
+            && (u.contains("you can") || u.contains("you may") || u.contains("if you"))
+        {
+            b += 0.3;
+        }
+        b
+    }
+}

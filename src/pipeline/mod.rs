@@ -1,0 +1,397 @@
+//! The one request path, one file per stage:
+//!
+//! privacy → triage → [`understand`] → calculators → [`retrieve`] →
+//! [`compose`] → [`verify`], with the optional [`model_jobs`] as hooks.
+//!
+//! Every channel (the command line, HTTP, speakers, the evaluation harness)
+//! calls [`Engine::answer`] and renders the [`Reply`] itself
+//! ([`crate::channels`]). [`startup`] loads what the stages read.
+
+pub mod compose;
+pub mod model_jobs;
+pub mod retrieve;
+mod startup;
+pub mod types;
+pub mod understand;
+pub mod verify;
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use anyhow::Result;
+
+use crate::config::Config;
+use crate::embed::Embedder;
+use crate::kb::Kb;
+use crate::rules::calc;
+use crate::search::SearchIndex;
+use crate::triage::semantic::Semantic;
+use crate::triage::{self, Triage};
+
+pub use types::{
+    Channel, ModelStages, Passage, Question, Reply, Role, Route, Source, Stages, Turn,
+};
+
+/// What the stages read: the knowledge base, its index and what start-up
+/// derived from them. Built once by [`startup`]; shared by every request.
+pub struct Content {
+    pub(crate) kb: Kb,
+    pub(crate) index: SearchIndex,
+    pub(crate) page_by_slug: HashMap<String, usize>,
+    /// Analysed terms of each page (title, summary, topics, body), for coverage.
+    pub(crate) page_terms: HashMap<String, HashSet<String>>,
+    /// Neighbourhood names from the services directory, in matching form.
+    pub(crate) areas: Vec<(String, String)>,
+    /// Semantic triage, when the embedding model is installed.
+    pub(crate) semantic: Option<Semantic>,
+    /// Each passage's embedding, for hybrid retrieval (when switched on).
+    pub(crate) chunk_vectors: Option<Vec<Vec<f32>>>,
+}
+
+impl Content {
+    pub(crate) fn embedder(&self) -> Option<&Embedder> {
+        self.semantic.as_ref().map(|s| &s.embedder)
+    }
+}
+
+/// Loaded knowledge base, index, models and settings; cheap to share across
+/// requests.
+pub struct Engine {
+    config: Config,
+    content: Content,
+    llm: Option<crate::llm::Llm>,
+}
+
+impl Engine {
+    /// Loads the knowledge base and opens (or builds) its index. Content
+    /// errors are logged and the faulty pages left out; the engine still starts.
+    pub fn new(config: Config) -> Result<Engine> {
+        let (content, llm) = startup::load(&config)?;
+        Ok(Engine {
+            config,
+            content,
+            llm,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn kb(&self) -> &Kb {
+        &self.content.kb
+    }
+
+    pub fn index(&self) -> &SearchIndex {
+        &self.content.index
+    }
+
+    /// The embedding model and the triage example bank, when installed.
+    pub fn semantic(&self) -> Option<&Semantic> {
+        self.content.semantic.as_ref()
+    }
+
+    /// The language model, when one is configured.
+    pub fn llm(&self) -> Option<&crate::llm::Llm> {
+        self.llm.as_ref()
+    }
+
+    /// Triage by patterns and, when installed, by meaning (see
+    /// [`triage::decide`]).
+    pub fn triage(&self, message: &str, has_history: bool) -> (Triage, String) {
+        triage::decide(
+            message,
+            has_history,
+            self.content.semantic.as_ref(),
+            &self.config.triage,
+        )
+    }
+
+    /// A page's title and address, for citing it.
+    pub fn source(&self, slug: &str) -> Option<Source> {
+        self.content.page_by_slug.get(slug).map(|&i| {
+            let p = &self.content.kb.pages[i];
+            Source {
+                slug: p.slug.clone(),
+                title: p.title.clone(),
+                url: p.url.clone(),
+            }
+        })
+    }
+
+    /// Answers one question through the whole request path. Personal data
+    /// is removed first, so no stage (and no log) ever sees it.
+    pub fn answer(&self, q: &Question) -> Reply {
+        let started = Instant::now();
+        let found = crate::privacy::kinds(&q.message);
+        let q = Question {
+            message: crate::privacy::remove(&q.message),
+            history: q
+                .history
+                .iter()
+                .map(|t| Turn {
+                    role: t.role,
+                    text: crate::privacy::remove(&t.text),
+                })
+                .collect(),
+            channel: q.channel,
+            cancel: q.cancel.clone(),
+        };
+        let mut reply = self.run(&q, true);
+        if !found.is_empty() {
+            reply.stages.personal_data = found.iter().map(|k| format!("{k:?}")).collect();
+            reply.notice = Some(crate::privacy::NOTICE.to_string());
+        }
+        reply.ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
+        reply
+    }
+
+    /// The stages, in order. `use_model` is false for the ordinary part of a
+    /// message that also disclosed danger: the model never sees it.
+    fn run(&self, q: &Question, use_model: bool) -> Reply {
+        let c = &self.content;
+        let council = &self.config.council;
+        let mut stages = Stages::default();
+        let jobs = model_jobs::Jobs::new(self.llm.as_ref(), &self.config.llm, q, use_model);
+
+        // Triage: urgent help, a clarifying question or a kind refusal end here.
+        let has_history = q.history.iter().any(|t| t.role == Role::User);
+        let (decision, how) = self.triage(&q.message, has_history);
+        if let Some(reply) = self.triage_reply(q, decision, &how, &mut stages) {
+            return reply;
+        }
+
+        // Understanding, with the model's rewrite of a follow-up.
+        let understood = understand::standalone(c, q);
+        jobs.start(&mut stages);
+        let standalone = jobs.rewrite(q, understood.standalone, &mut stages);
+        stages.query = understand::expand(c, &standalone);
+        stages.topic = understood.topic.clone();
+        let local = understand::local_request(c, &standalone);
+
+        // Calculators: exact answers from the rules data; a missing fact gets
+        // one short question.
+        let calculation = match calc::calculate(&standalone, &c.kb.rules, council) {
+            calc::Outcome::Clarify { name, question } => {
+                stages.calculator = Some(format!("{name} (needs one more fact)"));
+                return self.fixed(Route::Clarify, question, None, stages);
+            }
+            calc::Outcome::Answer(calc) => {
+                stages.calculator = Some(calc.name.to_string());
+                Some(calc)
+            }
+            calc::Outcome::None => None,
+        };
+
+        // Retrieval, with the model's reranking, and the "I don't know" decision.
+        let s = &self.config.search;
+        let mut retrieved = retrieve::search(c, s, &stages.query, understood.topic.as_deref());
+        stages.retrieval = retrieved.ranking.clone();
+        jobs.rerank(c, &standalone, &mut retrieved.hits, &mut stages);
+        stages.retrieved = retrieved
+            .hits
+            .iter()
+            .map(|h| (c.index.chunks[h.chunk].id.clone(), h.score))
+            .collect();
+        let qterms = understand::key_terms(c, &stages.query);
+        let services = match &local {
+            Some(area) => retrieve::local_services(c, s, &stages.query, area.as_deref()),
+            None => Vec::new(),
+        };
+        stages.coverage = retrieve::coverage(c, &standalone, &retrieved.hits, &services);
+        let found = retrieve::found(s, retrieved.bm25_best, &services, stages.coverage);
+        if found.off_topic && calculation.is_none() {
+            return self.fixed(Route::Decline, self.dont_know(), None, stages);
+        }
+
+        // Composition: quoted sentences, led by any calculation, with services.
+        let max_sentences = match (&calculation, services.is_empty()) {
+            (Some(_), _) => 1,
+            (None, true) => 4,
+            (None, false) => 2,
+        };
+        let quoted = if found.pages && !found.off_topic {
+            compose::sentences(
+                c,
+                &self.config.answer,
+                &q.message,
+                &qterms,
+                &retrieved.hits,
+                max_sentences,
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let composed = compose::assemble(
+            c,
+            quoted,
+            calculation.as_ref(),
+            &services,
+            &retrieved.hits,
+            self.config.answer.max_sources,
+        );
+        let sources: Vec<Source> = composed
+            .slugs
+            .iter()
+            .filter_map(|s| self.source(s))
+            .collect();
+
+        // Verification: every sentence quoted from a cited passage.
+        let cited = verify::citable(&composed.slugs, &composed.passages);
+        let verified = verify::check(composed.answer, &composed.passages, &cited);
+        stages.removed = verified.removed;
+        if verified.kept.is_empty() {
+            return self.fixed(Route::Decline, self.dont_know(), None, stages);
+        }
+
+        // The model's warmer words, only for answers quoted from pages.
+        let cited_texts: Vec<&str> = composed
+            .passages
+            .iter()
+            .filter(|p| cited.contains(p.slug.as_str()))
+            .map(|p| p.text.as_str())
+            .collect();
+        let exact = calculation.is_some() || !services.is_empty();
+        let answer = jobs.rephrase(&standalone, verified.kept, &cited_texts, exact, &mut stages);
+        Reply {
+            route: Route::Answer,
+            grounded: stages.removed.is_empty(),
+            answer,
+            sources,
+            passages: composed.passages,
+            stages,
+            notice: None,
+            ms: 0.0,
+        }
+    }
+
+    /// The reply when triage stops the path, or `None` to go on. Urgent
+    /// help comes first, then the answer to any ordinary question asked too.
+    fn triage_reply(
+        &self,
+        q: &Question,
+        decision: Triage,
+        how: &str,
+        stages: &mut Stages,
+    ) -> Option<Reply> {
+        let council = &self.config.council;
+        match decision {
+            Triage::Escalate(u) => {
+                stages.triage = format!("escalate:{}{how}", u.name());
+                let mut reply = self.fixed(
+                    Route::Escalate,
+                    u.reply(council),
+                    Some(u.page()),
+                    std::mem::take(stages),
+                );
+                if let Some(also) = self.also_answer(q) {
+                    reply.answer.extend(also.answer.into_iter().take(2));
+                    for s in also.sources {
+                        if !reply.sources.contains(&s)
+                            && reply.sources.len() < self.config.answer.max_sources
+                        {
+                            reply.sources.push(s);
+                        }
+                    }
+                    reply.passages = also.passages;
+                }
+                Some(reply)
+            }
+            Triage::Clarify(v) => {
+                stages.triage = "clarify".into();
+                Some(self.fixed(Route::Clarify, v.reply(), None, std::mem::take(stages)))
+            }
+            // A semantic guess never overrules an exact calculator answer.
+            Triage::Decline(_)
+                if !how.is_empty()
+                    && matches!(
+                        calc::calculate(&q.message, &self.content.kb.rules, council),
+                        calc::Outcome::Answer(_)
+                    ) =>
+            {
+                stages.triage = format!("proceed (calculator over semantic decline{how})");
+                None
+            }
+            Triage::Decline(d) => {
+                stages.triage = format!("decline:{}{how}", d.name());
+                Some(self.fixed(
+                    Route::Decline,
+                    d.reply(council),
+                    None,
+                    std::mem::take(stages),
+                ))
+            }
+            Triage::Proceed => {
+                stages.triage = format!("proceed{how}");
+                None
+            }
+        }
+    }
+
+    /// For a message that both discloses danger and asks something ordinary
+    /// ("Can I get a carer's assessment? I keep thinking about ending it."):
+    /// the answer to the ordinary question, if the pages have one.
+    fn also_answer(&self, q: &Question) -> Option<Reply> {
+        const ASKS: [&str; 16] = [
+            "can", "could", "how", "what", "whats", "where", "when", "who", "do", "does", "is",
+            "are", "will", "would", "should", "which",
+        ];
+        let clauses: Vec<String> = q
+            .message
+            .split_inclusive(['?', '.', '!'])
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .collect();
+        if clauses.len() < 2 {
+            return None;
+        }
+        let has_history = q.history.iter().any(|t| t.role == Role::User);
+        let questions: Vec<&String> = clauses
+            .iter()
+            .filter(|c| {
+                let first = crate::text::for_matching(c);
+                let first = first.split_whitespace().next().unwrap_or("");
+                (c.ends_with('?') || ASKS.contains(&first))
+                    && matches!(self.triage(c, has_history).0, Triage::Proceed)
+            })
+            .collect();
+        if questions.is_empty() {
+            return None;
+        }
+        let ordinary = Question {
+            message: questions
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            history: q.history.clone(),
+            channel: q.channel,
+            // The model never sees a message that disclosed danger.
+            cancel: None,
+        };
+        let r = self.run(&ordinary, false);
+        (r.route == Route::Answer).then_some(r)
+    }
+
+    /// A reply with fixed words (urgent help, a refusal, a question back).
+    fn fixed(&self, route: Route, text: String, slug: Option<&str>, stages: Stages) -> Reply {
+        Reply {
+            route,
+            answer: vec![text],
+            sources: slug.and_then(|s| self.source(s)).into_iter().collect(),
+            grounded: route != Route::Answer,
+            passages: Vec::new(),
+            stages,
+            notice: None,
+            ms: 0.0,
+        }
+    }
+
+    fn dont_know(&self) -> String {
+        let c = &self.config.council;
+        format!(
+            "I'm sorry, I can't find an answer to that in our adult social care pages, and I don't want to guess. Please call {} on {} ({}) or email {}, and someone will help you.",
+            c.front_door_name, c.phone, c.hours, c.email
+        )
+    }
+}

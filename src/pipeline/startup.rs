@@ -1,0 +1,269 @@
+//! Start-up, apart from the request path: the knowledge base and rules are
+//! loaded and checked, the index opened or built, the embedding model and
+//! the triage example bank loaded, passage vectors made for hybrid
+//! retrieval, and the language model loaded when one is configured.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use anyhow::Result;
+
+use crate::config::Config;
+use crate::embed::Embedder;
+use crate::kb::Kb;
+use crate::search::SearchIndex;
+use crate::triage::semantic::{ExampleBank, Label, Semantic};
+
+use super::Content;
+
+/// Loads everything the request path reads. Content errors are logged and
+/// the faulty pages left out; the engine still starts.
+pub(crate) fn load(config: &Config) -> Result<(Content, Option<crate::llm::Llm>)> {
+    let today = time::OffsetDateTime::now_utc().date();
+    let (kb, problems) = Kb::load(&config.kb, today)?;
+    let errors = problems.iter().filter(|p| p.is_error()).count();
+    if errors > 0 {
+        tracing::warn!(
+            errors,
+            "knowledge base has errors; the pages or services with errors are left out (run `signpost kb check`)"
+        );
+    }
+    anyhow::ensure!(
+        !kb.pages.is_empty(),
+        "the knowledge base in {} has no usable pages: run `signpost kb check` to see why",
+        config.kb.dir.display()
+    );
+    let index = SearchIndex::open_or_build(&kb, &config.data_dir, &config.search)?;
+    let page_by_slug = kb
+        .pages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.slug.clone(), i))
+        .collect();
+    let page_terms = kb
+        .pages
+        .iter()
+        .map(|p| {
+            let text = format!(
+                "{} {} {} {}",
+                p.title,
+                p.summary,
+                p.topics.join(" "),
+                p.body
+            );
+            (p.slug.clone(), index.terms(&text).into_iter().collect())
+        })
+        .collect::<HashMap<String, HashSet<String>>>();
+    let mut areas: Vec<(String, String)> = kb
+        .services
+        .iter()
+        .flat_map(|s| s.areas.iter())
+        .filter(|a| !a.eq_ignore_ascii_case("northbay"))
+        .map(|a| (crate::text::for_matching(a), a.clone()))
+        .collect();
+    areas.sort();
+    areas.dedup();
+    let semantic = load_semantic(config, &kb);
+    let chunk_vectors = if config.search.hybrid {
+        passage_vectors(config, &index, semantic.as_ref())
+    } else {
+        None
+    };
+    let llm = load_llm(config)?;
+    Ok((
+        Content {
+            kb,
+            index,
+            page_by_slug,
+            page_terms,
+            areas,
+            semantic,
+            chunk_vectors,
+        },
+        llm,
+    ))
+}
+
+/// Each passage's embedding, for hybrid retrieval.
+fn passage_vectors(
+    config: &Config,
+    index: &SearchIndex,
+    semantic: Option<&Semantic>,
+) -> Option<Vec<Vec<f32>>> {
+    let Some(sem) = semantic else {
+        tracing::warn!("hybrid retrieval needs the embedding model; using BM25 alone");
+        return None;
+    };
+    let texts: Vec<String> = index
+        .chunks
+        .iter()
+        .map(|c| {
+            format!(
+                "{}. {} {}",
+                c.title,
+                c.headings.join(". "),
+                c.units.join(" ")
+            )
+        })
+        .collect();
+    match crate::triage::semantic::embed_cached(
+        &texts,
+        &sem.embedder,
+        &sem.model_key,
+        &config.models.derived(),
+        "passages",
+    ) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::error!(error = %e, "hybrid retrieval is off: passages could not be embedded");
+            None
+        }
+    }
+}
+
+/// The example bank: the council's labelled examples, plus every page's
+/// title, summary and section headings as ordinary questions, so the whole
+/// range of subjects the site covers counts as "answer" neighbours.
+fn triage_bank(kb: &Kb) -> Vec<(Label, String)> {
+    let mut out = kb.triage_examples.clone();
+    let mut seen: HashSet<String> = out.iter().map(|(_, t)| t.to_lowercase()).collect();
+    for p in &kb.pages {
+        let headings = p.chunks.iter().filter_map(|c| c.headings.last());
+        for t in [&p.title, &p.summary].into_iter().chain(headings) {
+            if seen.insert(t.to_lowercase()) {
+                out.push((Label::Answer, t.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Loads the configured language model. A model that is configured but not
+/// installed, or damaged, is an error that says what to do: a council that
+/// chose a model should not silently run without it.
+fn load_llm(config: &Config) -> Result<Option<crate::llm::Llm>> {
+    let s = &config.llm;
+    if s.model.is_empty() {
+        return Ok(None);
+    }
+    for r in &s.roles {
+        anyhow::ensure!(
+            crate::llm::roles::system_prompt(r).is_some(),
+            "llm.roles: '{r}' is not a job the model can do; use rewrite, rerank or rephrase"
+        );
+    }
+    let manifest = crate::models::Manifest::load(&crate::models::manifest_path())?;
+    let entry = manifest.get(&s.model)?;
+    anyhow::ensure!(
+        entry.role == "llm",
+        "llm.model: '{}' is a {} model, not a language model",
+        s.model,
+        entry.role
+    );
+    let cache = config.models.cache();
+    match entry.status(&cache) {
+        crate::models::Status::Verified => {}
+        crate::models::Status::Missing => anyhow::bail!(
+            "the language model '{0}' is not installed: run `signpost models fetch {0}`, or set llm.model = \"\" to answer without a model",
+            s.model
+        ),
+        crate::models::Status::Damaged(why) => anyhow::bail!(
+            "the language model '{0}' is damaged ({why}): run `signpost models fetch {0}` to fetch it again",
+            s.model
+        ),
+    }
+    let path = entry.dir(&cache).join(crate::llm::MODEL_FILE);
+    let derived = config.models.derived();
+    let llm = crate::llm::Llm::load(
+        &s.model,
+        &path,
+        s.requantize.then_some(derived.as_path()),
+        s.max_waiting,
+    )?;
+    // The first question should not pay for reading the system prompts.
+    for job in &s.roles {
+        if let Some(p) = crate::llm::roles::system_prompt(job) {
+            llm.warm(p)?;
+        }
+    }
+    tracing::info!(
+        model = %s.model,
+        arch = %llm.arch,
+        template = ?llm.template,
+        requantized = ?llm.requantized,
+        ms = llm.load_ms,
+        roles = ?s.roles,
+        "language model loaded"
+    );
+    Ok(Some(llm))
+}
+
+/// Loads the embedding model and example bank when semantic triage is on and
+/// the model is installed; otherwise says how to turn it on.
+fn load_semantic(config: &Config, kb: &Kb) -> Option<Semantic> {
+    if !config.triage.semantic {
+        return None;
+    }
+    if kb.triage_examples.is_empty() {
+        tracing::warn!(
+            "semantic triage is off: knowledge-base/triage-examples.jsonl has no examples"
+        );
+        return None;
+    }
+    let cache = config.models.cache();
+    let manifest = match crate::models::Manifest::load(&crate::models::manifest_path()) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(error = %e, "semantic triage is off: no model manifest");
+            return None;
+        }
+    };
+    let entry = match manifest.get(&config.models.embedding) {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::warn!(error = %e, "semantic triage is off");
+            return None;
+        }
+    };
+    if entry.status(&cache) != crate::models::Status::Verified {
+        tracing::warn!(
+            model = %entry.name,
+            "semantic triage is off: the embedding model is not installed; run `signpost models fetch {}`",
+            entry.name
+        );
+        return None;
+    }
+    let started = Instant::now();
+    let loaded = Embedder::load(&entry.dir(&cache)).and_then(|embedder| {
+        let key = format!(
+            "{}:{}",
+            entry.name,
+            entry
+                .files
+                .iter()
+                .map(|f| f.sha256.as_str())
+                .collect::<String>()
+        );
+        // Keyed by the examples and the model, so every run on this machine shares it.
+        let bank = ExampleBank::build(&triage_bank(kb), &embedder, &key, &config.models.derived())?;
+        Ok(Semantic {
+            embedder,
+            bank,
+            model_key: key,
+        })
+    });
+    match loaded {
+        Ok(s) => {
+            tracing::info!(
+                examples = s.bank.labels.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "semantic triage ready"
+            );
+            Some(s)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "semantic triage is off: the embedding model could not be loaded");
+            None
+        }
+    }
+}

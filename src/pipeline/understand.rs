@@ -1,0 +1,185 @@
+//! Understanding: what the question is about, in the pages' words. A short
+//! follow-up borrows the earlier question (and favours the page it found);
+//! the knowledge base's synonyms add the pages' words for residents' words;
+//! a request for local groups or places is noticed, with any neighbourhood
+//! it names.
+
+use std::collections::HashSet;
+
+use super::types::{Question, Role};
+use super::Content;
+
+/// Words that suggest a follow-up leaning on an earlier question.
+const ANAPHORA: [&str; 14] = [
+    "it",
+    "that",
+    "this",
+    "they",
+    "them",
+    "those",
+    "there",
+    "she",
+    "he",
+    "her",
+    "his",
+    "one",
+    "what about",
+    "and",
+];
+
+/// Highest weight one query word can carry in coverage and sentence scores.
+pub(crate) const IDF_CAP: f32 = 3.5;
+
+/// The question as retrieval needs it.
+#[derive(Debug, Clone)]
+pub struct Understood {
+    /// The message, or it with the earlier question for a follow-up.
+    pub standalone: String,
+    /// For a follow-up, the page the earlier question found.
+    pub topic: Option<String>,
+}
+
+/// The query for retrieval: the message, plus the previous question when
+/// the message is a short follow-up ("how much does it cost?"), with the
+/// page that earlier question found (the conversation's topic).
+pub fn standalone(content: &Content, q: &Question) -> Understood {
+    let Some(prev) = q.history.iter().rev().find(|t| t.role == Role::User) else {
+        return Understood {
+            standalone: q.message.clone(),
+            topic: None,
+        };
+    };
+    let m = crate::text::for_matching(&q.message);
+    let short = content.index.terms(&q.message).len() <= 3;
+    let refers_back = ANAPHORA.iter().any(|w| m.contains(&format!(" {w} ")));
+    if short || refers_back {
+        let topic = content
+            .index
+            .search(&expand(content, &prev.text), 1)
+            .ok()
+            .and_then(|h| {
+                h.first()
+                    .map(|h| content.index.chunks[h.chunk].slug.clone())
+            });
+        Understood {
+            standalone: format!("{} {}", q.message, prev.text),
+            topic,
+        }
+    } else {
+        Understood {
+            standalone: q.message.clone(),
+            topic: None,
+        }
+    }
+}
+
+/// Adds the knowledge base's synonyms for phrases found in the query.
+pub fn expand(content: &Content, query: &str) -> String {
+    let m = crate::text::for_matching(query);
+    let mut out = query.to_string();
+    for (phrase, adds) in &content.kb.synonyms {
+        if m.contains(phrase.as_str()) {
+            out.push(' ');
+            out.push_str(adds);
+        }
+    }
+    out
+}
+
+/// Distinct analysed terms of a query with their rarity weights. Numbers
+/// and amount and family words are not topics, so they are left out.
+pub fn key_terms(content: &Content, query: &str) -> Vec<(String, f32)> {
+    // Amounts and the people a question is about are not its topic.
+    const NOT_TOPIC: [&str; 40] = [
+        "thousand",
+        "hundred",
+        "pound",
+        "grand",
+        "k",
+        "quid",
+        "penc",
+        "week",
+        "mum",
+        "dad",
+        "mother",
+        "father",
+        "parent",
+        "husband",
+        "wife",
+        "partner",
+        "son",
+        "daughter",
+        "brother",
+        "sister",
+        "nan",
+        "gran",
+        "grandma",
+        "grandad",
+        "grandmoth",
+        "grandfath",
+        "aunt",
+        "uncl",
+        "famili",
+        "friend",
+        "neighbour",
+        "elderli",
+        "old",
+        "year",
+        "ag",
+        "good",
+        "ever",
+        "actual",
+        "realli",
+        "someon",
+    ];
+    let mut seen = HashSet::new();
+    content
+        .index
+        .terms(query)
+        .into_iter()
+        .filter(|t| !t.chars().all(|c| c.is_ascii_digit()) && !NOT_TOPIC.contains(&t.as_str()))
+        .filter(|t| seen.insert(t.clone()))
+        .map(|t| {
+            // Cap rarity so one word the pages never use doesn't outweigh the rest.
+            let w = content.index.idf(&t).min(IDF_CAP);
+            (t, w)
+        })
+        .collect()
+}
+
+/// When the question asks for local groups or places, the neighbourhood it
+/// names (if any). `None` when it is not a local request.
+pub fn local_request(content: &Content, question: &str) -> Option<Option<String>> {
+    const LOCAL: [&str; 22] = [
+        "group",
+        "groups",
+        "club",
+        "clubs",
+        "cafe",
+        "cafes",
+        "café",
+        "cafés",
+        "class",
+        "classes",
+        "near",
+        "nearby",
+        "local",
+        "locally",
+        "meet",
+        "meets",
+        "activities",
+        "drop in",
+        "near me",
+        "in my area",
+        "around here",
+        "somewhere to go",
+    ];
+    let m = crate::text::for_matching(question);
+    let area = content
+        .areas
+        .iter()
+        .find(|(k, _)| m.contains(k.as_str()))
+        .map(|(_, a)| a.clone());
+    let asks = LOCAL.iter().any(|w| m.contains(&format!(" {w} ")));
+    (asks || area.is_some()).then_some(area)
+}
