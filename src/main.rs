@@ -371,6 +371,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let today = today.unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
             let (kb, mut problems) = Kb::load(&config.kb, today)?;
+            signpost::rules::Rules::load(&config.kb.dir, today, &kb.pages, &mut problems);
             problems.extend(signpost::kb::routes::check(&kb, &config.council));
             for p in &problems {
                 println!("{p}");

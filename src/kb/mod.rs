@@ -172,8 +172,6 @@ pub struct Kb {
     pub synonyms: Vec<(String, String)>,
     /// Labelled example messages for semantic triage.
     pub triage_examples: Vec<(crate::triage::semantic::Label, String)>,
-    /// Figures and thresholds for the calculators (`rules.toml`).
-    pub rules: crate::rules::Rules,
     /// sha256 over every content file and the format version.
     pub content_hash: String,
 }
@@ -305,19 +303,6 @@ impl Kb {
         } else {
             Vec::new()
         };
-        let rules_path = dir.join("rules.toml");
-        let rules = match rules_path
-            .exists()
-            .then(|| read_text(&rules_path, &mut hasher, &mut problems))
-            .flatten()
-        {
-            Some(t) => {
-                let r = crate::rules::Rules::parse(&rules_path, &t, today, &mut problems);
-                r.check_pages(&rules_path, &pages, &mut problems);
-                r
-            }
-            None => crate::rules::Rules::default(),
-        };
         let content_hash = hex(&hasher.finalize());
         Ok((
             Kb {
@@ -326,7 +311,6 @@ impl Kb {
                 services,
                 synonyms,
                 triage_examples,
-                rules,
                 content_hash,
             },
             problems,

@@ -36,6 +36,8 @@ pub use types::{
 /// derived from them. Built once by [`startup`]; shared by every request.
 pub struct Content {
     pub(crate) kb: Kb,
+    /// Figures and thresholds for the calculators (`rules.toml`).
+    pub(crate) rules: crate::rules::Rules,
     pub(crate) index: SearchIndex,
     pub(crate) page_by_slug: HashMap<String, usize>,
     /// Analysed terms of each page (title, summary, topics, body), for coverage.
@@ -80,6 +82,10 @@ impl Engine {
 
     pub fn kb(&self) -> &Kb {
         &self.content.kb
+    }
+
+    pub fn rules(&self) -> &crate::rules::Rules {
+        &self.content.rules
     }
 
     pub fn index(&self) -> &SearchIndex {
@@ -171,7 +177,7 @@ impl Engine {
 
         // Calculators: exact answers from the rules data; a missing fact gets
         // one short question.
-        let calculation = match calc::calculate(&standalone, &c.kb.rules, council) {
+        let calculation = match calc::calculate(&standalone, &c.rules, council) {
             calc::Outcome::Clarify { name, question } => {
                 stages.calculator = Some(format!("{name} (needs one more fact)"));
                 return self.fixed(Route::Clarify, question, None, stages);
@@ -305,7 +311,7 @@ impl Engine {
             Triage::Decline(_)
                 if !how.is_empty()
                     && matches!(
-                        calc::calculate(&q.message, &self.content.kb.rules, council),
+                        calc::calculate(&q.message, &self.content.rules, council),
                         calc::Outcome::Answer(_)
                     ) =>
             {

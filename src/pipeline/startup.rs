@@ -20,7 +20,8 @@ use super::Content;
 /// the faulty pages left out; the engine still starts.
 pub(crate) fn load(config: &Config) -> Result<(Content, Option<crate::llm::Llm>)> {
     let today = time::OffsetDateTime::now_utc().date();
-    let (kb, problems) = Kb::load(&config.kb, today)?;
+    let (kb, mut problems) = Kb::load(&config.kb, today)?;
+    let rules = crate::rules::Rules::load(&config.kb.dir, today, &kb.pages, &mut problems);
     let errors = problems.iter().filter(|p| p.is_error()).count();
     if errors > 0 {
         tracing::warn!(
@@ -73,6 +74,7 @@ pub(crate) fn load(config: &Config) -> Result<(Content, Option<crate::llm::Llm>)
     Ok((
         Content {
             kb,
+            rules,
             index,
             page_by_slug,
             page_terms,

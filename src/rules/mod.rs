@@ -122,6 +122,29 @@ const REQUIRED: [&str; 13] = [
 ];
 
 impl Rules {
+    /// Loads `rules.toml` from the knowledge-base folder `dir` as on `today`
+    /// and checks it against the pages; empty rules when there is no file.
+    pub fn load(dir: &Path, today: Date, pages: &[Page], problems: &mut Vec<Problem>) -> Rules {
+        let path = dir.join("rules.toml");
+        if !path.exists() {
+            return Rules::default();
+        }
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.push(Problem::error(
+                    &path,
+                    1,
+                    format!("cannot read the rules: {e}; save the file as UTF-8 text"),
+                ));
+                return Rules::default();
+            }
+        };
+        let rules = Rules::parse(&path, &text, today, problems);
+        rules.check_pages(&path, pages, problems);
+        rules
+    }
+
     /// Parses `rules.toml` as on `today`; problems carry the line. A figure
     /// whose period has ended is an error (and is not used); from 1 March
     /// before it ends, a warning that next April's figure is due.

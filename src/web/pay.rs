@@ -146,7 +146,7 @@ pub async fn page(
         match read(&f) {
             Ok(a) => {
                 let engine = &state.engine;
-                let calc = what_you_might_pay(&a, &engine.kb().rules, &engine.config().council);
+                let calc = what_you_might_pay(&a, engine.rules(), &engine.config().council);
                 let mut r = String::from(
                     "<div class=\"result\" id=\"result\" tabindex=\"-1\" aria-labelledby=\"result-h\"><h2 id=\"result-h\">What you might pay</h2>",
                 );
