@@ -1,6 +1,7 @@
 //! Signpost: a self-hosted information-and-advice assistant for councils'
 //! adult social care. See `docs` in the README for the request path.
 
+pub mod api;
 pub mod bench;
 pub mod channels;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod progress;
 pub mod rules;
 pub mod search;
 pub mod server;
+pub mod service;
 pub mod speakers;
 pub mod speech;
 pub mod store;

@@ -333,6 +333,29 @@ fn the_kill_switch_replaces_the_assistant_and_is_audited() {
         reply.contains("not available") && reply.contains("01632 960100") && reply.contains("999"),
         "{reply}"
     );
+    // The web page's form says so too, with the question kept in the box.
+    let (cookie, csrf_token) = csrf(&server);
+    let (status, _, page) = post_form(
+        &server,
+        "/",
+        &[("csrf", &csrf_token), ("q", "how much does a blue badge cost")],
+        Some(&cookie),
+    );
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("The online assistant is not available")
+            && page.contains("how much does a blue badge cost"),
+        "{page}"
+    );
+    // Home Assistant hears the same.
+    let (status, body) = post(
+        &server,
+        "/api/conversation/process",
+        json!({"text": "how much does a blue badge cost"}),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("not available"), "{body}");
     post(
         &server,
         "/staff/kill-switch",

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rustls_pki_types::pem::PemObject;
@@ -21,10 +21,11 @@ use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 use serde_json::{json, Value};
 use url::{Host, Url};
 
-use crate::channels::{ssml, Channel};
+use crate::api::{ApiError, ErrorCode};
+use crate::channels::ssml;
 use crate::config::AlexaSettings;
 use crate::pipeline::Route;
-use crate::server::{api_error, respond, AppState};
+use crate::service::{ChannelId, Refusal, Service};
 
 /// The name Amazon's signing certificate must carry.
 const ECHO_API_NAME: &str = "echo-api.amazon.com";
@@ -300,18 +301,28 @@ fn reply(
 
 const REPROMPT: &str = "Do you have another question?";
 
+/// What the endpoint reads.
+#[derive(Clone)]
+pub struct AlexaState {
+    service: Arc<Service>,
+    /// None while no skill id is set.
+    verifier: Option<Arc<Verifier>>,
+}
+
 /// `POST /alexa`.
-pub async fn endpoint(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let Some(verifier) = state.alexa.clone() else {
-        return api_error(
-            StatusCode::NOT_FOUND,
-            "alexa_off",
-            "The Alexa endpoint is off. Set alexa.skill_id in signpost.toml (or SIGNPOST_ALEXA_SKILL_ID) to turn it on.".into(),
-        );
+pub fn routes(service: Arc<Service>, verifier: Option<Arc<Verifier>>) -> axum::Router {
+    axum::Router::new()
+        .route("/alexa", axum::routing::post(endpoint))
+        .with_state(AlexaState { service, verifier })
+}
+
+async fn endpoint(State(state): State<AlexaState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(verifier) = state.verifier.clone() else {
+        return ApiError::new(
+            ErrorCode::AlexaOff,
+            "The Alexa endpoint is off. Set alexa.skill_id in signpost.toml (or SIGNPOST_ALEXA_SKILL_ID) to turn it on.",
+        )
+        .into_response();
     };
     let checked =
         tokio::task::spawn_blocking(move || verifier.verify(&headers, &body, SystemTime::now()))
@@ -320,22 +331,15 @@ pub async fn endpoint(
         Ok(Ok(v)) => v,
         Ok(Err(e)) => {
             tracing::warn!(reason = %e, "alexa request refused");
-            return api_error(
-                StatusCode::BAD_REQUEST,
-                "not_verified",
-                format!("Request refused: {e}."),
-            );
+            return ApiError::new(ErrorCode::NotVerified, format!("Request refused: {e}."))
+                .into_response();
         }
         Err(e) => {
             tracing::error!(error = %e, "alexa verification failed");
-            return api_error(
-                StatusCode::BAD_REQUEST,
-                "not_verified",
-                "Request refused.".into(),
-            );
+            return ApiError::new(ErrorCode::NotVerified, "Request refused.").into_response();
         }
     };
-    let c = &state.engine.config().council;
+    let c = &state.service.config().council;
     let conversation = v["session"]["attributes"]["conversation_id"]
         .as_str()
         .map(str::to_string);
@@ -367,7 +371,7 @@ pub async fn endpoint(
                         .map(str::trim)
                         .filter(|q| !q.is_empty());
                     match question {
-                        Some(q) => answer(state.clone(), q.to_string(), conversation).await,
+                        Some(q) => answer(state.service.clone(), q.to_string(), conversation).await,
                         None => reply(
                             "What would you like to ask about?",
                             Some("You can ask about things like paying for care or getting equipment. What would you like to ask?"),
@@ -404,17 +408,10 @@ pub async fn endpoint(
 }
 
 /// Answers a question within the reply deadline.
-async fn answer(state: Arc<AppState>, question: String, conversation: Option<String>) -> Response {
-    let deadline = Duration::from_millis(state.engine.config().alexa.reply_deadline_ms);
-    let c = state.engine.config().council.clone();
-    let work = respond(
-        state.clone(),
-        question,
-        conversation.clone(),
-        Channel::Voice,
-        "alexa",
-        false,
-    );
+async fn answer(service: Arc<Service>, question: String, conversation: Option<String>) -> Response {
+    let deadline = Duration::from_millis(service.config().alexa.reply_deadline_ms);
+    let c = service.config().council.clone();
+    let work = service.respond(question, conversation.clone(), ChannelId::Alexa, false);
     match tokio::time::timeout(deadline, work).await {
         Ok(Ok(a)) => {
             let mut content = String::new();
@@ -443,8 +440,25 @@ async fn answer(state: Arc<AppState>, question: String, conversation: Option<Str
                 Some(&a.conversation_id),
             )
         }
-        Ok(Err(f)) => reply(
-            &f.message,
+        // Switched off: the council's contacts, said as the answer was before.
+        Ok(Err(Refusal::SwitchedOff {
+            reply: text,
+            conversation_id,
+        })) => reply(
+            &text,
+            Some(REPROMPT),
+            Some((
+                format!("{} adult social care", c.name),
+                format!(
+                    "To talk to a person, call {} on {} ({}).",
+                    c.front_door_name, c.phone, c.hours
+                ),
+            )),
+            false,
+            Some(&conversation_id),
+        ),
+        Ok(Err(r)) => reply(
+            &r.message(),
             Some(REPROMPT),
             None,
             false,

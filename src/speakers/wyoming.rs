@@ -15,8 +15,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufRea
 use tokio::net::{TcpListener, TcpStream};
 use tracing::Instrument;
 
-use crate::channels::Channel;
-use crate::server::{respond, AppState};
+use crate::service::{ChannelId, Refusal, Service};
 
 /// Largest header line, data block and payload accepted.
 const MAX_HEADER: usize = 64 * 1024;
@@ -99,8 +98,8 @@ pub async fn write_event<W: AsyncWrite + Unpin>(
     w.flush().await
 }
 
-fn info(state: &AppState) -> Value {
-    let c = &state.engine.config().council;
+fn info(service: &Service) -> Value {
+    let c = &service.config().council;
     let attribution = json!({"name": c.name, "url": c.website});
     let description = format!(
         "Answers questions about adult social care from {}'s advice pages",
@@ -120,7 +119,7 @@ fn info(state: &AppState) -> Value {
                 "installed": true,
                 "description": description,
                 "version": version,
-                "languages": state.engine.config().wyoming.languages,
+                "languages": service.config().wyoming.languages,
             }],
             "supports_home_control": false,
         }],
@@ -142,7 +141,7 @@ pub async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
 }
 
 /// Answers Home Assistant on the listener until the process ends.
-pub async fn serve(state: Arc<AppState>, listener: TcpListener) {
+pub async fn serve(service: Arc<Service>, listener: TcpListener) {
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(s) => s,
@@ -151,12 +150,12 @@ pub async fn serve(state: Arc<AppState>, listener: TcpListener) {
                 continue;
             }
         };
-        let state = state.clone();
+        let service = service.clone();
         let id = uuid::Uuid::new_v4();
         let span = tracing::info_span!("wyoming", request_id = %id, peer = %peer);
         tokio::spawn(
             async move {
-                if let Err(e) = connection(state, stream).await {
+                if let Err(e) = connection(service, stream).await {
                     tracing::warn!(error = %e, "wyoming connection ended with an error");
                 }
             }
@@ -165,12 +164,12 @@ pub async fn serve(state: Arc<AppState>, listener: TcpListener) {
     }
 }
 
-async fn connection(state: Arc<AppState>, stream: TcpStream) -> anyhow::Result<()> {
+async fn connection(service: Arc<Service>, stream: TcpStream) -> anyhow::Result<()> {
     let (r, mut w) = stream.into_split();
     let mut r = BufReader::new(r);
     while let Some(event) = read_event(&mut r).await? {
         match event.kind.as_str() {
-            "describe" => write_event(&mut w, "info", &info(&state)).await?,
+            "describe" => write_event(&mut w, "info", &info(&service)).await?,
             "ping" => {
                 let mut data = json!({});
                 if let Some(t) = event.data.get("text") {
@@ -179,7 +178,7 @@ async fn connection(state: Arc<AppState>, stream: TcpStream) -> anyhow::Result<(
                 write_event(&mut w, "pong", &data).await?
             }
             "transcript" => {
-                let (kind, data) = handle_transcript(&state, &event.data).await;
+                let (kind, data) = handle_transcript(&service, &event.data).await;
                 write_event(&mut w, kind, &data).await?
             }
             // Audio and other events are not for a handle program.
@@ -192,7 +191,7 @@ async fn connection(state: Arc<AppState>, stream: TcpStream) -> anyhow::Result<(
 /// Answers one transcript: `handled` with the speakable answer, or
 /// `not-handled` with a reason.
 async fn handle_transcript(
-    state: &Arc<AppState>,
+    service: &Arc<Service>,
     data: &Map<String, Value>,
 ) -> (&'static str, Value) {
     let mut context = data.get("context").cloned().unwrap_or(json!({}));
@@ -206,7 +205,7 @@ async fn handle_transcript(
         .trim()
         .to_string();
     let language = data.get("language").and_then(Value::as_str).unwrap_or("en");
-    let languages = &state.engine.config().wyoming.languages;
+    let languages = &service.config().wyoming.languages;
     let supported = languages.iter().any(|l| {
         language.eq_ignore_ascii_case(l)
             || language
@@ -229,23 +228,25 @@ async fn handle_transcript(
         .get("conversation_id")
         .and_then(Value::as_str)
         .map(str::to_string);
-    match respond(
-        state.clone(),
-        text,
-        conversation,
-        Channel::Voice,
-        "wyoming",
-        false,
-    )
-    .await
+    match service
+        .respond(text, conversation, ChannelId::Wyoming, false)
+        .await
     {
         Ok(a) => {
             context["conversation_id"] = json!(a.conversation_id);
             ("handled", json!({"text": a.text, "context": context}))
         }
-        Err(f) => (
+        // Switched off: the council's contacts are the answer.
+        Err(Refusal::SwitchedOff {
+            reply,
+            conversation_id,
+        }) => {
+            context["conversation_id"] = json!(conversation_id);
+            ("handled", json!({"text": reply, "context": context}))
+        }
+        Err(r) => (
             "not-handled",
-            json!({"text": f.message, "context": context}),
+            json!({"text": r.message(), "context": context}),
         ),
     }
 }

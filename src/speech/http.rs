@@ -11,19 +11,43 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-use super::{decode, AudioError, Transcript};
-use crate::channels::Channel;
+use super::{decode, AudioError, Transcriber, Transcript};
+use crate::api::{answer_or_refusal, ApiError, ChatResponse, ErrorCode};
 use crate::pipeline::Route;
-use crate::server::{respond, AppState, ChatResponse, Failure};
+use crate::service::{ChannelId, Service};
+
+/// What the speech handlers read.
+#[derive(Clone)]
+pub struct SpeechState {
+    service: Arc<Service>,
+    /// None when no speech model is installed.
+    transcriber: Option<Arc<Transcriber>>,
+}
+
+/// `POST /api/transcribe` and `POST /api/voice`, with their own body limit.
+pub fn routes(service: Arc<Service>, transcriber: Option<Arc<Transcriber>>) -> axum::Router {
+    use axum::extract::DefaultBodyLimit;
+    use axum::routing::post;
+    let limit = service.config().speech.max_upload_bytes;
+    axum::Router::new()
+        .route(
+            "/api/transcribe",
+            post(transcribe_handler).layer(DefaultBodyLimit::max(limit)),
+        )
+        .route(
+            "/api/voice",
+            post(voice_handler).layer(DefaultBodyLimit::max(limit)),
+        )
+        .with_state(SpeechState {
+            service,
+            transcriber,
+        })
+}
 
 const FORMATS: &str = "Send WAV, FLAC, MP3 or Ogg Vorbis audio as the request body, with its Content-Type (for example audio/wav).";
 
-fn fail(status: StatusCode, error: &'static str, message: String) -> Failure {
-    Failure {
-        status,
-        error,
-        message,
-    }
+fn fail(code: ErrorCode, message: String) -> ApiError {
+    ApiError::new(code, message)
 }
 
 const SPEECH_OFF: &str = "Speech input is not installed on this server. Type your question instead, or ask the council to run `signpost models fetch` and `signpost models convert-whisper`.";
@@ -32,29 +56,24 @@ const NOT_TRANSCRIBED: &str =
 
 /// Transcribes the request body, or says clearly why it cannot.
 async fn transcribe(
-    state: &Arc<AppState>,
+    state: &SpeechState,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Transcript, Failure> {
-    let limit = state.engine.config().speech.max_upload_bytes;
+) -> Result<Transcript, ApiError> {
+    let limit = state.service.config().speech.max_upload_bytes;
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             let e = AudioError::TooLarge(limit);
-            fail(StatusCode::PAYLOAD_TOO_LARGE, "too_large", sentence(&e))
+            fail(ErrorCode::TooLarge, sentence(&e))
         } else {
             fail(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
+                ErrorCode::BadRequest,
                 format!("The recording could not be read: {}.", e.body_text()),
             )
         }
     })?;
-    let Some(t) = state.speech.clone() else {
-        return Err(fail(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "speech_off",
-            SPEECH_OFF.into(),
-        ));
+    let Some(t) = state.transcriber.clone() else {
+        return Err(fail(ErrorCode::SpeechOff, SPEECH_OFF.into()));
     };
     let ct = headers
         .get(header::CONTENT_TYPE)
@@ -73,13 +92,12 @@ async fn transcribe(
             || ct == "video/ogg";
         if !audio_like {
             return Err(fail(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 format!("{ct} is not audio. {FORMATS}"),
             ));
         }
     }
-    let max_seconds = state.engine.config().speech.max_seconds;
+    let max_seconds = state.service.config().speech.max_seconds;
     let hint = ct.filter(|c| c.starts_with("audio/"));
     // Bad audio is the sender's to fix (4xx); a recogniser failure is ours (500).
     let work = tokio::task::spawn_blocking(move || {
@@ -89,30 +107,22 @@ async fn transcribe(
     match work {
         Ok(Ok(Ok(tr))) => Ok(tr),
         Ok(Err(e)) => {
-            let (status, code) = match e {
-                AudioError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-                AudioError::TooLong(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_long"),
-                AudioError::Empty => (StatusCode::BAD_REQUEST, "empty_audio"),
-                AudioError::Unreadable(_) => (StatusCode::BAD_REQUEST, "unreadable_audio"),
+            let code = match e {
+                AudioError::TooLarge(_) => ErrorCode::TooLarge,
+                AudioError::TooLong(_) => ErrorCode::TooLong,
+                AudioError::Empty => ErrorCode::EmptyAudio,
+                AudioError::Unreadable(_) => ErrorCode::UnreadableAudio,
             };
             tracing::info!(error = %e, "audio refused");
-            Err(fail(status, code, sentence(&e)))
+            Err(fail(code, sentence(&e)))
         }
         Ok(Ok(Err(e))) => {
             tracing::error!(error = %e, "transcription failed");
-            Err(fail(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                NOT_TRANSCRIBED.into(),
-            ))
+            Err(fail(ErrorCode::Internal, NOT_TRANSCRIBED.into()))
         }
         Err(e) => {
             tracing::error!(error = %e, "transcription task failed");
-            Err(fail(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                NOT_TRANSCRIBED.into(),
-            ))
+            Err(fail(ErrorCode::Internal, NOT_TRANSCRIBED.into()))
         }
     }
 }
@@ -129,8 +139,8 @@ fn sentence(e: &AudioError) -> String {
 
 /// `POST /api/transcribe`: `{"text","language","duration_ms"}`; silence
 /// gives empty text.
-pub async fn transcribe_handler(
-    State(state): State<Arc<AppState>>,
+async fn transcribe_handler(
+    State(state): State<SpeechState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -164,8 +174,8 @@ pub struct VoiceQuery {
 
 /// `POST /api/voice`: transcribes and answers in one call, with a speakable
 /// answer (the voice channel).
-pub async fn voice_handler(
-    State(state): State<Arc<AppState>>,
+async fn voice_handler(
+    State(state): State<SpeechState>,
     Query(q): Query<VoiceQuery>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -185,16 +195,16 @@ pub async fn voice_handler(
         }))
         .into_response();
     }
-    match respond(
-        state,
-        t.text.clone(),
-        q.conversation_id,
-        Channel::Voice,
-        "voice-api",
-        false,
-    )
-    .await
-    {
+    let result = state
+        .service
+        .respond(
+            t.text.clone(),
+            q.conversation_id,
+            ChannelId::VoiceApi,
+            false,
+        )
+        .await;
+    match answer_or_refusal(result) {
         Ok(a) => Json(VoiceResponse {
             transcript: t,
             answer: a.into(),

@@ -11,7 +11,7 @@ use regex::Regex;
 use super::{CallbackForm, FieldError, BEST_TIMES, PREFS_COOKIE};
 use crate::config::Config;
 use crate::pipeline::Route;
-use crate::server::Shown;
+use crate::service::Shown;
 use crate::store::Callback;
 
 /// Escapes text for HTML content and attribute values.

@@ -4,7 +4,7 @@
 //! accessibility statement and privacy notice, the OpenAPI description, and
 //! the protections every request passes through (rate limits, security
 //! headers, CSRF tokens on forms). Every answer still comes from
-//! [`crate::server::respond`]: the page only renders it.
+//! [`crate::service::Service::respond`]: the page only renders it.
 
 mod html;
 mod pay;
@@ -13,18 +13,18 @@ use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::rejection::{FormRejection, JsonRejection};
+use axum::extract::rejection::FormRejection;
 use axum::extract::{ConnectInfo, Form, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use serde::Deserialize;
 
-use crate::channels::Channel;
-use crate::server::{json_failure, respond, AppState, Failure};
+use crate::api::{answer_or_refusal, ApiError, ApiJson, ChatResponse, ErrorCode, Example, Staff};
+use crate::service::{ChannelId, Refusal, Service};
 use crate::store::NewCallback;
 
 pub use html::Prefs;
@@ -32,8 +32,22 @@ pub use html::Prefs;
 const CSRF_COOKIE: &str = "sp_csrf";
 pub const PREFS_COOKIE: &str = "sp_prefs";
 
+/// What the page's handlers read: the conversation service, and whether
+/// speech input is installed (to offer the microphone).
+#[derive(Clone)]
+pub struct WebState {
+    service: Arc<Service>,
+    speech: bool,
+}
+
+impl axum::extract::FromRef<WebState> for Arc<Service> {
+    fn from_ref(s: &WebState) -> Arc<Service> {
+        s.service.clone()
+    }
+}
+
 /// The page's routes; [`crate::server::router`] merges them in.
-pub fn routes() -> Router<Arc<AppState>> {
+pub fn routes(service: Arc<Service>, speech: bool) -> Router {
     Router::new()
         .route("/", get(home).post(home_post))
         .route("/api/chat/stream", post(chat_stream))
@@ -46,6 +60,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .route("/api/openapi.json", get(openapi))
+        .with_state(WebState { service, speech })
 }
 
 // ---------------------------------------------------------------- protections
@@ -80,8 +95,8 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 
 /// The client's address: the socket's peer, or the first X-Forwarded-For
 /// entry when the council runs Signpost behind its own proxy.
-fn client_ip(state: &AppState, req: &Request) -> IpAddr {
-    if state.engine.config().server.trust_forwarded_for {
+fn client_ip(service: &Service, req: &Request) -> IpAddr {
+    if service.config().server.trust_forwarded_for {
         if let Some(ip) = req
             .headers()
             .get("x-forwarded-for")
@@ -101,35 +116,27 @@ fn client_ip(state: &AppState, req: &Request) -> IpAddr {
 /// Per-client limit on everything that asks for work (every POST). Over the
 /// limit, people get a page with the phone number, and API clients the
 /// usual error shape; both say when to try again.
-pub async fn rate_limit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+pub async fn rate_limit(State(service): State<Arc<Service>>, req: Request, next: Next) -> Response {
     // Alexa's requests all come from Amazon's addresses and are verified
     // one by one, so a per-address limit would only turn residents away.
     if req.method() != Method::POST || req.uri().path() == "/alexa" {
         return next.run(req).await;
     }
-    let Some(limiter) = &state.limiter else {
-        return next.run(req).await;
-    };
-    let ip = client_ip(&state, &req);
-    if limiter.check_key(&ip).is_ok() {
+    let ip = client_ip(&service, &req);
+    if service.allow(&ip.to_string()) {
         return next.run(req).await;
     }
     tracing::warn!(path = %req.uri().path(), "rate limit reached");
-    let c = &state.engine.config().council;
+    let c = &service.config().council;
     let message = format!(
         "You have sent a lot of messages in a short time. Please wait a minute and try again, or call {} on {} ({}).",
         c.front_door_name, c.phone, c.hours
     );
     let mut r = if req.uri().path().starts_with("/api/") {
-        Failure {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            error: "rate_limited",
-            message,
-        }
-        .into_response()
+        ApiError::new(ErrorCode::RateLimited, message).into_response()
     } else {
         let prefs = Prefs::from_headers(req.headers());
-        let body = html::over_limit(state.engine.config(), &prefs);
+        let body = html::over_limit(service.config(), &prefs);
         (
             StatusCode::TOO_MANY_REQUESTS,
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -157,7 +164,7 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// The form token: the one in the visitor's cookie, or a new one with the
 /// cookie that carries it (double-submit: a form is accepted only when its
 /// hidden token matches the cookie, which other sites cannot read or set).
-fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+fn csrf_token(state: &WebState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
     if let Some(t) = cookie(headers, CSRF_COOKIE).filter(|t| valid_token(t)) {
         return (t, None);
     }
@@ -168,8 +175,8 @@ fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderVa
 }
 
 /// "; Secure" on cookies when the site is served over HTTPS (a setting).
-fn secure_flag(state: &AppState) -> &'static str {
-    if state.engine.config().server.secure_cookies {
+fn secure_flag(state: &WebState) -> &'static str {
+    if state.service.config().server.secure_cookies {
         "; Secure"
     } else {
         ""
@@ -182,13 +189,7 @@ fn valid_token(t: &str) -> bool {
 
 fn csrf_ok(headers: &HeaderMap, given: &str) -> bool {
     match cookie(headers, CSRF_COOKIE) {
-        Some(c) if valid_token(&c) => {
-            c.len() == given.len()
-                && c.bytes()
-                    .zip(given.bytes())
-                    .fold(0u8, |a, (x, y)| a | (x ^ y))
-                    == 0
-        }
+        Some(c) if valid_token(&c) => crate::text::constant_time_eq(c.as_bytes(), given.as_bytes()),
         _ => false,
     }
 }
@@ -210,33 +211,34 @@ fn html_response(status: StatusCode, body: String, set_cookie: Option<HeaderValu
 }
 
 /// A form body that could not be read, as a page rather than a bare error.
-fn form_failure(state: &AppState, headers: &HeaderMap, e: &FormRejection) -> Response {
+fn form_failure(state: &WebState, headers: &HeaderMap, e: &FormRejection) -> Response {
     let prefs = Prefs::from_headers(headers);
-    let (status, what) = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+    let (code, what) = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         (
-            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::TooLarge,
             "What you sent was too long for us to read. Please go back and shorten it.",
         )
     } else {
         (
-            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
             "We could not read the form. Please go back and try again.",
         )
     };
+    let status = code.status();
     html_response(
         status,
-        html::problem_page(state.engine.config(), &prefs, what),
+        html::problem_page(state.service.config(), &prefs, what),
         None,
     )
 }
 
 // ---------------------------------------------------------------- the chat
 
-async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+async fn home(State(state): State<WebState>, headers: HeaderMap) -> Response {
     let prefs = Prefs::from_headers(&headers);
     let (token, set) = csrf_token(&state, &headers);
     let page = html::chat_page(
-        state.engine.config(),
+        state.service.config(),
         &prefs,
         &html::ChatView {
             csrf: &token,
@@ -244,7 +246,7 @@ async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respons
             shown: &[],
             error: None,
             draft: "",
-            speech: state.speech.is_some(),
+            speech: state.speech,
         },
     );
     html_response(StatusCode::OK, page, set)
@@ -263,7 +265,7 @@ struct AskForm {
 /// The no-JavaScript path: the form posts here and the whole conversation
 /// comes back as HTML.
 async fn home_post(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     headers: HeaderMap,
     form: Result<Form<AskForm>, FormRejection>,
 ) -> Response {
@@ -274,17 +276,11 @@ async fn home_post(
     let prefs = Prefs::from_headers(&headers);
     let (token, set) = csrf_token(&state, &headers);
     let conv = form.conversation_id.clone();
-    let shown_so_far = |state: &AppState| {
-        state
-            .conversations
-            .lock()
-            .map(|mut c| c.shown(&conv))
-            .unwrap_or_default()
-    };
-    let view_with_error = |state: &AppState, error: &str| {
+    let shown_so_far = |state: &WebState| state.service.shown(&conv);
+    let view_with_error = |state: &WebState, error: &str| {
         let shown = shown_so_far(state);
         html::chat_page(
-            state.engine.config(),
+            state.service.config(),
             &prefs,
             &html::ChatView {
                 csrf: &token,
@@ -292,7 +288,7 @@ async fn home_post(
                 shown: &shown,
                 error: Some(error),
                 draft: &form.q,
-                speech: state.speech.is_some(),
+                speech: state.speech,
             },
         )
     };
@@ -305,24 +301,15 @@ async fn home_post(
         return html_response(StatusCode::FORBIDDEN, page, set);
     }
     let conversation = (!form.conversation_id.is_empty()).then(|| form.conversation_id.clone());
-    match respond(
-        state.clone(),
-        form.q.clone(),
-        conversation,
-        Channel::Web,
-        "web",
-        prefs.short,
-    )
-    .await
+    match state
+        .service
+        .respond(form.q.clone(), conversation, ChannelId::Web, prefs.short)
+        .await
     {
         Ok(a) => {
-            let shown = state
-                .conversations
-                .lock()
-                .map(|mut c| c.shown(&a.conversation_id))
-                .unwrap_or_default();
+            let shown = state.service.shown(&a.conversation_id);
             let page = html::chat_page(
-                state.engine.config(),
+                state.service.config(),
                 &prefs,
                 &html::ChatView {
                     csrf: &token,
@@ -330,14 +317,21 @@ async fn home_post(
                     shown: &shown,
                     error: None,
                     draft: "",
-                    speech: state.speech.is_some(),
+                    speech: state.speech,
                 },
             );
             html_response(StatusCode::OK, page, set)
         }
-        Err(f) => {
-            let page = view_with_error(&state, &f.message);
-            html_response(f.status, page, set)
+        Err(r) => {
+            let page = view_with_error(&state, &r.message());
+            let status = match r {
+                Refusal::Empty => ErrorCode::EmptyMessage.status(),
+                Refusal::TooLong { .. } => ErrorCode::MessageTooLong.status(),
+                // The page itself is fine: it says the assistant is off and who to call.
+                Refusal::SwitchedOff { .. } => StatusCode::OK,
+                Refusal::Internal { .. } => ErrorCode::Internal.status(),
+            };
+            html_response(status, page, set)
         }
     }
 }
@@ -351,6 +345,10 @@ struct StreamRequest {
     /// The resident's "shorter, simpler answers" setting.
     #[serde(default)]
     brief: bool,
+}
+
+impl Example for StreamRequest {
+    const EXAMPLE: &'static str = "{\"message\": \"how much does a blue badge cost\"}";
 }
 
 /// Splits reply text into the pieces streamed to the page, whole sentences
@@ -382,28 +380,16 @@ fn stream_pieces(text: &str) -> Vec<String> {
 /// events carry the text as it is composed, then one `done` event carries
 /// the whole reply, route and sources (the page announces only that one).
 async fn chat_stream(
-    State(state): State<Arc<AppState>>,
-    body: Result<Json<StreamRequest>, JsonRejection>,
+    State(state): State<WebState>,
+    ApiJson(req): ApiJson<StreamRequest>,
 ) -> Response {
-    let req = match body {
-        Ok(Json(r)) => r,
-        Err(e) => {
-            return json_failure(&e, "{\"message\": \"how much does a blue badge cost\"}")
-                .into_response()
-        }
-    };
-    let a = match respond(
-        state,
-        req.message,
-        req.conversation_id,
-        Channel::Web,
-        "web",
-        req.brief,
-    )
-    .await
-    {
+    let result = state
+        .service
+        .respond(req.message, req.conversation_id, ChannelId::Web, req.brief)
+        .await;
+    let a = match answer_or_refusal(result) {
         Ok(a) => a,
-        Err(f) => return f.into_response(),
+        Err(e) => return e.into_response(),
     };
     let mut events: Vec<Result<Event, Infallible>> = stream_pieces(&a.text)
         .into_iter()
@@ -416,7 +402,7 @@ async fn chat_stream(
         .collect();
     events.push(Ok(Event::default()
         .event("done")
-        .json_data(crate::server::ChatResponse::from(a))
+        .json_data(ChatResponse::from(a))
         .unwrap_or_default()));
     let mut r = Sse::new(futures_util::stream::iter(events)).into_response();
     r.headers_mut()
@@ -447,7 +433,7 @@ struct SettingsForm {
 /// Saves display settings in a cookie on the resident's device (the page's
 /// script sets the same cookie at once; this is the no-JavaScript path).
 async fn settings_post(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     headers: HeaderMap,
     form: Result<Form<SettingsForm>, FormRejection>,
 ) -> Response {
@@ -460,7 +446,7 @@ async fn settings_post(
         return html_response(
             StatusCode::FORBIDDEN,
             html::problem_page(
-                state.engine.config(),
+                state.service.config(),
                 &prefs,
                 "Your page had expired, so your settings were not saved. Please go back, reload the page and save them again.",
             ),
@@ -489,11 +475,11 @@ async fn settings_post(
 
 // ---------------------------------------------------------------- talk to a person
 
-async fn talk(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+async fn talk(State(state): State<WebState>, headers: HeaderMap) -> Response {
     let prefs = Prefs::from_headers(&headers);
     let (token, set) = csrf_token(&state, &headers);
     let page = html::talk_page(
-        state.engine.config(),
+        state.service.config(),
         &prefs,
         &token,
         &CallbackForm::default(),
@@ -601,7 +587,7 @@ pub fn validate_callback(f: &CallbackForm) -> Vec<FieldError> {
 
 /// Stores a call-back request. The details are never logged.
 async fn talk_post(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     headers: HeaderMap,
     form: Result<Form<CallbackForm>, FormRejection>,
 ) -> Response {
@@ -611,7 +597,7 @@ async fn talk_post(
     };
     let prefs = Prefs::from_headers(&headers);
     let (token, set) = csrf_token(&state, &headers);
-    let config = state.engine.config();
+    let config = state.service.config();
     if !csrf_ok(&headers, &f.csrf) {
         let errors = [FieldError {
             field: "name",
@@ -625,7 +611,7 @@ async fn talk_post(
         let page = html::talk_page(config, &prefs, &token, &f, &errors);
         return html_response(StatusCode::UNPROCESSABLE_ENTITY, page, set);
     }
-    let saved = state.store.add_callback(&NewCallback {
+    let saved = state.service.store().add_callback(&NewCallback {
         name: f.name.trim().to_string(),
         contact: f.contact.trim().to_string(),
         best_time: f.best_time.clone(),
@@ -656,44 +642,44 @@ async fn talk_post(
 }
 
 /// Staff list of call-back requests, behind the admin token; audited.
-async fn staff_callbacks(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Some(r) = crate::server::staff_refusal(&state, &headers) {
-        return r;
-    }
-    let _ = state.store.audit("staff", "view", "/staff/callbacks");
-    match state.store.callbacks() {
+async fn staff_callbacks(State(state): State<WebState>, _: Staff) -> Response {
+    let _ = state
+        .service
+        .store()
+        .audit("staff", "view", "/staff/callbacks");
+    match state.service.store().callbacks() {
         Ok(list) => html_response(
             StatusCode::OK,
-            html::staff_callbacks_page(state.engine.config(), &list),
+            html::staff_callbacks_page(state.service.config(), &list),
             None,
         ),
         Err(e) => {
             tracing::error!(error = %e, "call-back list failed");
-            crate::server::api_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "The call-back list could not be read; see the server log.".into(),
+            ApiError::new(
+                ErrorCode::Internal,
+                "The call-back list could not be read; see the server log.",
             )
+            .into_response()
         }
     }
 }
 
 // ---------------------------------------------------------------- static pages
 
-async fn accessibility(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+async fn accessibility(State(state): State<WebState>, headers: HeaderMap) -> Response {
     let prefs = Prefs::from_headers(&headers);
     html_response(
         StatusCode::OK,
-        html::accessibility_page(state.engine.config(), &prefs),
+        html::accessibility_page(state.service.config(), &prefs),
         None,
     )
 }
 
-async fn privacy(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+async fn privacy(State(state): State<WebState>, headers: HeaderMap) -> Response {
     let prefs = Prefs::from_headers(&headers);
     html_response(
         StatusCode::OK,
-        html::privacy_page(state.engine.config(), &prefs),
+        html::privacy_page(state.service.config(), &prefs),
         None,
     )
 }

@@ -4,7 +4,6 @@
 //! a result can be bookmarked or printed.
 
 use std::fmt::Write as _;
-use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -12,10 +11,10 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::html::{error_summary, esc, field_notes, layout, Prefs};
+use super::WebState;
 use super::{html_response, FieldError};
 use crate::rules::calc::{what_you_might_pay, PayingAnswers};
 use crate::rules::parse::{Amount, Approx, Occupant, Role, Setting};
-use crate::server::AppState;
 
 pub const PATH: &str = "/check-what-you-might-pay";
 
@@ -135,7 +134,7 @@ pub fn read(f: &PayForm) -> Result<PayingAnswers, Vec<FieldError>> {
 }
 
 pub async fn page(
-    State(state): State<Arc<AppState>>,
+    State(state): State<WebState>,
     headers: HeaderMap,
     Query(f): Query<PayForm>,
 ) -> Response {
@@ -145,7 +144,7 @@ pub async fn page(
     let (errors, result) = if submitted {
         match read(&f) {
             Ok(a) => {
-                let engine = &state.engine;
+                let engine = state.service.engine();
                 let calc = what_you_might_pay(&a, engine.rules(), &engine.config().council);
                 let mut r = String::from(
                     "<div class=\"result\" id=\"result\" tabindex=\"-1\" aria-labelledby=\"result-h\"><h2 id=\"result-h\">What you might pay</h2>",
@@ -179,7 +178,7 @@ pub async fn page(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let body = form_page(
-        state.engine.config(),
+        state.service.config(),
         &prefs,
         &f,
         &errors,

@@ -1,0 +1,426 @@
+//! The conversation service every channel shares, with no transport in it:
+//! limits on messages, the staff kill switch, each conversation's recent
+//! turns, [`Engine::answer`], rendering for the channel, redacted logging,
+//! optional storage, retention, and the per-client rate limit. HTTP, the
+//! web page, Home Assistant, Wyoming and Alexa each map a [`Refusal`] to
+//! their own reply.
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::pipeline::{Channel, Engine, Question, Role, Route, Source, Turn};
+use crate::store::Store;
+
+/// Turns of history kept per conversation (user and assistant together).
+const HISTORY_TURNS: usize = 6;
+/// Exchanges kept for the no-JavaScript page of one conversation.
+const SHOWN_MAX: usize = 20;
+const KILL_SWITCH: &str = "kill_switch";
+
+/// Which channel a message came in on: how its reply is rendered, and the
+/// name that logs and stored conversations carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelId {
+    /// The web page (form or stream) and `/api/chat`.
+    Web,
+    /// `/api/chat` with the voice channel asked for.
+    Voice,
+    /// `/api/voice`: a recording transcribed and answered.
+    VoiceApi,
+    /// Home Assistant's REST conversation API.
+    HomeAssistant,
+    /// A Wyoming satellite (Home Assistant's voice pipeline over TCP).
+    Wyoming,
+    /// The Alexa skill.
+    Alexa,
+}
+
+impl ChannelId {
+    pub fn name(self) -> &'static str {
+        match self {
+            ChannelId::Web => "web",
+            ChannelId::Voice => "voice",
+            ChannelId::VoiceApi => "voice-api",
+            ChannelId::HomeAssistant => "home-assistant",
+            ChannelId::Wyoming => "wyoming",
+            ChannelId::Alexa => "alexa",
+        }
+    }
+
+    /// How the reply is rendered: text for the web, speakable for the rest.
+    pub fn channel(self) -> Channel {
+        match self {
+            ChannelId::Web => Channel::Web,
+            _ => Channel::Voice,
+        }
+    }
+}
+
+/// Why a message was not answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Nothing was asked.
+    Empty,
+    /// Longer than `server.max_message_chars`.
+    TooLong { max_chars: usize },
+    /// Staff switched the assistant off: `reply` gives the council's contacts.
+    SwitchedOff {
+        reply: String,
+        conversation_id: String,
+    },
+    /// Something failed on our side: `reply` says what to do.
+    Internal { reply: String },
+}
+
+impl Refusal {
+    /// What to tell the person.
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::Empty => "Type your question, then send it.".into(),
+            Refusal::TooLong { max_chars } => {
+                format!("Please keep your question under {max_chars} characters.")
+            }
+            Refusal::SwitchedOff { reply, .. } | Refusal::Internal { reply } => reply.clone(),
+        }
+    }
+}
+
+/// One answered message, as every channel gets it.
+#[derive(Debug, Clone)]
+pub struct Answered {
+    pub route: Route,
+    /// The reply rendered for the channel.
+    pub text: String,
+    pub sources: Vec<Source>,
+    pub grounded: bool,
+    pub ms: f64,
+    pub conversation_id: String,
+}
+
+/// One exchange as the web page shows it (the question already redacted).
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub question: String,
+    pub route: Route,
+    pub reply: String,
+    pub sources: Vec<Source>,
+}
+
+#[derive(Default)]
+struct Conversation {
+    turns: Vec<Turn>,
+    shown: Vec<Shown>,
+}
+
+/// Recent turns per conversation, in memory only, forgotten after the TTL.
+struct Conversations {
+    map: HashMap<String, (Instant, Conversation)>,
+    ttl: Duration,
+    max: usize,
+}
+
+impl Conversations {
+    fn history(&mut self, id: &str) -> Vec<Turn> {
+        self.expire();
+        self.map
+            .get(id)
+            .map(|(_, c)| c.turns.clone())
+            .unwrap_or_default()
+    }
+
+    fn shown(&mut self, id: &str) -> Vec<Shown> {
+        self.expire();
+        self.map
+            .get(id)
+            .map(|(_, c)| c.shown.clone())
+            .unwrap_or_default()
+    }
+
+    fn record(&mut self, id: &str, user: &str, assistant: &str, shown: Shown) {
+        if self.map.len() >= self.max && !self.map.contains_key(id) {
+            // Full: forget the conversation idle longest.
+            if let Some(oldest) = self
+                .map
+                .iter()
+                .min_by_key(|(_, (t, _))| *t)
+                .map(|(k, _)| k.clone())
+            {
+                self.map.remove(&oldest);
+            }
+        }
+        let entry = self
+            .map
+            .entry(id.to_string())
+            .or_insert_with(|| (Instant::now(), Conversation::default()));
+        entry.0 = Instant::now();
+        let c = &mut entry.1;
+        c.turns.push(Turn {
+            role: Role::User,
+            text: user.to_string(),
+        });
+        c.turns.push(Turn {
+            role: Role::Assistant,
+            text: assistant.to_string(),
+        });
+        let excess = c.turns.len().saturating_sub(HISTORY_TURNS);
+        c.turns.drain(..excess);
+        c.shown.push(shown);
+        let excess = c.shown.len().saturating_sub(SHOWN_MAX);
+        c.shown.drain(..excess);
+    }
+
+    fn expire(&mut self) {
+        let ttl = self.ttl;
+        self.map.retain(|_, (t, _)| t.elapsed() < ttl);
+    }
+}
+
+/// Sets its flag when dropped: a request future dropped part-way (the
+/// person went away) stops the model's work on it.
+struct StopWhenDropped(Arc<AtomicBool>);
+
+impl Drop for StopWhenDropped {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// The engine with its conversations, store and limits.
+pub struct Service {
+    engine: Engine,
+    conversations: Mutex<Conversations>,
+    store: Store,
+    /// Per-client limit on messages and forms (None when switched off).
+    limiter: Option<governor::DefaultKeyedRateLimiter<String>>,
+}
+
+impl Service {
+    /// Opens the store beside the engine's data.
+    pub fn new(engine: Engine) -> anyhow::Result<Arc<Service>> {
+        let store = Store::open(&engine.config().data_dir)?;
+        let s = &engine.config().server;
+        let conversations = Conversations {
+            map: HashMap::new(),
+            ttl: Duration::from_secs(s.conversation_ttl_minutes * 60),
+            max: s.max_conversations,
+        };
+        let limiter = std::num::NonZeroU32::new(s.rate_limit_per_minute)
+            .map(|n| governor::RateLimiter::keyed(governor::Quota::per_minute(n)));
+        Ok(Arc::new(Service {
+            engine,
+            conversations: Mutex::new(conversations),
+            store,
+            limiter,
+        }))
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn config(&self) -> &Config {
+        self.engine.config()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Whether one more message from `client` (an address, a device) is
+    /// within the rate limit. Always true when the limit is off.
+    pub fn allow(&self, client: &str) -> bool {
+        self.limiter
+            .as_ref()
+            .is_none_or(|l| l.check_key(&client.to_string()).is_ok())
+    }
+
+    /// Whether staff have switched the assistant off.
+    pub fn switched_off(&self) -> bool {
+        self.store.setting(KILL_SWITCH).as_deref() == Some("on")
+    }
+
+    /// Switches the assistant off or back on.
+    pub fn set_switched_off(&self, on: bool) -> anyhow::Result<()> {
+        self.store
+            .set_setting(KILL_SWITCH, if on { "on" } else { "off" })
+    }
+
+    /// What every channel says while the assistant is switched off.
+    pub fn switched_off_reply(&self) -> String {
+        let c = &self.config().council;
+        format!(
+            "The online assistant is not available at the moment. Please call {} on {} ({}) or email {}. If someone is in danger, call 999. Out of hours, call {}.",
+            c.front_door_name, c.phone, c.hours, c.email, c.out_of_hours_phone
+        )
+    }
+
+    /// The exchanges so far, for the page that shows the whole conversation.
+    pub fn shown(&self, conversation_id: &str) -> Vec<Shown> {
+        self.conversations
+            .lock()
+            .map(|mut c| c.shown(conversation_id))
+            .unwrap_or_default()
+    }
+
+    /// Answers one message: limits, the kill switch, the conversation's
+    /// history, [`Engine::answer`], rendering for the channel, redacted
+    /// logging and storage. `brief` asks for the shorter web answer (a
+    /// resident's setting).
+    pub async fn respond(
+        self: &Arc<Self>,
+        message: String,
+        conversation_id: Option<String>,
+        channel: ChannelId,
+        brief: bool,
+    ) -> Result<Answered, Refusal> {
+        let max_chars = self.config().server.max_message_chars;
+        if message.chars().count() > max_chars {
+            return Err(Refusal::TooLong { max_chars });
+        }
+        if message.trim().is_empty() {
+            return Err(Refusal::Empty);
+        }
+        let conversation_id = conversation_id
+            .filter(|id| {
+                !id.is_empty()
+                    && id.len() <= 100
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            })
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        if self.switched_off() {
+            return Err(Refusal::SwitchedOff {
+                reply: self.switched_off_reply(),
+                conversation_id,
+            });
+        }
+        let history = self
+            .conversations
+            .lock()
+            .map(|mut c| c.history(&conversation_id))
+            .unwrap_or_default();
+        // If this request is dropped (the person closed the page or hung up),
+        // the guard tells the model to stop.
+        let cancel = Arc::new(AtomicBool::new(false));
+        let _stop_when_gone = StopWhenDropped(cancel.clone());
+        let question = Question {
+            message,
+            history,
+            channel: channel.channel(),
+            cancel: Some(cancel),
+        };
+        let worker = self.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let reply = worker.engine.answer(&question);
+            (question, reply)
+        })
+        .await;
+        let (question, reply) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "answering failed");
+                let c = &self.config().council;
+                return Err(Refusal::Internal {
+                    reply: format!(
+                        "Something went wrong on our side. Please try again, or call {} on {}.",
+                        c.front_door_name, c.phone
+                    ),
+                });
+            }
+        };
+        let config = self.config();
+        let redacted = crate::privacy::redact(&question.message);
+        tracing::info!(
+            channel = channel.name(),
+            route = reply.route.as_str(),
+            triage = %reply.stages.triage,
+            ms = reply.ms,
+            chars = question.message.chars().count(),
+            sources = reply.sources.len(),
+            personal_data = !reply.stages.personal_data.is_empty(),
+            // What the language model did, without any of its text.
+            model_ms = reply.stages.model.as_ref().map_or(0.0, |m| m.ms.round()),
+            model_busy = reply.stages.model.as_ref().is_some_and(|m| m.notes.iter().any(|n| n.contains("busy"))),
+            model_late = reply.stages.model.as_ref().is_some_and(|m| {
+                m.answer_from.contains("out of time") || m.notes.iter().any(|n| n.contains("Deadline"))
+            }),
+            message = if config.logging.log_message_text { redacted.as_str() } else { "[not logged]" },
+            "answered"
+        );
+        let rendered = crate::channels::render(&reply, channel.channel(), config);
+        let text = if brief && channel.channel() == Channel::Web {
+            crate::channels::render_brief(&reply, config)
+        } else {
+            rendered.clone()
+        };
+        if let Ok(mut c) = self.conversations.lock() {
+            let shown = Shown {
+                question: redacted.clone(),
+                route: reply.route,
+                reply: text.clone(),
+                sources: reply.sources.clone(),
+            };
+            c.record(&conversation_id, &redacted, &reply.answer.join(" "), shown);
+        }
+        if config.privacy.store_conversations {
+            if let Err(e) = self.store.record(
+                &conversation_id,
+                channel.name(),
+                reply.route.as_str(),
+                &reply.stages.triage,
+                &redacted,
+                &rendered,
+            ) {
+                tracing::error!(error = %e, "conversation not stored");
+            }
+        }
+        Ok(Answered {
+            route: reply.route,
+            text,
+            sources: reply.sources,
+            grounded: reply.grounded,
+            ms: reply.ms,
+            conversation_id,
+        })
+    }
+
+    /// Deletes stored conversations and call-back requests past their
+    /// retention periods, at start and hourly, and forgets idle rate-limit
+    /// entries.
+    pub fn spawn_retention(self: &Arc<Self>) {
+        let state = self.clone();
+        let days = state.config().privacy.retention_days;
+        let callback_days = state.config().privacy.callback_retention_days;
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                match state.store.delete_older_than(days) {
+                    Ok(n) if n > 0 => {
+                        tracing::info!(deleted = n, days, "old conversations deleted")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "retention clean-up failed"),
+                }
+                match state.store.delete_callbacks_older_than(callback_days) {
+                    Ok(n) if n > 0 => {
+                        tracing::info!(
+                            deleted = n,
+                            days = callback_days,
+                            "old call-back requests deleted"
+                        )
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "call-back clean-up failed"),
+                }
+                if let Some(l) = &state.limiter {
+                    l.retain_recent();
+                }
+            }
+        });
+    }
+}
