@@ -120,7 +120,7 @@ impl Default for SpeechSettings {
             max_seconds: 30.0,
             silence_rms: 0.003,
             fit_window: false,
-            prompt: "Adult social care in Northbay: a care needs assessment, reablement, Attendance Allowance, a Blue Badge, an occupational therapist, a carer's assessment, direct payments, telecare and Lifeline alarms.".into(),
+            prompt: String::new(),
         }
     }
 }
@@ -284,41 +284,95 @@ pub struct StaffSettings {
     pub admin_token: String,
 }
 
-/// The council's contact details, used in urgent replies and hand-overs.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The council: its name, contacts and the pages urgent replies cite. They
+/// come from `council.toml` in the knowledge base, and any field set in
+/// signpost.toml's `[council]` overrides it. Nothing about a council is in
+/// the code, so there are no defaults: a field left empty is reported.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct Council {
     pub name: String,
+    /// The area the council covers, as residents say it ("Northbay").
+    pub area: String,
+    /// The council's main website, for its other services.
+    pub website: String,
+    /// Where the adult social care pages are.
+    pub care_pages: String,
     /// Name of the adult social care front door.
     pub front_door_name: String,
     pub phone: String,
     pub hours: String,
     pub out_of_hours_phone: String,
+    /// How urgent replies name the safeguarding team ("Northbay safeguarding").
+    pub safeguarding_name: String,
     pub safeguarding_phone: String,
-    /// Welfare rights and money advice, given when someone asks how to avoid charges.
+    /// Welfare rights and money advice, given when someone asks about benefits
+    /// or how to avoid charges.
     pub welfare_rights_phone: String,
     pub email: String,
-    pub website: String,
     /// How text relay users reach the council.
     pub text_relay: String,
     /// What the council promises after a call-back request.
     pub callback_promise: String,
+    /// Words that help speech recognition hear the council's own names
+    /// (services, places); see `speech.prompt`.
+    pub speech_prompt: String,
+    /// The page each kind of urgent reply cites, by kind ("abuse", "fall", ...).
+    pub urgent_pages: std::collections::BTreeMap<String, String>,
 }
 
-impl Default for Council {
-    fn default() -> Self {
-        Self {
-            name: "Northbay Borough Council".into(),
-            front_door_name: "Northbay Care Connect".into(),
-            phone: "01632 960100".into(),
-            hours: "Monday to Friday, 8:30am to 5pm".into(),
-            out_of_hours_phone: "01632 960199".into(),
-            safeguarding_phone: "01632 960150".into(),
-            welfare_rights_phone: "01632 960260".into(),
-            email: "adultcare@northbay.example".into(),
-            website: "https://www.northbay.example/care".into(),
-            text_relay: "Text relay users can dial 18001 then the number.".into(),
-            callback_promise: "We aim to contact you within 2 working days.".into(),
+impl Council {
+    /// The fields replies cannot do without, if any are empty.
+    pub fn missing(&self) -> Vec<&'static str> {
+        [
+            ("name", &self.name),
+            ("front_door_name", &self.front_door_name),
+            ("phone", &self.phone),
+            ("hours", &self.hours),
+            ("out_of_hours_phone", &self.out_of_hours_phone),
+            ("safeguarding_name", &self.safeguarding_name),
+            ("safeguarding_phone", &self.safeguarding_phone),
+            ("welfare_rights_phone", &self.welfare_rights_phone),
+            ("email", &self.email),
+            ("website", &self.website),
+        ]
+        .into_iter()
+        .filter(|(_, v)| v.trim().is_empty())
+        .map(|(k, _)| k)
+        .collect()
+    }
+
+    /// "adult social care in Northbay", or "adult social care" with no area.
+    pub fn service_area(&self) -> String {
+        if self.area.trim().is_empty() {
+            "adult social care".into()
+        } else {
+            format!("adult social care in {}", self.area.trim())
+        }
+    }
+
+    /// This council with every empty field taken from `base`.
+    fn over(self, base: Council) -> Council {
+        let pick = |a: String, b: String| if a.trim().is_empty() { b } else { a };
+        let mut urgent_pages = base.urgent_pages;
+        urgent_pages.extend(self.urgent_pages);
+        Council {
+            name: pick(self.name, base.name),
+            area: pick(self.area, base.area),
+            website: pick(self.website, base.website),
+            care_pages: pick(self.care_pages, base.care_pages),
+            front_door_name: pick(self.front_door_name, base.front_door_name),
+            phone: pick(self.phone, base.phone),
+            hours: pick(self.hours, base.hours),
+            out_of_hours_phone: pick(self.out_of_hours_phone, base.out_of_hours_phone),
+            safeguarding_name: pick(self.safeguarding_name, base.safeguarding_name),
+            safeguarding_phone: pick(self.safeguarding_phone, base.safeguarding_phone),
+            welfare_rights_phone: pick(self.welfare_rights_phone, base.welfare_rights_phone),
+            email: pick(self.email, base.email),
+            text_relay: pick(self.text_relay, base.text_relay),
+            callback_promise: pick(self.callback_promise, base.callback_promise),
+            speech_prompt: pick(self.speech_prompt, base.speech_prompt),
+            urgent_pages,
         }
     }
 }
@@ -461,6 +515,26 @@ impl Config {
         Ok(config)
     }
 
+    /// Fills the council from `council.toml` in the knowledge base, under
+    /// anything signpost.toml's `[council]` set. Call after the knowledge-base
+    /// folder is final; [`crate::pipeline::Engine::new`] does.
+    pub fn resolve_council(&mut self) -> Result<()> {
+        let path = self.kb.dir.join("council.toml");
+        if !path.exists() {
+            return Ok(());
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let base: Council = toml::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: {e}\nFix this line of the council's details.",
+                path.display()
+            )
+        })?;
+        self.council = std::mem::take(&mut self.council).over(base);
+        Ok(())
+    }
+
     fn from_file(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path).with_context(|| {
             format!(
@@ -524,6 +598,15 @@ impl Config {
     }
 }
 
+/// The built-in knowledge base's council, for unit tests that need one.
+#[cfg(test)]
+pub(crate) fn test_council() -> Council {
+    let mut c = Config::default();
+    c.kb.dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge-base");
+    c.resolve_council().unwrap();
+    c.council
+}
+
 fn env_nonempty(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.trim().is_empty())
 }
@@ -533,17 +616,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn empty_file_gives_defaults() {
+    fn empty_file_gives_defaults_and_no_council() {
         let c: Config = toml::from_str("").unwrap();
-        assert_eq!(c.council.phone, "01632 960100");
         assert_eq!(c.answer.max_words, 80);
+        assert!(c.council.missing().contains(&"phone"));
     }
 
     #[test]
-    fn partial_section_keeps_other_defaults() {
-        let c: Config = toml::from_str("[council]\nphone = \"01632 960555\"\n").unwrap();
-        assert_eq!(c.council.phone, "01632 960555");
-        assert_eq!(c.council.out_of_hours_phone, "01632 960199");
+    fn the_council_comes_from_the_knowledge_base_under_the_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("council.toml"),
+            "name = \"Testshire Council\"\nphone = \"0113 496 0000\"\nout_of_hours_phone = \"0113 496 0999\"\n[urgent_pages]\nfall = \"falls\"\n",
+        )
+        .unwrap();
+        let mut c: Config = toml::from_str("[council]\nphone = \"0113 496 0555\"\n").unwrap();
+        c.kb.dir = dir.path().to_path_buf();
+        c.resolve_council().unwrap();
+        assert_eq!(c.council.phone, "0113 496 0555", "the settings file wins");
+        assert_eq!(c.council.out_of_hours_phone, "0113 496 0999");
+        assert_eq!(c.council.name, "Testshire Council");
+        assert_eq!(c.council.urgent_pages["fall"], "falls");
+        assert_eq!(c.council.service_area(), "adult social care");
+        std::fs::write(dir.path().join("council.toml"), "nmae = \"x\"\n").unwrap();
+        let err = c.resolve_council().unwrap_err();
+        assert!(err.to_string().contains("council.toml"), "{err}");
     }
 
     #[test]

@@ -370,8 +370,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.kb.dir = dir;
             }
             let today = today.unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+            config.resolve_council()?;
             let (kb, mut problems) = Kb::load(&config.kb, today)?;
             signpost::rules::Rules::load(&config.kb.dir, today, &kb.pages, &mut problems);
+            problems.extend(signpost::kb::routes::check_council(&kb, &config.council));
             problems.extend(signpost::kb::routes::check(&kb, &config.council));
             for p in &problems {
                 println!("{p}");

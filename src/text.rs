@@ -1,6 +1,35 @@
 //! Small text helpers shared by the stages.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use unicode_normalization::UnicodeNormalization;
+
+/// The pattern of a UK phone number as people write it: 0 and 9 or 10 more
+/// digits, in groups or run together ("01632 960100", "0300 123 2040",
+/// "07700 900123", "01632960100"). The one definition every part of
+/// Signpost uses; some add short numbers (999, 111) of their own.
+pub const UK_PHONE_PATTERN: &str = r"\b0\d{2,4} ?\d{3} ?\d{3,4}\b|\b0\d{9,10}\b";
+
+/// [`UK_PHONE_PATTERN`], compiled.
+pub static UK_PHONE: LazyLock<Regex> = LazyLock::new(|| Regex::new(UK_PHONE_PATTERN).unwrap());
+
+/// Whether `s` is one UK phone number and nothing else: the digits of a UK
+/// number (0 and 9 or 10 more, or +44 and 10), with spaces, brackets or
+/// dashes between them.
+pub fn is_uk_phone(s: &str) -> bool {
+    let s = s.trim();
+    let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
+    let allowed = s
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '(' | ')' | '-'));
+    let uk = if s.starts_with("+44") {
+        digits.len() == 12
+    } else {
+        digits.starts_with('0') && (digits.len() == 10 || digits.len() == 11)
+    };
+    allowed && uk
+}
 
 /// Lower-cases and simplifies text for pattern matching: NFKC, curly quotes
 /// and apostrophes dropped ("can't" -> "cant"), other punctuation to spaces,

@@ -210,3 +210,92 @@ fn urgent_help_comes_first_then_the_answer_to_the_question() {
     assert_eq!(slugs(&v)[0], "mental-health-support");
     assert!(slugs(&v).contains(&"carers-assessment".to_string()), "{v}");
 }
+
+/// A second council, with its own council.toml and pages, never sees
+/// Northbay's name, numbers or pages in its greeting, refusals, urgent
+/// replies or hand-overs: nothing about a council is in the code.
+#[test]
+fn another_council_gets_its_own_words_and_numbers() {
+    let data = tempfile::tempdir().unwrap();
+    let kb = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/sites/wrenfield-hand");
+    let ask = |q: &str| {
+        let out = bin()
+            .env("SIGNPOST_DATA_DIR", data.path())
+            .env("SIGNPOST_KB_DIR", &kb)
+            .args(["ask", q, "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    for (q, route, expect) in [
+        ("hello", "clarify", "adult social care in Wrenfield"),
+        (
+            "who will win the football tonight",
+            "decline",
+            "0118 496 0100",
+        ),
+        (
+            "when are the bins collected",
+            "decline",
+            "https://www.wrenfield.example",
+        ),
+        ("my carer hits me", "escalate", "0118 496 0150"),
+        (
+            "my mum has fallen and can't get up",
+            "escalate",
+            "the Wrenfield Care Line",
+        ),
+        ("what is a carer's assessment", "answer", "0118 496 0100"),
+    ] {
+        let v = ask(q);
+        let reply = v["reply"].as_str().unwrap();
+        assert_eq!(v["route"], route, "{q}: {reply}");
+        assert!(reply.contains(expect), "{q}: {reply}");
+        for northbay in ["Northbay", "northbay", "01632"] {
+            assert!(!reply.contains(northbay), "{q}: {reply}");
+        }
+        for s in v["sources"].as_array().unwrap() {
+            assert!(
+                s["url"].as_str().unwrap().contains("wrenfield.example"),
+                "{q}: {s}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_knowledge_base_without_the_councils_details_says_what_is_missing() {
+    let data = tempfile::tempdir().unwrap();
+    let kb = tempfile::tempdir().unwrap();
+    copy_kb(kb.path());
+    std::fs::remove_file(kb.path().join("council.toml")).unwrap();
+    let out = bin()
+        .env("SIGNPOST_DATA_DIR", data.path())
+        .env("SIGNPOST_KB_DIR", kb.path())
+        .args(["ask", "hello"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("council's details are missing") && err.contains("council.toml"),
+        "{err}"
+    );
+    let out = bin()
+        .env("SIGNPOST_DATA_DIR", data.path())
+        .args(["kb", "check", "--kb", kb.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("council.toml:1: error: the council's details are missing"),
+        "{text}"
+    );
+}

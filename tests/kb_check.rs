@@ -48,6 +48,19 @@ const SERVICE: &str = r#"[
 ]
 "#;
 
+/// The test council: every detail urgent replies need, and no urgent pages.
+const COUNCIL: &str = "name = \"Testshire Council\"
+front_door_name = \"Testshire Care\"
+phone = \"01632 960100\"
+hours = \"Monday to Friday, 9am to 5pm\"
+out_of_hours_phone = \"01632 960199\"
+safeguarding_name = \"Testshire safeguarding\"
+safeguarding_phone = \"01632 960150\"
+welfare_rights_phone = \"01632 960260\"
+email = \"care@testshire.example\"
+website = \"https://www.testshire.example\"
+";
+
 fn kb_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("pages")).unwrap();
@@ -55,6 +68,7 @@ fn kb_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     std::fs::write(dir.path().join("pages/good-page.md"), GOOD).unwrap();
     std::fs::write(dir.path().join("pages/other-page.md"), OTHER).unwrap();
     std::fs::write(dir.path().join("services/good.json"), SERVICE).unwrap();
+    std::fs::write(dir.path().join("council.toml"), COUNCIL).unwrap();
     for (name, content) in files {
         std::fs::write(dir.path().join(name), content).unwrap();
     }
@@ -488,5 +502,30 @@ fn an_expired_figure_is_not_used_by_the_calculators() {
             .unwrap()
             .contains("within the Carer's Allowance earnings limit of £204 a week (2026 to 2027)"),
         "{v}"
+    );
+}
+
+#[test]
+fn an_urgent_page_that_does_not_exist_is_an_error() {
+    let kb = real_kb_with(
+        "council.toml",
+        "abuse = \"safeguarding-adults\"",
+        "abuse = \"safeguarding\"",
+    );
+    let (code, text) = check(kb.path());
+    assert_eq!(code, 1, "{text}");
+    assert_line(
+        &text,
+        "council.toml:",
+        "error",
+        "urgent_pages: the page 'safeguarding' for abuse does not exist",
+    );
+    let kb = real_kb_with("council.toml", "fall = ", "falls = ");
+    let (_, text) = check(kb.path());
+    assert_line(
+        &text,
+        "council.toml:",
+        "error",
+        "'falls' is not a kind of urgent reply",
     );
 }

@@ -338,7 +338,10 @@ fn the_kill_switch_replaces_the_assistant_and_is_audited() {
     let (status, _, page) = post_form(
         &server,
         "/",
-        &[("csrf", &csrf_token), ("q", "how much does a blue badge cost")],
+        &[
+            ("csrf", &csrf_token),
+            ("q", "how much does a blue badge cost"),
+        ],
         Some(&cookie),
     );
     assert_eq!(status, 200);

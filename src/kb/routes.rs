@@ -52,6 +52,49 @@ fn office_hours_numbers(kb: &Kb, council: &Council) -> Vec<String> {
     out
 }
 
+/// Reports the council's details that are missing, and urgent-reply pages
+/// (`urgent_pages` in council.toml) that the knowledge base does not have.
+pub fn check_council(kb: &Kb, council: &Council) -> Vec<Problem> {
+    let path = kb.dir.join("council.toml");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let line_of = |key: &str| {
+        text.lines()
+            .position(|l| l.trim_start().starts_with(key))
+            .map_or(1, |i| i + 1)
+    };
+    let mut problems = Vec::new();
+    let missing = council.missing();
+    if !missing.is_empty() {
+        problems.push(Problem::error(
+            &path,
+            1,
+            format!(
+                "the council's details are missing ({}): add them here or to [council] in signpost.toml; urgent replies and hand-overs need them",
+                missing.join(", ")
+            ),
+        ));
+    }
+    for (kind, slug) in &council.urgent_pages {
+        if crate::triage::Urgent::ALL.iter().all(|u| u.name() != kind) {
+            problems.push(Problem::error(
+                &path,
+                line_of(kind),
+                format!(
+                    "urgent_pages: '{kind}' is not a kind of urgent reply; use {}",
+                    crate::triage::Urgent::ALL.map(|u| u.name()).join(", ")
+                ),
+            ));
+        } else if kb.page(slug).is_none() {
+            problems.push(Problem::error(
+                &path,
+                line_of(kind),
+                format!("urgent_pages: the page '{slug}' for {kind} does not exist"),
+            ));
+        }
+    }
+    problems
+}
+
 /// Reports each sentence that gives an office-hours number for reporting
 /// abuse or for a crisis without the out-of-hours number and 999 nearby.
 pub fn check(kb: &Kb, council: &Council) -> Vec<Problem> {

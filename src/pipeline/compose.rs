@@ -279,7 +279,7 @@ impl Wants {
         {
             b += 1.0;
         }
-        if self.contact && u.contains("01632") {
+        if self.contact && crate::text::UK_PHONE.is_match(&u) {
             b += 1.5;
         }
         if self.eligibility

@@ -68,6 +68,15 @@ impl Engine {
     /// Loads the knowledge base and opens (or builds) its index. Content
     /// errors are logged and the faulty pages left out; the engine still starts.
     pub fn new(config: Config) -> Result<Engine> {
+        let mut config = config;
+        config.resolve_council()?;
+        let missing = config.council.missing();
+        anyhow::ensure!(
+            missing.is_empty(),
+            "the council's details are missing ({}): add them to council.toml in the knowledge base ({}) or to [council] in signpost.toml",
+            missing.join(", "),
+            config.kb.dir.display()
+        );
         let (content, llm) = startup::load(&config)?;
         Ok(Engine {
             config,
@@ -287,7 +296,7 @@ impl Engine {
                 let mut reply = self.fixed(
                     Route::Escalate,
                     u.reply(council),
-                    Some(u.page()),
+                    u.page(council),
                     std::mem::take(stages),
                 );
                 if let Some(also) = self.also_answer(q) {
@@ -305,7 +314,12 @@ impl Engine {
             }
             Triage::Clarify(v) => {
                 stages.triage = "clarify".into();
-                Some(self.fixed(Route::Clarify, v.reply(), None, std::mem::take(stages)))
+                Some(self.fixed(
+                    Route::Clarify,
+                    v.reply(council),
+                    None,
+                    std::mem::take(stages),
+                ))
             }
             // A semantic guess never overrules an exact calculator answer.
             Triage::Decline(_)

@@ -59,7 +59,8 @@ pub(crate) fn load(config: &Config) -> Result<(Content, Option<crate::llm::Llm>)
         .services
         .iter()
         .flat_map(|s| s.areas.iter())
-        .filter(|a| !a.eq_ignore_ascii_case("northbay"))
+        // The council's whole area is not a neighbourhood.
+        .filter(|a| !a.eq_ignore_ascii_case(config.council.area.trim()))
         .map(|a| (crate::text::for_matching(a), a.clone()))
         .collect();
     areas.sort();

@@ -691,7 +691,7 @@ mod tests {
     }
 
     fn answer(q: &str) -> String {
-        match calculate(q, &rules(), &Council::default()) {
+        match calculate(q, &rules(), &crate::config::test_council()) {
             Outcome::Answer(c) => c.sentences.join(" "),
             other => panic!("{q}: {other:?}"),
         }
@@ -700,7 +700,7 @@ mod tests {
     #[test]
     fn the_form_gives_the_same_working_as_the_chat() {
         let r = rules();
-        let c = Council::default();
+        let c = crate::config::test_council();
         let twenty = Amount {
             value: 20_000.0,
             approx: Approx::Exact,
@@ -822,7 +822,7 @@ mod tests {
         match calculate(
             "will they count my house if i go into a care home",
             &rules(),
-            &Council::default(),
+            &crate::config::test_council(),
         ) {
             Outcome::Clarify { question, .. } => {
                 assert!(question.contains("partner"), "{question}")
@@ -850,7 +850,7 @@ mod tests {
             calculate(
                 "dad is going into the care home for 2 weeks respite, do they count his house",
                 &rules(),
-                &Council::default()
+                &crate::config::test_council()
             ),
             Outcome::None
         ));
@@ -877,7 +877,7 @@ mod tests {
         match calculate(
             "can mum get attendance allowance",
             &rules(),
-            &Council::default(),
+            &crate::config::test_council(),
         ) {
             Outcome::Clarify { question, .. } => assert!(question.contains("How old")),
             o => panic!("{o:?}"),

@@ -262,6 +262,24 @@ pub fn converted(config: &Config, name: &str) -> Result<PathBuf> {
     Ok(out)
 }
 
+/// The words that help recognition: `speech.prompt` if set, else the
+/// council's own, else one naming the subject and the council's area.
+fn prompt(config: &Config) -> String {
+    [&config.speech.prompt, &config.council.speech_prompt]
+        .into_iter()
+        .find(|p| !p.trim().is_empty())
+        .cloned()
+        .unwrap_or_else(|| {
+            let area = config.council.service_area();
+            let mut chars = area.chars();
+            let lead: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+            format!(
+                "{lead}{}: a care needs assessment, reablement, Attendance Allowance, a Blue Badge, an occupational therapist, a carer's assessment, direct payments and telecare.",
+                chars.as_str()
+            )
+        })
+}
+
 impl Transcriber {
     /// Loads the ggml model at `path`.
     pub fn load(path: &Path, config: &Config) -> Result<Transcriber> {
@@ -278,7 +296,7 @@ impl Transcriber {
             ctx,
             lock: Mutex::new(()),
             threads: config.speech.threads.max(1) as i32,
-            prompt: config.speech.prompt.clone(),
+            prompt: prompt(config),
             silence_rms: config.speech.silence_rms,
             fit_window: config.speech.fit_window,
         })

@@ -93,15 +93,10 @@ impl Urgent {
     ];
 
     /// The knowledge-base page that backs this reply, when present.
-    pub fn page(self) -> &'static str {
-        match self {
-            Urgent::Fall => "falls-prevention",
-            Urgent::Medical | Urgent::Overdose | Urgent::Danger | Urgent::CareBreakdown => {
-                "contact-adult-social-care"
-            }
-            Urgent::Crisis => "mental-health-support",
-            Urgent::Abuse | Urgent::FinancialAbuse | Urgent::Neglect => "safeguarding-adults",
-        }
+    /// The page this kind of reply cites: the council's choice
+    /// (`urgent_pages` in council.toml), if any.
+    pub fn page(self, c: &Council) -> Option<&str> {
+        c.urgent_pages.get(self.name()).map(String::as_str)
     }
 
     pub fn name(self) -> &'static str {
@@ -121,8 +116,8 @@ impl Urgent {
     /// The urgent reply, most important contact first.
     pub fn reply(self, c: &Council) -> String {
         let safeguarding = format!(
-            "To report abuse or neglect of an adult, call {} safeguarding on {} ({}), or {} out of hours. When it is not an emergency you can also call the police on 101.",
-            short_name(c), c.safeguarding_phone, c.hours, c.out_of_hours_phone
+            "To report abuse or neglect of an adult, call {} on {} ({}), or {} out of hours. When it is not an emergency you can also call the police on 101.",
+            c.safeguarding_name, c.safeguarding_phone, c.hours, c.out_of_hours_phone
         );
         match self {
             Urgent::Fall => format!(
@@ -147,17 +142,17 @@ impl Urgent {
                 "If someone may be very unwell, hurt or in danger now, call 999, or NHS 111 if you are not sure. Not eating, not being cared for or being left alone can be neglect. {safeguarding}"
             ),
             Urgent::CareBreakdown => format!(
-                "If someone is not safe without care right now, call {} on {} (Monday to Friday, 8:30am to 5pm) or the out-of-hours Emergency Duty Team on {} (evenings, weekends and bank holidays). Call 999 if anyone is hurt or in danger.",
-                c.front_door_name, c.phone, c.out_of_hours_phone
+                "If someone is not safe without care right now, call {} on {} ({}) or the out-of-hours Emergency Duty Team on {} (evenings, weekends and bank holidays). Call 999 if anyone is hurt or in danger.",
+                c.front_door_name, c.phone, c.hours, c.out_of_hours_phone
             ),
         }
     }
 }
 
 impl Vague {
-    pub fn reply(self) -> String {
+    pub fn reply(self, c: &Council) -> String {
         match self {
-            Vague::Greeting | Vague::Empty => "Hello. I can answer questions about adult social care in Northbay, such as getting help at home, paying for care, support for carers or equipment. What would you like to know?".into(),
+            Vague::Greeting | Vague::Empty => format!("Hello. I can answer questions about {}, such as getting help at home, paying for care, support for carers or equipment. What would you like to know?", c.service_area()),
             Vague::Thanks => "You're welcome. Is there anything else you would like to know about care and support?".into(),
             Vague::TooVague => "I'd like to help. Can you tell me a bit more about what you need? For example: help at home, paying for care, support as a carer, equipment, or a Blue Badge.".into(),
         }
@@ -203,10 +198,12 @@ impl Decline {
                 "I can't see anyone's records, case or application, and I can't share anyone's personal details. {person}"
             ),
             Decline::Manipulation => format!(
-                "I can only answer questions about adult social care in Northbay, using the council's own pages. {person}"
+                "I can only answer questions about {}, using the council's own pages. {person}",
+                c.service_area()
             ),
             Decline::Political => format!(
-                "I don't give opinions on politics or people. I can answer questions about adult social care in Northbay. {person}"
+                "I don't give opinions on politics or people. I can answer questions about {}. {person}",
+                c.service_area()
             ),
             Decline::Evasion => format!(
                 "I can't help with avoiding care charges or assessments, or with using a benefit or badge that is not yours. Giving away money or property to avoid paying for care can still be counted in a financial assessment. For free advice about paying for care, call our welfare rights and money advice team on {}. {person}",
@@ -214,17 +211,14 @@ impl Decline {
             ),
             Decline::OtherCouncilService => format!(
                 "I can only help with adult social care. For other council services, please go to {} or contact the council. {person}",
-                c.website.trim_end_matches("/care")
+                c.website
             ),
             Decline::OffTopic => format!(
-                "Sorry, I can only help with questions about adult social care in Northbay, such as help at home, paying for care or support for carers. {person}"
+                "Sorry, I can only help with questions about {}, such as help at home, paying for care or support for carers. {person}",
+                c.service_area()
             ),
         }
     }
-}
-
-fn short_name(c: &Council) -> &str {
-    c.name.split_whitespace().next().unwrap_or("council")
 }
 
 /// Triage by patterns and, when installed, by meaning. Urgent wins from
@@ -1149,7 +1143,7 @@ mod tests {
 
     #[test]
     fn urgent_replies_lead_with_the_right_number() {
-        let c = Council::default();
+        let c = crate::config::test_council();
         assert!(Urgent::Fall.reply(&c).starts_with("Call 999"));
         let crisis = Urgent::Crisis.reply(&c);
         for s in ["999", "NHS 111", "option 2", "116 123", "85258"] {
