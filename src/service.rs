@@ -252,8 +252,8 @@ impl Service {
     pub fn switched_off_reply(&self) -> String {
         let c = &self.config().council;
         format!(
-            "The online assistant is not available at the moment. Please call {} on {} ({}) or email {}. If someone is in danger, call 999. Out of hours, call {}.",
-            c.front_door_name, c.phone, c.hours, c.email, c.out_of_hours_phone
+            "The online assistant is not available at the moment. Please call {} or email {}. If someone is in danger, call 999. Out of hours, call {}.",
+            c.front_door_hours(), c.email, c.out_of_hours_phone
         )
     }
 
@@ -326,8 +326,8 @@ impl Service {
                 let c = &self.config().council;
                 return Err(Refusal::Internal {
                     reply: format!(
-                        "Something went wrong on our side. Please try again, or call {} on {}.",
-                        c.front_door_name, c.phone
+                        "Something went wrong on our side. Please try again, or call {}.",
+                        c.front_door()
                     ),
                 });
             }

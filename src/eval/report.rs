@@ -17,13 +17,7 @@ const BLUE: &str = "#1d70b8";
 const GREEN: &str = "#00703c";
 const RED: &str = "#d4351c";
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
+use crate::text::escape_html as esc;
 
 fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)

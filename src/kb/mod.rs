@@ -303,7 +303,7 @@ impl Kb {
         } else {
             Vec::new()
         };
-        let content_hash = hex(&hasher.finalize());
+        let content_hash = crate::text::hex(&hasher.finalize());
         Ok((
             Kb {
                 dir: dir.clone(),
@@ -464,10 +464,6 @@ fn parse_examples(
         }
     }
     out
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The line of `path` where `sentence` starts (found by its first 40

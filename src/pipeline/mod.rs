@@ -410,8 +410,8 @@ impl Engine {
     fn dont_know(&self) -> String {
         let c = &self.config.council;
         format!(
-            "I'm sorry, I can't find an answer to that in our adult social care pages, and I don't want to guess. Please call {} on {} ({}) or email {}, and someone will help you.",
-            c.front_door_name, c.phone, c.hours, c.email
+            "I'm sorry, I can't find an answer to that in our adult social care pages, and I don't want to guess. Please call {} or email {}, and someone will help you.",
+            c.front_door_hours(), c.email
         )
     }
 }

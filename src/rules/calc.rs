@@ -320,8 +320,8 @@ impl Ctx<'_> {
 
     fn assessment_route(&self) -> String {
         format!(
-            "Your income also matters, so only a financial assessment can work out exactly what you will pay. To ask for one, call {} on {}.",
-            self.council.front_door_name, self.council.phone
+            "Your income also matters, so only a financial assessment can work out exactly what you will pay. To ask for one, call {}.",
+            self.council.front_door()
         )
     }
 
@@ -596,8 +596,8 @@ impl Ctx<'_> {
             )),
         }
         out.push(format!(
-            "The first step is an assessment by an occupational therapist: call {} on {}.",
-            self.council.front_door_name, self.council.phone
+            "The first step is an assessment by an occupational therapist: call {}.",
+            self.council.front_door()
         ));
         Outcome::Answer(Calculation {
             name: "grant",

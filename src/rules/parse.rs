@@ -219,12 +219,9 @@ pub fn matching_form(question: &str) -> String {
     words_to_digits(&crate::text::for_matching(&t).replace("decimalpoint", "."))
 }
 
-static PHONE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b0\d{2,4} ?\d{3} ?\d{3,4}\b|\b0\d{9,10}\b").unwrap());
-
 /// Finds the facts in a question.
 pub fn facts(question: &str) -> Facts {
-    let m = PHONE
+    let m = crate::text::UK_PHONE
         .replace_all(&matching_form(question), " ")
         .into_owned();
     let mut f = Facts::default();

@@ -348,8 +348,8 @@ async fn endpoint(State(state): State<AlexaState>, headers: HeaderMap, body: Byt
         c.name
     );
     let help = format!(
-        "I answer questions about adult social care from {}'s advice pages. Try saying, ask about help at home after hospital. To talk to a person, call {} on {}. What would you like to know?",
-        c.name, c.front_door_name, c.phone
+        "I answer questions about adult social care from {}'s advice pages. Try saying, ask about help at home after hospital. To talk to a person, call {}. What would you like to know?",
+        c.name, c.front_door()
     );
     let fallback = "Sorry, I can only help with questions about adult social care. You could ask about paying for care, carers, equipment, or Blue Badges. What would you like to know?";
     let request_type = v["request"]["type"].as_str().unwrap_or("");
@@ -423,8 +423,8 @@ async fn answer(service: Arc<Service>, question: String, conversation: Option<St
                 content.push('\n');
             }
             content.push_str(&format!(
-                "To talk to a person, call {} on {} ({}).",
-                c.front_door_name, c.phone, c.hours
+                "To talk to a person, call {}.",
+                c.front_door_hours()
             ));
             let (title, end) = if a.route == Route::Escalate {
                 ("Urgent help".to_string(), true)
@@ -449,10 +449,7 @@ async fn answer(service: Arc<Service>, question: String, conversation: Option<St
             Some(REPROMPT),
             Some((
                 format!("{} adult social care", c.name),
-                format!(
-                    "To talk to a person, call {} on {} ({}).",
-                    c.front_door_name, c.phone, c.hours
-                ),
+                format!("To talk to a person, call {}.", c.front_door_hours()),
             )),
             false,
             Some(&conversation_id),
@@ -468,8 +465,8 @@ async fn answer(service: Arc<Service>, question: String, conversation: Option<St
             tracing::warn!("alexa reply deadline passed");
             reply(
                 &format!(
-                    "Sorry, I'm still looking. Please ask me again in a moment, or call {} on {}.",
-                    c.front_door_name, c.phone
+                    "Sorry, I'm still looking. Please ask me again in a moment, or call {}.",
+                    c.front_door()
                 ),
                 Some(REPROMPT),
                 None,

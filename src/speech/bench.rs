@@ -33,13 +33,7 @@ pub struct ModelResult {
     pub voices: Vec<VoiceResult>,
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
+use crate::text::median;
 
 /// The questions: (id, text).
 pub fn questions(root: &Path) -> Result<Vec<(String, String)>> {

@@ -121,18 +121,18 @@ impl Urgent {
         );
         match self {
             Urgent::Fall => format!(
-                "Call 999 now if someone has fallen and is hurt, or cannot get up. Keep them warm and stay with them until help comes. When things are calmer, call {} on {} about help to prevent falls.",
-                c.front_door_name, c.phone
+                "Call 999 now if someone has fallen and is hurt, or cannot get up. Keep them warm and stay with them until help comes. When things are calmer, call {} about help to prevent falls.",
+                c.front_door()
             ),
             Urgent::Medical => format!(
-                "Call 999 now. This sounds like a medical emergency. If you are not sure it is an emergency, call NHS 111. For care and support when things are calmer, call {} on {}.",
-                c.front_door_name, c.phone
+                "Call 999 now. This sounds like a medical emergency. If you are not sure it is an emergency, call NHS 111. For care and support when things are calmer, call {}.",
+                c.front_door()
             ),
             Urgent::Overdose => "Call 999 now if someone has taken too much medicine or something harmful, even if they seem well. Keep the packet or bottle to show the ambulance crew. If you are thinking of hurting yourself, you can also talk to Samaritans for free at any time on 116 123.".to_string(),
             Urgent::Crisis => "If your life or someone else's life is at risk now, call 999. For urgent mental health help, call NHS 111 and choose option 2, 24 hours a day. You can talk to Samaritans for free at any time on 116 123. If you would rather text, text SHOUT to 85258. You do not have to face this alone.".to_string(),
             Urgent::Danger => format!(
-                "Call 999 now if someone may be in danger, such as a fire, a vulnerable person who is missing, or someone who is threatening you or will not leave. Stay safe and do not put yourself at risk. When things are calmer, call {} on {}, or {} out of hours.",
-                c.front_door_name, c.phone, c.out_of_hours_phone
+                "Call 999 now if someone may be in danger, such as a fire, a vulnerable person who is missing, or someone who is threatening you or will not leave. Stay safe and do not put yourself at risk. When things are calmer, call {}, or {} out of hours.",
+                c.front_door(), c.out_of_hours_phone
             ),
             Urgent::Abuse => format!("If someone is in immediate danger, call 999. {safeguarding}"),
             Urgent::FinancialAbuse => format!(
@@ -142,8 +142,8 @@ impl Urgent {
                 "If someone may be very unwell, hurt or in danger now, call 999, or NHS 111 if you are not sure. Not eating, not being cared for or being left alone can be neglect. {safeguarding}"
             ),
             Urgent::CareBreakdown => format!(
-                "If someone is not safe without care right now, call {} on {} ({}) or the out-of-hours Emergency Duty Team on {} (evenings, weekends and bank holidays). Call 999 if anyone is hurt or in danger.",
-                c.front_door_name, c.phone, c.hours, c.out_of_hours_phone
+                "If someone is not safe without care right now, call {} or the out-of-hours Emergency Duty Team on {} (evenings, weekends and bank holidays). Call 999 if anyone is hurt or in danger.",
+                c.front_door_hours(), c.out_of_hours_phone
             ),
         }
     }
@@ -186,8 +186,9 @@ impl Decline {
 
     pub fn reply(self, c: &Council) -> String {
         let person = format!(
-            "To talk to a person, call {} on {} ({}) or email {}.",
-            c.front_door_name, c.phone, c.hours, c.email
+            "To talk to a person, call {} or email {}.",
+            c.front_door_hours(),
+            c.email
         );
         match self {
             Decline::Medical => "I can't give advice about medicines, doses or what an illness might be. Please ask a pharmacist or your GP, or call NHS 111 for advice at any time. If someone is very unwell now, call 999.".into(),

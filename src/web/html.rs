@@ -15,20 +15,7 @@ use crate::service::Shown;
 use crate::store::Callback;
 
 /// Escapes text for HTML content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
+pub use crate::text::escape_html as esc;
 
 /// A resident's display settings, kept in a cookie on their device.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -131,8 +118,15 @@ impl Prefs {
 
 static URL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"https?://[^\s<>]+[^\s<>.,;:)]").unwrap());
-static PHONE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(0\d{3,4} ?\d{3} ?\d{3,4}|999|111|18001)\b").unwrap());
+/// Phone numbers to make into links: UK numbers, and 999, 111 and text
+/// relay's 18001.
+static PHONE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"{}|\b(?:999|111|18001)\b",
+        crate::text::UK_PHONE_PATTERN
+    ))
+    .unwrap()
+});
 
 /// One line of reply text as HTML: escaped, with web addresses and phone
 /// numbers as links (a phone link rings on a phone).

@@ -129,8 +129,8 @@ pub async fn rate_limit(State(service): State<Arc<Service>>, req: Request, next:
     tracing::warn!(path = %req.uri().path(), "rate limit reached");
     let c = &service.config().council;
     let message = format!(
-        "You have sent a lot of messages in a short time. Please wait a minute and try again, or call {} on {} ({}).",
-        c.front_door_name, c.phone, c.hours
+        "You have sent a lot of messages in a short time. Please wait a minute and try again, or call {}.",
+        c.front_door_hours()
     );
     let mut r = if req.uri().path().starts_with("/api/") {
         ApiError::new(ErrorCode::RateLimited, message).into_response()
@@ -516,19 +516,6 @@ pub struct FieldError {
     pub message: &'static str,
 }
 
-fn is_phone(s: &str) -> bool {
-    let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
-    let allowed = s
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '(' | ')' | '-'));
-    let uk = if s.trim_start().starts_with("+44") {
-        digits.len() == 12
-    } else {
-        digits.starts_with('0') && (digits.len() == 10 || digits.len() == 11)
-    };
-    allowed && uk
-}
-
 fn is_email(s: &str) -> bool {
     let s = s.trim();
     match s.split_once('@') {
@@ -564,7 +551,7 @@ pub fn validate_callback(f: &CallbackForm) -> Vec<FieldError> {
             field: "contact",
             message: "Enter a phone number or email address so we can contact you",
         });
-    } else if !is_phone(contact) && !is_email(contact) {
+    } else if !crate::text::is_uk_phone(contact) && !is_email(contact) {
         errors.push(FieldError {
             field: "contact",
             message: "Enter a UK phone number, like 01632 960 000, or an email address, like name@example.com",
@@ -631,8 +618,9 @@ async fn talk_post(
                     config,
                     &prefs,
                     &format!(
-                        "Sorry, we could not save your request. Please call {} on {} ({}) or email {}.",
-                        c.front_door_name, c.phone, c.hours, c.email
+                        "Sorry, we could not save your request. Please call {} or email {}.",
+                        c.front_door_hours(),
+                        c.email
                     ),
                 ),
                 None,
