@@ -38,16 +38,13 @@ pub struct LlmSettings {
     /// A model of role "llm" from models/manifest.toml, or "" for none
     /// (`SIGNPOST_LLM_MODEL`).
     pub model: String,
-    /// Jobs for the model: "rewrite" (follow-ups into stand-alone questions),
-    /// "rerank" (yes/no relevance of passages), "rephrase" (the quoted answer
-    /// in warmer words, every sentence checked). `SIGNPOST_LLM_ROLES`, comma-separated.
-    pub roles: Vec<String>,
+    /// Jobs for the model (`SIGNPOST_LLM_ROLES`, comma-separated); a name
+    /// that is not a job is an error when settings load.
+    pub roles: Vec<Job>,
     /// CPU threads for the model (0: one per core).
     pub threads: usize,
     /// Most tokens the model may write for one job.
     pub max_tokens: usize,
-    /// 0 for greedy (the same answer every time).
-    pub temperature: f64,
     /// Time allowed for all model work on one question, in ms; after it the
     /// answer is given without the model.
     pub deadline_ms: u64,
@@ -69,7 +66,6 @@ impl Default for LlmSettings {
             roles: Vec::new(),
             threads: 0,
             max_tokens: 120,
-            temperature: 0.0,
             deadline_ms: 4000,
             max_waiting: 4,
             rerank_passages: 4,
@@ -79,9 +75,49 @@ impl Default for LlmSettings {
     }
 }
 
+/// A job the language model can do. Every job runs greedy (the same output
+/// for the same input), so answers can be checked and reproduced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Job {
+    /// A follow-up rewritten as a stand-alone question.
+    Rewrite,
+    /// Passages reordered by the model's yes/no judgement of relevance.
+    Rerank,
+    /// The quoted answer in warmer words, every sentence checked.
+    Rephrase,
+}
+
+impl Job {
+    pub const ALL: [Job; 3] = [Job::Rewrite, Job::Rerank, Job::Rephrase];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::Rewrite => "rewrite",
+            Job::Rerank => "rerank",
+            Job::Rephrase => "rephrase",
+        }
+    }
+}
+
+impl std::str::FromStr for Job {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Job, String> {
+        Job::ALL
+            .into_iter()
+            .find(|j| j.name() == s.trim())
+            .ok_or_else(|| {
+                format!(
+                    "llm.roles: '{}' is not a job the model can do; use rewrite, rerank or rephrase",
+                    s.trim()
+                )
+            })
+    }
+}
+
 impl LlmSettings {
-    pub fn has(&self, role: &str) -> bool {
-        !self.model.is_empty() && self.roles.iter().any(|r| r == role)
+    pub fn has(&self, job: Job) -> bool {
+        !self.model.is_empty() && self.roles.contains(&job)
     }
 }
 
@@ -521,7 +557,7 @@ impl Config {
             }
             None => Config::default(),
         };
-        config.apply_env();
+        config.apply_env()?;
         Ok(config)
     }
 
@@ -561,7 +597,7 @@ impl Config {
         })
     }
 
-    fn apply_env(&mut self) {
+    fn apply_env(&mut self) -> Result<()> {
         if let Some(v) = env_nonempty("SIGNPOST_DATA_DIR") {
             self.data_dir = PathBuf::from(v);
         }
@@ -583,9 +619,10 @@ impl Config {
         if let Ok(v) = std::env::var("SIGNPOST_LLM_ROLES") {
             self.llm.roles = v
                 .split(',')
-                .map(|r| r.trim().to_string())
-                .filter(|r| !r.is_empty())
-                .collect();
+                .filter(|r| !r.trim().is_empty())
+                .map(str::parse)
+                .collect::<std::result::Result<_, String>>()
+                .map_err(|e| anyhow::anyhow!("SIGNPOST_LLM_ROLES: {e}"))?;
         }
         if let Some(v) = env_nonempty("SIGNPOST_ALEXA_SKILL_ID") {
             self.alexa.skill_id = v;
@@ -605,6 +642,7 @@ impl Config {
         if self.data_dir.as_os_str().is_empty() {
             self.data_dir = PathBuf::from("data");
         }
+        Ok(())
     }
 }
 

@@ -280,7 +280,7 @@ fn engine(roles: &[&str]) -> (Engine, tempfile::TempDir) {
     config.kb.dir = common::kb_dir();
     config.data_dir = data.path().to_path_buf();
     config.llm.model = "smollm2-135m".into();
-    config.llm.roles = roles.iter().map(|r| r.to_string()).collect();
+    config.llm.roles = roles.iter().map(|r| r.parse().unwrap()).collect();
     // Tests share two cores; the deadline is for production, not for them.
     config.llm.deadline_ms = 120_000;
     (Engine::new(config).unwrap(), data)

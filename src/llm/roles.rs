@@ -99,11 +99,11 @@ pub fn rephrase_prompt(question: &str, facts: &[String]) -> String {
 }
 
 /// A job's fixed system prompt, so it can be read into the cache at start-up.
-pub fn system_prompt(job: &str) -> Option<&'static str> {
+pub fn system_prompt(job: crate::config::Job) -> &'static str {
+    use crate::config::Job;
     match job {
-        "rewrite" => Some(REWRITE_SYSTEM),
-        "rerank" => Some(RERANK_SYSTEM),
-        "rephrase" => Some(REPHRASE_SYSTEM),
-        _ => None,
+        Job::Rewrite => REWRITE_SYSTEM,
+        Job::Rerank => RERANK_SYSTEM,
+        Job::Rephrase => REPHRASE_SYSTEM,
     }
 }

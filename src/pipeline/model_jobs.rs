@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use crate::config::LlmSettings;
+use crate::config::{Job, LlmSettings};
 use crate::llm::{Limits, Llm};
 use crate::search::Hit;
 
@@ -57,7 +57,7 @@ impl<'a> Jobs<'a> {
         let (Some(m), Some(ms)) = (self.model, stages.model.as_mut()) else {
             return standalone;
         };
-        if !self.settings.has("rewrite") || standalone == q.message {
+        if !self.settings.has(Job::Rewrite) || standalone == q.message {
             return standalone;
         }
         let Some(prev) = q.history.iter().rev().find(|t| t.role == Role::User) else {
@@ -89,7 +89,7 @@ impl<'a> Jobs<'a> {
         let (Some(m), Some(ms)) = (self.model, stages.model.as_mut()) else {
             return;
         };
-        if !self.settings.has("rerank") || hits.len() <= 1 {
+        if !self.settings.has(Job::Rerank) || hits.len() <= 1 {
             return;
         }
         let t = Instant::now();
@@ -136,7 +136,7 @@ impl<'a> Jobs<'a> {
         let (Some(m), Some(ms)) = (self.model, stages.model.as_mut()) else {
             return kept;
         };
-        if !self.settings.has("rephrase") || exact {
+        if !self.settings.has(Job::Rephrase) || exact {
             return kept;
         }
         let t = Instant::now();

@@ -149,12 +149,6 @@ fn load_llm(config: &Config) -> Result<Option<crate::llm::Llm>> {
     if s.model.is_empty() {
         return Ok(None);
     }
-    for r in &s.roles {
-        anyhow::ensure!(
-            crate::llm::roles::system_prompt(r).is_some(),
-            "llm.roles: '{r}' is not a job the model can do; use rewrite, rerank or rephrase"
-        );
-    }
     let manifest = crate::models::Manifest::load(&crate::models::manifest_path())?;
     let entry = manifest.get(&s.model)?;
     anyhow::ensure!(
@@ -185,9 +179,7 @@ fn load_llm(config: &Config) -> Result<Option<crate::llm::Llm>> {
     )?;
     // The first question should not pay for reading the system prompts.
     for job in &s.roles {
-        if let Some(p) = crate::llm::roles::system_prompt(job) {
-            llm.warm(p)?;
-        }
+        llm.warm(crate::llm::roles::system_prompt(*job))?;
     }
     tracing::info!(
         model = %s.model,
