@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Lists the dependencies between Signpost's top-level modules (and the
 pipeline's stages) from `crate::` paths in src/, and any cycles among them.
-Exit 1 if there is a cycle. Used by tests/architecture.rs."""
+Exit 1 if there is a cycle. Used by tests/all/architecture.rs."""
 import os, re, sys, itertools
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")

@@ -1,7 +1,7 @@
 """Drives Signpost's Wyoming handle server with the real `wyoming` Python
 library, the way Home Assistant does: `describe` on one connection, then a
 new connection per utterance with a `transcript`. Prints one JSON object
-with what came back; tests/speakers.rs checks it.
+with what came back; tests/all/speakers.rs checks it.
 
 Usage: python3 wyoming_client.py HOST PORT
 """

@@ -415,3 +415,117 @@ impl Engine {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small knowledge base of three pages, loaded as the engine loads
+    /// one (a real tantivy index in a temporary folder, no models).
+    pub(crate) fn content() -> (Content, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let kb = dir.path().join("kb");
+        std::fs::create_dir_all(kb.join("pages")).unwrap();
+        let page = |slug: &str, title: &str, body: &str| {
+            std::fs::write(
+                kb.join("pages").join(format!("{slug}.md")),
+                format!("---\nslug: {slug}\ntitle: {title}\nsummary: About {title}.\ntopics: [{slug}]\nurl: https://www.example.org/{slug}\nlast_reviewed: 2026-11-01\n---\n# {title}\n\n{body}\n"),
+            )
+            .unwrap();
+        };
+        page(
+            "blue-badge",
+            "Blue Badge parking permits",
+            "A Blue Badge lets a disabled person park closer to where they need to go. A Blue Badge costs £10. A Blue Badge usually lasts up to 3 years.\n\n## How to apply\n\nYou can apply for a Blue Badge online or by post. Call the Blue Badge team on 01632 960210 if you need help with the form.",
+        );
+        page(
+            "reablement",
+            "Reablement",
+            "Reablement is short-term help at home after an illness or a fall. Reablement is free for up to 6 weeks.",
+        );
+        page(
+            "carers",
+            "Support for carers",
+            "A carer is someone who looks after a family member or friend. Carers can ask for a free carer's assessment.",
+        );
+        std::fs::write(
+            kb.join("synonyms.toml"),
+            "\"parking permit\" = \"blue badge\"\n",
+        )
+        .unwrap();
+        let mut config = Config::default();
+        config.kb.dir = kb;
+        config.data_dir = dir.path().join("data");
+        config.triage.semantic = false;
+        let (content, _) = startup::load(&config).unwrap();
+        (content, dir)
+    }
+
+    fn hits(c: &Content, q: &str) -> Vec<crate::search::Hit> {
+        retrieve::search(c, &Config::default().search, q, None).hits
+    }
+
+    #[test]
+    fn composition_leads_with_the_sentence_that_carries_what_was_asked() {
+        let (c, _d) = content();
+        let settings = Config::default().answer;
+        let q = "how much does a blue badge cost";
+        let h = hits(&c, q);
+        let qterms = understand::key_terms(&c, &understand::expand(&c, q));
+        let (sentences, passages) = compose::sentences(&c, &settings, q, &qterms, &h, 4);
+        assert_eq!(sentences[0], "A Blue Badge costs £10.", "{sentences:?}");
+        assert!(sentences.len() <= 4);
+        // Every sentence is quoted whole from a passage it names.
+        for s in &sentences {
+            assert!(passages.iter().any(|p| p.text.contains(s.as_str())), "{s}");
+        }
+        assert!(
+            passages.iter().all(|p| p.slug == "blue-badge"),
+            "{passages:?}"
+        );
+        // Who to call: the sentence with the phone number is preferred.
+        let q = "who do i phone for help with the blue badge form";
+        let h = hits(&c, q);
+        let qterms = understand::key_terms(&c, q);
+        let (sentences, _) = compose::sentences(&c, &settings, q, &qterms, &h, 1);
+        assert!(sentences[0].contains("01632 960210"), "{sentences:?}");
+    }
+
+    #[test]
+    fn coverage_measures_how_much_of_the_question_the_pages_hold() {
+        let (c, _d) = content();
+        let covered = |q: &str| retrieve::coverage(&c, q, &hits(&c, q), &[]);
+        // Every key word on the page; half of them; none.
+        assert!(covered("is reablement free") > 0.99);
+        let half = covered("is reablement free for my passport");
+        assert!((0.3..0.7).contains(&half), "{half}");
+        assert!(
+            covered("can I get a parking permit") > 0.9,
+            "a synonym phrase counts"
+        );
+        assert!(covered("how do I renew my passport") < 0.5);
+        let settings = Config::default().search;
+        let q = "how do I renew my passport";
+        let found = retrieve::found(&settings, 0.0, &[], covered(q));
+        assert!(found.off_topic, "nothing found is \"I don't know\"");
+        let q = "how long does reablement last";
+        let r = retrieve::search(&c, &settings, q, None);
+        let found = retrieve::found(&settings, r.bm25_best, &[], covered(q));
+        assert!(found.pages && !found.off_topic);
+    }
+
+    #[test]
+    fn a_follow_up_borrows_the_earlier_question_and_its_page() {
+        let (c, _d) = content();
+        let mut q = Question::new("how much does it cost", Channel::Web);
+        q.history = vec![Turn {
+            role: Role::User,
+            text: "what is a blue badge".into(),
+        }];
+        let u = understand::standalone(&c, &q);
+        assert_eq!(u.standalone, "how much does it cost what is a blue badge");
+        assert_eq!(u.topic.as_deref(), Some("blue-badge"));
+        let q = Question::new("what is reablement", Channel::Web);
+        assert!(understand::standalone(&c, &q).topic.is_none());
+    }
+}

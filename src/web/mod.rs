@@ -376,9 +376,10 @@ fn stream_pieces(text: &str) -> Vec<String> {
     out
 }
 
-/// `POST /api/chat/stream`: the answer as Server-Sent Events: `delta`
-/// events carry the text as it is composed, then one `done` event carries
-/// the whole reply, route and sources (the page announces only that one).
+/// `POST /api/chat/stream`: the answer as Server-Sent Events. The reply is
+/// composed and checked first, then replayed as `delta` events one finished
+/// sentence at a time, then one `done` event carries the whole reply, route
+/// and sources (the page announces only that one).
 async fn chat_stream(
     State(state): State<WebState>,
     ApiJson(req): ApiJson<StreamRequest>,

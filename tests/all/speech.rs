@@ -3,7 +3,7 @@
 //! usual command-line encoders, transcribed by the real Whisper model, and
 //! every kind of bad upload. `./setup.sh` installs the tools and the model.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

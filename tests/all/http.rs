@@ -1,6 +1,6 @@
 //! The HTTP API, driven over a real socket against a real index.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -6,7 +6,7 @@
 //! are in tests/browser/run.mjs; `./setup.sh` installs Chromium, Node.js
 //! and the two npm packages they use (playwright-core and axe-core).
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::path::Path;

@@ -5,7 +5,7 @@
 //! every model job in the request path, and the missing and damaged model
 //! paths.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;

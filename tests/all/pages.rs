@@ -1,7 +1,7 @@
 //! Every page answers its own subject: asking a page's title or summary as
 //! a question returns that page among the sources.
 
-mod common;
+use crate::common;
 
 use signpost::channels::Channel;
 use signpost::config::Config;

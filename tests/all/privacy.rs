@@ -1,7 +1,7 @@
 //! Personal data never reaches logs or storage; injected instructions in a
 //! page change nothing; the kill switch works and is audited.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

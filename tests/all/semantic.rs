@@ -1,7 +1,7 @@
 //! Semantic triage with the real embedding model (installed by ./setup.sh):
 //! meaning, not wording, sends people in danger to urgent help.
 
-mod common;
+use crate::common;
 
 use signpost::channels::Channel;
 use signpost::config::Config;

@@ -3,7 +3,7 @@
 //! by the server before parsing, then answered. Wyoming: the real `wyoming`
 //! Python library as Home Assistant's side of the protocol.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! `signpost kb check` on broken content: every kind of problem is reported
 //! with its file and line, the loader never crashes, and errors exit 1.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! The index is built once, reused while the content is unchanged, rebuilt
 //! aside and swapped in when it changes, and survives a crashed build.
 
-mod common;
+use crate::common;
 
 use signpost::config::Config;
 use signpost::kb::Kb;

@@ -3,7 +3,7 @@
 //! friendly errors for oversized and malformed requests, the rate limit, the
 //! call-back form and its staff view, and the OpenAPI document.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -1,0 +1,22 @@
+//! Every integration test, in one binary (one link instead of fourteen).
+//! Each module tests one part of Signpost end to end: the real binary, a
+//! real index, real models, real audio, a real browser, real protocol
+//! clients.
+
+mod common;
+
+mod architecture;
+mod browser;
+mod cli;
+mod eval;
+mod http;
+mod index;
+mod kb_check;
+mod llm;
+mod models;
+mod pages;
+mod privacy;
+mod semantic;
+mod speakers;
+mod speech;
+mod web;
