@@ -380,25 +380,25 @@ impl Ctx<'_> {
                 money(upper), money(upper)
             ));
         }
-        let page = match self.f.setting {
+        let cite = match self.f.setting {
             Some(Setting::CareHome) => {
                 out.push("For a care home, the value of your home may also be counted, unless someone such as your partner still lives there.".to_string());
-                "paying-for-a-care-home"
+                "savings_care_home"
             }
             Some(Setting::Home) => {
                 out.push("For care at home, the value of your home is not counted.".to_string());
-                "paying-for-care-at-home"
+                "savings_at_home"
             }
             None => {
                 out.push("For care at home, the value of your home is not counted, but for a care home it may be.".to_string());
-                "paying-for-care-at-home"
+                "savings_at_home"
             }
         };
         out.push(self.assessment_route());
         Outcome::Answer(Calculation {
             name: "savings",
             sentences: out,
-            pages: vec![page.to_string(), "financial-assessment".to_string()],
+            pages: self.rules.cites(cite),
         })
     }
 
@@ -449,10 +449,7 @@ impl Ctx<'_> {
         Outcome::Answer(Calculation {
             name: "home",
             sentences: out,
-            pages: vec![
-                "paying-for-a-care-home".into(),
-                "deferred-payment-agreements".into(),
-            ],
+            pages: self.rules.cites("home_counted"),
         })
     }
 
@@ -538,12 +535,9 @@ impl Ctx<'_> {
             "Our welfare rights and money advice team can check what you may be able to claim on {}.",
             self.council.welfare_rights_phone
         ));
-        let mut pages = vec![
-            "attendance-allowance".to_string(),
-            "benefits-and-money-advice".to_string(),
-        ];
+        let mut pages = self.rules.cites("benefits");
         if m.contains("bus pass") {
-            pages.insert(0, "getting-out-and-about".into());
+            pages.splice(0..0, self.rules.cites("bus_pass"));
         }
         Outcome::Answer(Calculation {
             name: "benefits",
@@ -602,10 +596,7 @@ impl Ctx<'_> {
         Outcome::Answer(Calculation {
             name: "grant",
             sentences: out,
-            pages: vec![
-                "disabled-facilities-grant".into(),
-                "equipment-and-minor-adaptations".into(),
-            ],
+            pages: self.rules.cites("grant"),
         })
     }
 
@@ -660,10 +651,7 @@ impl Ctx<'_> {
         Outcome::Answer(Calculation {
             name: "carers-allowance",
             sentences: out,
-            pages: vec![
-                "support-for-carers".into(),
-                "benefits-and-money-advice".into(),
-            ],
+            pages: self.rules.cites("carers_allowance"),
         })
     }
 }

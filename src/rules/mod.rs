@@ -20,6 +20,9 @@ use crate::kb::{line_of, Page, Problem};
 pub struct RulesFile {
     pub version: String,
     pub applies_from: String,
+    /// The pages each calculator cites (see [`CITES`]).
+    #[serde(default)]
+    pub cite: std::collections::BTreeMap<String, Vec<String>>,
     #[serde(rename = "rule")]
     pub rules: Vec<Rule>,
 }
@@ -99,10 +102,22 @@ fn show_date(d: Date) -> String {
 pub struct Rules {
     pub version: String,
     by_id: HashMap<String, Rule>,
+    cite: std::collections::BTreeMap<String, Vec<String>>,
     /// Rules whose period had ended on the day they were loaded: the
     /// calculators do not use them.
     expired: HashSet<String>,
 }
+
+/// What the calculators cite, by the name `[cite]` gives it in rules.toml.
+pub const CITES: [&str; 7] = [
+    "savings_care_home",
+    "savings_at_home",
+    "home_counted",
+    "benefits",
+    "bus_pass",
+    "grant",
+    "carers_allowance",
+];
 
 /// Ids every calculator needs; a rules file without them is an error.
 const REQUIRED: [&str; 13] = [
@@ -222,11 +237,34 @@ impl Rules {
                 ));
             }
         }
+        for key in file.cite.keys() {
+            if !CITES.contains(&key.as_str()) {
+                let line = text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with(key.as_str()))
+                    .map_or(1, |i| i + 1);
+                problems.push(Problem::error(
+                    path,
+                    line,
+                    format!(
+                        "[cite] '{key}' is not a calculator's citation; use {}",
+                        CITES.join(", ")
+                    ),
+                ));
+            }
+        }
         Rules {
             version: file.version,
             by_id,
             expired,
+            cite: file.cite,
         }
+    }
+
+    /// The pages a calculator cites for `key` (one of [`CITES`]); none when
+    /// the council's rules do not say.
+    pub fn cites(&self, key: &str) -> Vec<String> {
+        self.cite.get(key).cloned().unwrap_or_default()
     }
 
     /// Whether every one of `ids` exists and its period had not ended when
@@ -254,6 +292,17 @@ impl Rules {
     pub fn check_pages(&self, path: &Path, pages: &[Page], problems: &mut Vec<Problem>) {
         for page in pages {
             check_now_claims(page, problems);
+        }
+        for (key, slugs) in &self.cite {
+            for slug in slugs {
+                if !pages.iter().any(|p| &p.slug == slug) {
+                    problems.push(Problem::error(
+                        path,
+                        1,
+                        format!("[cite] {key} names page '{slug}', which does not exist"),
+                    ));
+                }
+            }
         }
         let mut ids: Vec<&String> = self.by_id.keys().collect();
         ids.sort();

@@ -529,3 +529,18 @@ fn an_urgent_page_that_does_not_exist_is_an_error() {
         "'falls' is not a kind of urgent reply",
     );
 }
+
+#[test]
+fn a_calculator_citation_to_a_missing_page_is_an_error() {
+    let kb = real_kb_with(
+        "rules.toml",
+        "grant = [\"disabled-facilities-grant\"",
+        "grant = [\"home-adaptations-grant\"",
+    );
+    let (code, text) = check(kb.path());
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("[cite] grant names page 'home-adaptations-grant', which does not exist"),
+        "{text}"
+    );
+}
