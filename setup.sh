@@ -9,9 +9,10 @@ say() { printf '[setup] %s\n' "$*"; }
 # System packages: a C/C++ toolchain and CMake (whisper.cpp is built from
 # source by whisper-rs), Chromium for the browser tests, openssl for the
 # Alexa tests' certificates, and espeak-ng, sox, flac, lame and vorbis-tools
-# to make real spoken test audio in every format.
+# to make real spoken test audio in every format; poppler-utils (pdftotext)
+# to read the PDFs a council links from its pages when its site is imported.
 packages=(build-essential pkg-config cmake ca-certificates chromium python3 python3-pip openssl
-  espeak-ng sox flac lame vorbis-tools)
+  espeak-ng sox flac lame vorbis-tools poppler-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -27,6 +27,56 @@ pub struct Config {
     pub wyoming: WyomingSettings,
     pub speech: SpeechSettings,
     pub llm: LlmSettings,
+    pub import: ImportSettings,
+}
+
+/// Importing the council's own website and services directory, and keeping
+/// them fresh (`signpost import`, and on a schedule in `serve`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImportSettings {
+    /// The adult social care section of the council's website ("" for none).
+    pub site: String,
+    /// Path prefixes the crawl stays under (default: the site address's path).
+    pub allow: Vec<String>,
+    /// Path prefixes never imported (and removed if they were).
+    pub exclude: Vec<String>,
+    /// The Open Referral UK feed, or a JSON file of services ("" for none).
+    pub services: String,
+    /// Who to contact about the importer, sent in its user agent (an email
+    /// address or web page of the council's IT team).
+    pub contact: String,
+    /// Local time of day for the scheduled run in `serve` ("" for none), "HH:MM".
+    pub schedule: String,
+    /// A random delay of up to this many minutes after the scheduled time.
+    pub jitter_minutes: u64,
+    /// Apply additions and changes without waiting for staff (never
+    /// removals, never pages flagged for review).
+    pub auto_apply: bool,
+    pub max_pages: usize,
+    /// Least time between two requests to the council's site, in ms.
+    pub interval_ms: u64,
+    /// Answers from a page not re-checked for this many days say when it
+    /// was last checked.
+    pub stale_days: i64,
+}
+
+impl Default for ImportSettings {
+    fn default() -> Self {
+        Self {
+            site: String::new(),
+            allow: Vec::new(),
+            exclude: Vec::new(),
+            services: String::new(),
+            contact: String::new(),
+            schedule: String::new(),
+            jitter_minutes: 30,
+            auto_apply: false,
+            max_pages: 500,
+            interval_ms: 1000,
+            stale_days: 14,
+        }
+    }
 }
 
 /// The local language model and the jobs it may do. Each job is used only

@@ -8,6 +8,7 @@ pub mod config;
 pub mod derived;
 pub mod embed;
 pub mod eval;
+pub mod import;
 pub mod kb;
 pub mod llm;
 pub mod models;

@@ -77,6 +77,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             init_logging(&config, "warn");
             cli::bench::all(config, models, json, llama_bench, runs)
         }
+        Command::Import { command } => {
+            init_logging(&config, "info");
+            cli::import::run(&config, command)
+        }
         Command::Models { command } => {
             init_logging(&config, "warn");
             cli::models::run(&config, command)

@@ -4,6 +4,7 @@
 pub mod ask;
 pub mod bench;
 pub mod eval;
+pub mod import;
 pub mod kb;
 pub mod models;
 pub mod serve;
@@ -62,6 +63,12 @@ pub enum Command {
     },
     /// Run an evaluation case file and report answer quality.
     Eval(EvalArgs),
+    /// Import the council's own website or services directory into a
+    /// knowledge base, and review what changed.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Fetch, list and verify the models in models/manifest.toml.
     Models {
         #[command(subcommand)]
@@ -147,6 +154,73 @@ pub struct EvalArgs {
     /// Run about this many cases, spread evenly through the file (for slow configurations).
     #[arg(long)]
     sample: Option<usize>,
+}
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Crawl the site politely (robots.txt, sitemaps, links under the allowed
+    /// paths) and stage every page added, changed or gone.
+    Site {
+        /// The address of the adult social care section, e.g. https://www.example.gov.uk/adult-social-care
+        url: String,
+        /// The knowledge-base folder to write to.
+        #[arg(long)]
+        into: PathBuf,
+        /// Path prefix the crawl stays under (repeatable; default: the address's own path).
+        #[arg(long)]
+        allow: Vec<String>,
+        /// Path prefix never imported (repeatable).
+        #[arg(long)]
+        exclude: Vec<String>,
+        /// Stop after this many addresses.
+        #[arg(long)]
+        max_pages: Option<usize>,
+        /// Least time between requests to the site, in ms (default 1000).
+        #[arg(long)]
+        interval_ms: Option<u64>,
+        /// Let loopback and private addresses through (for tests).
+        #[arg(long)]
+        allow_private_addresses: bool,
+        /// Apply additions and changes at once (removals and flagged pages still wait).
+        #[arg(long)]
+        apply: bool,
+    },
+    /// Read an Open Referral UK feed (version 1 or 3) or a JSON file of
+    /// services, and stage every service added, changed or gone.
+    Services {
+        /// The feed's base address (with /services below it), or a JSON file.
+        source: String,
+        #[arg(long)]
+        into: PathBuf,
+        #[arg(long)]
+        allow_private_addresses: bool,
+        #[arg(long)]
+        apply: bool,
+    },
+    /// Show the changes waiting for approval (or all of a run's).
+    Review {
+        /// Only this run.
+        #[arg(long)]
+        run: Option<i64>,
+        /// Also changes already applied or rejected.
+        #[arg(long)]
+        all: bool,
+        /// Show each page's text diff.
+        #[arg(long)]
+        diff: bool,
+    },
+    /// Apply staged changes to the knowledge base.
+    Approve {
+        /// Change numbers (from `import review`).
+        ids: Vec<i64>,
+        /// Every change still waiting (removals included).
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        into: PathBuf,
+    },
+    /// Decline staged changes: they stay in the record, unapplied.
+    Reject { ids: Vec<i64> },
 }
 
 #[derive(Subcommand)]

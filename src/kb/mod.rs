@@ -40,6 +40,8 @@ pub struct Page {
     pub topics: Vec<String>,
     pub url: String,
     pub last_reviewed: Date,
+    /// For an imported page: when its source was last fetched.
+    pub last_checked: Option<Date>,
     pub contacts: Vec<Contact>,
     pub related: Vec<String>,
     pub path: PathBuf,
@@ -200,6 +202,7 @@ impl Kb {
         hasher.update(FORMAT_VERSION.as_bytes());
 
         let page_files = list_files(&dir.join("pages"), "md")?;
+        let withdrawn = withdrawn(dir);
         let mut pages: Vec<Page> = Vec::new();
         let mut slugs: HashMap<String, PathBuf> = HashMap::new();
         for path in &page_files {
@@ -209,6 +212,14 @@ impl Kb {
             let Some(p) = page::parse_page(path, &text, &mut problems) else {
                 continue;
             };
+            if withdrawn.contains(&p.slug) {
+                problems.push(Problem::warning(
+                    path,
+                    1,
+                    "withdrawn from answers (withdrawn.txt): its source is gone; approve its removal or take it off the list".into(),
+                ));
+                continue;
+            }
             if let Some(first) = slugs.get(&p.slug) {
                 problems.push(Problem::error(
                     path,
@@ -351,6 +362,22 @@ fn list_files(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
         .collect();
     files.sort();
     Ok(files)
+}
+
+/// The slugs listed in `withdrawn.txt` (one per line, `#` starts a note):
+/// pages whose source has gone, out of answers until a person decides.
+fn withdrawn(dir: &Path) -> std::collections::HashSet<String> {
+    std::fs::read_to_string(dir.join("withdrawn.txt"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Checks one page's text as `kb check` would, without loading the rest.
+pub fn check_page_text(path: &Path, text: &str, problems: &mut Vec<Problem>) {
+    let _ = page::parse_page(path, text, problems);
 }
 
 fn read_text(path: &Path, hasher: &mut Sha256, problems: &mut Vec<Problem>) -> Option<String> {

@@ -9,7 +9,7 @@ use time::Date;
 use super::{Chunk, Contact, FieldLines, Page, Problem};
 
 const REQUIRED: [&str; 6] = ["slug", "title", "summary", "topics", "url", "last_reviewed"];
-const OPTIONAL: [&str; 2] = ["contacts", "related"];
+const OPTIONAL: [&str; 4] = ["contacts", "related", "last_checked", "source"];
 
 /// Longest chunk, in words, before a section is split in two.
 const CHUNK_MAX_WORDS: usize = 160;
@@ -156,6 +156,30 @@ pub(super) fn parse_page(path: &Path, text: &str, problems: &mut Vec<Problem>) -
             }
         }
     };
+    // When an imported page was last fetched and found unchanged or updated.
+    let last_checked = match map.get("last_checked") {
+        Some(Value::String(t)) => match Date::parse(
+            t.trim(),
+            time::macros::format_description!("[year]-[month]-[day]"),
+        ) {
+            Ok(d) => Some(d),
+            Err(_) => {
+                problems.push(err(
+                    key_line("last_checked"),
+                    format!("last_checked '{t}' is not a date: write it as YYYY-MM-DD"),
+                ));
+                None
+            }
+        },
+        Some(_) => {
+            problems.push(err(
+                key_line("last_checked"),
+                "last_checked must be a date, YYYY-MM-DD".into(),
+            ));
+            None
+        }
+        None => None,
+    };
     let topics = string_list(&map, "topics", &key_line, path, problems);
     let related = string_list(&map, "related", &key_line, path, problems);
     let contacts = parse_contacts(&map, &key_line, path, problems);
@@ -181,6 +205,7 @@ pub(super) fn parse_page(path: &Path, text: &str, problems: &mut Vec<Problem>) -
         topics,
         url,
         last_reviewed: last_reviewed?,
+        last_checked,
         contacts,
         related,
         path: path.to_path_buf(),

@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod eval;
 mod http;
+mod import;
 mod index;
 mod kb_check;
 mod llm;

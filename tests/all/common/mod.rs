@@ -2,6 +2,8 @@
 //! knowledge base, and a fresh data directory per test.
 #![allow(dead_code)]
 
+pub mod site_server;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

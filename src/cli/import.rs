@@ -1,0 +1,136 @@
+//! `signpost import`: the council's website and directory in, changes
+//! reviewed and approved.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use signpost::config::Config;
+use signpost::import::{self, oruk, state::State};
+
+use super::ImportCommand;
+
+pub fn run(config: &Config, command: ImportCommand) -> anyhow::Result<ExitCode> {
+    let data_dir = config.data_dir.clone();
+    let s = &config.import;
+    match command {
+        ImportCommand::Site {
+            url,
+            into,
+            allow,
+            exclude,
+            max_pages,
+            interval_ms,
+            allow_private_addresses,
+            apply,
+        } => {
+            let start = url::Url::parse(&url).with_context(|| {
+                format!("'{url}' is not a web address: give the whole address, starting https://")
+            })?;
+            let mut opts = import::SiteOptions::new(start, into, data_dir);
+            opts.allow = if allow.is_empty() {
+                s.allow.clone()
+            } else {
+                allow
+            };
+            opts.exclude = if exclude.is_empty() {
+                s.exclude.clone()
+            } else {
+                exclude
+            };
+            opts.max_pages = max_pages.unwrap_or(s.max_pages);
+            opts.min_interval =
+                std::time::Duration::from_millis(interval_ms.unwrap_or(s.interval_ms));
+            opts.allow_private = allow_private_addresses;
+            opts.auto_apply = apply || s.auto_apply;
+            opts.contact = s.contact.clone();
+            let r = import::import_site(&opts)?;
+            print_report(&r);
+            Ok(ExitCode::SUCCESS)
+        }
+        ImportCommand::Services {
+            source,
+            into,
+            allow_private_addresses,
+            apply,
+        } => {
+            let src = match url::Url::parse(&source) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => oruk::Source::Url(u),
+                _ => oruk::Source::File(PathBuf::from(&source)),
+            };
+            let r = oruk::import_services(
+                &src,
+                &into,
+                &data_dir,
+                allow_private_addresses,
+                apply || s.auto_apply,
+                &s.contact,
+            )?;
+            print_report(&r);
+            Ok(ExitCode::SUCCESS)
+        }
+        ImportCommand::Review { run, all, diff } => {
+            let state = State::open(&data_dir)?;
+            for r in state.runs(5)? {
+                println!(
+                    "run {} ({}, {}): {} {}",
+                    r.id, r.kind, r.status, r.source, r.summary
+                );
+            }
+            let changes = state.changes(run, !all)?;
+            if changes.is_empty() {
+                println!("nothing is waiting for approval");
+            }
+            for c in changes {
+                println!(
+                    "#{} [{}] {} {} ({}){}",
+                    c.id,
+                    c.status,
+                    c.kind,
+                    c.target,
+                    c.url,
+                    if c.note.is_empty() {
+                        String::new()
+                    } else {
+                        format!("\n    {}", c.note.replace('\n', "\n    "))
+                    }
+                );
+                if diff && !c.diff.is_empty() {
+                    println!("{}", c.diff);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ImportCommand::Approve { ids, all, into } => {
+            let ids = if all {
+                State::open(&data_dir)?
+                    .changes(None, true)?
+                    .into_iter()
+                    // A scan with no text, or a fetch that failed, has nothing to apply.
+                    .filter(|c| c.content.is_some() || c.kind == "removed")
+                    .map(|c| c.id)
+                    .collect()
+            } else {
+                ids
+            };
+            let n = import::apply(&into, &data_dir, &ids, "staff (command line)")?;
+            println!("{n} change(s) applied to {}", into.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        ImportCommand::Reject { ids } => {
+            let n = import::reject(&data_dir, &ids, "staff (command line)")?;
+            println!("{n} change(s) rejected");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_report(r: &import::Report) {
+    for n in &r.notes {
+        println!("note: {n}");
+    }
+    println!("{}", r.line());
+    if r.added + r.changed + r.removed + r.flagged > r.applied {
+        println!("review with `signpost import review --diff`, then `signpost import approve`");
+    }
+}

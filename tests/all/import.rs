@@ -1,0 +1,591 @@
+//! `signpost import`: a council's own site served on loopback (the Wrenfield
+//! and Oakhollow test sites, tests/fixtures/sites/), imported politely,
+//! reviewed, kept fresh, and answered from; Open Referral UK feeds in
+//! versions 1 and 3.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+use crate::common::site_server::{Script, SiteServer};
+use crate::common::*;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn wrenfield() -> SiteServer {
+    SiteServer::start(
+        fixtures().join("sites/wrenfield"),
+        "https://www.wrenfield.example",
+    )
+}
+
+/// A knowledge base folder with the council's details and nothing else.
+fn empty_kb(council: &str) -> tempfile::TempDir {
+    let kb = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(kb.path().join("pages")).unwrap();
+    std::fs::copy(fixtures().join(council), kb.path().join("council.toml")).unwrap();
+    kb
+}
+
+fn import(data: &Path, args: &[&str]) -> Output {
+    let out = bin()
+        .env("SIGNPOST_DATA_DIR", data)
+        .env("SIGNPOST_LOG", "warn")
+        .arg("import")
+        .args(args)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    out
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn site(server: &SiteServer, kb: &Path, data: &Path, extra: &[&str]) -> String {
+    let url = server.url("/adult-social-care");
+    let mut args = vec![
+        "site",
+        url.as_str(),
+        "--into",
+        kb.to_str().unwrap(),
+        "--allow-private-addresses",
+        "--interval-ms",
+        "40",
+    ];
+    args.extend_from_slice(extra);
+    let out = import(data, &args);
+    assert!(out.status.success(), "{}", text(&out));
+    text(&out)
+}
+
+#[test]
+fn a_site_is_imported_politely_and_then_answers_questions() {
+    let server = wrenfield();
+    let kb = empty_kb("sites/wrenfield-hand/council.toml");
+    let data = tempfile::tempdir().unwrap();
+    let report = site(&server, kb.path(), data.path(), &["--apply"]);
+    assert!(report.contains("42 added"), "{report}");
+    assert!(report.contains("1 flagged for review"), "{report}");
+    let pages = kb.path().join("pages");
+    // A guide page no sitemap lists, found by following links.
+    assert!(pages.join("what-we-count.md").exists());
+    // A fact only in a linked PDF, with its page number.
+    let policy =
+        std::fs::read_to_string(pages.join("adult-social-care-charging-policy.md")).unwrap();
+    assert!(
+        policy.contains("£21.60") && policy.contains("## Page 2"),
+        "{policy}"
+    );
+    // The scanned PDF is flagged, never written.
+    assert!(!pages.join("easy-read-guide-to-assessments.md").exists());
+    let review = text(&import(data.path(), &["review"]));
+    assert!(
+        review.contains("a scanned document with no text (needs OCR)"),
+        "{review}"
+    );
+
+    // Politeness: an honest user agent, never a cookie, never a disallowed
+    // path, and requests spaced as asked.
+    let seen = server.requests();
+    assert!(
+        seen.iter()
+            .all(|r| r.user_agent.starts_with("SignpostImporter/")),
+        "{:?}",
+        seen[0].user_agent
+    );
+    assert!(seen.iter().all(|r| r.cookie.is_none()));
+    assert!(!seen.iter().any(|r| r.path.starts_with("/search")));
+    assert_eq!(seen[0].path, "/robots.txt");
+    for w in seen.windows(2) {
+        let gap = w[1].at.duration_since(w[0].at);
+        assert!(
+            gap >= Duration::from_millis(35),
+            "{gap:?} between {} and {}",
+            w[0].path,
+            w[1].path
+        );
+    }
+
+    // Every page records where its fields came from, and the page furniture is gone.
+    let faq = std::fs::read_to_string(pages.join("frequently-asked-questions.md")).unwrap();
+    assert!(
+        faq.contains("profile: localgov-drupal") && faq.contains("title: h1"),
+        "{faq}"
+    );
+    assert!(
+        faq.contains("### Is the care needs assessment free?"),
+        "{faq}"
+    );
+    for furniture in [
+        "cookie",
+        "Was this page helpful",
+        "Related links",
+        "Skip to main content",
+        "Follow us",
+    ] {
+        assert!(
+            !faq.to_lowercase().contains(&furniture.to_lowercase()),
+            "{furniture}"
+        );
+    }
+
+    // And the imported site answers its residents' questions.
+    let answer_data = tempfile::tempdir().unwrap();
+    let ask = |q: &str| {
+        let out = bin()
+            .env("SIGNPOST_DATA_DIR", answer_data.path())
+            .env("SIGNPOST_KB_DIR", kb.path())
+            .args(["ask", q, "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let v = ask("is the care needs assessment free");
+    assert_eq!(v["route"], "answer", "{v}");
+    assert!(v["reply"].as_str().unwrap().contains("free"), "{v}");
+    let v = ask("how much does home care cost an hour");
+    assert!(
+        v["reply"].as_str().unwrap().contains("0118 496 0100"),
+        "{v}"
+    );
+    assert!(
+        v["sources"].as_array().unwrap().iter().all(|s| s["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://www.wrenfield.example/")),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_second_run_asks_politely_and_finds_only_what_changed() {
+    let server = wrenfield();
+    let kb = empty_kb("sites/wrenfield-hand/council.toml");
+    let data = tempfile::tempdir().unwrap();
+    site(&server, kb.path(), data.path(), &["--apply"]);
+    let before = server.requests().len();
+    // Nothing changed: every page answers 304 to its ETag.
+    let report = site(&server, kb.path(), data.path(), &[]);
+    // 42 pages and the scanned PDF (still waiting for a person).
+    assert!(
+        report.contains("0 added, 0 changed, 43 unchanged, 0 failed"),
+        "{report}"
+    );
+    let second = &server.requests()[before..];
+    assert!(second.iter().filter(|r| r.if_none_match.is_some()).count() >= 40);
+    // One phone number changes on one page: exactly one change, with its diff.
+    let path = "/adult-social-care/blue-badge";
+    let html = std::fs::read_to_string(
+        fixtures().join("sites/wrenfield/adult-social-care/blue-badge/index.html"),
+    )
+    .unwrap();
+    assert!(html.contains("0118 496 0210"));
+    server.script(
+        path,
+        Script::Body {
+            content_type: "text/html".into(),
+            body: html.replace("0118 496 0210", "0118 496 0211").into_bytes(),
+        },
+    );
+    let report = site(&server, kb.path(), data.path(), &[]);
+    assert!(report.contains("0 added, 1 changed"), "{report}");
+    let review = text(&import(data.path(), &["review", "--diff"]));
+    assert!(review.contains("changed blue-badge"), "{review}");
+    assert!(
+        review.contains("-") && review.contains("+") && review.contains("0118 496 0211"),
+        "{review}"
+    );
+    // Staged, not applied until approved.
+    let page = kb.path().join("pages/blue-badge.md");
+    assert!(!std::fs::read_to_string(&page)
+        .unwrap()
+        .contains("0118 496 0211"));
+    let id = review
+        .lines()
+        .find(|l| l.contains("changed blue-badge"))
+        .and_then(|l| l.trim_start_matches('#').split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let out = import(
+        data.path(),
+        &["approve", &id, "--into", kb.path().to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(std::fs::read_to_string(&page)
+        .unwrap()
+        .contains("0118 496 0211"));
+}
+
+#[test]
+fn a_page_gone_twice_is_withdrawn_and_only_a_person_removes_it() {
+    let server = wrenfield();
+    let kb = empty_kb("sites/wrenfield-hand/council.toml");
+    let data = tempfile::tempdir().unwrap();
+    site(&server, kb.path(), data.path(), &["--apply"]);
+    server.script("/adult-social-care/day-centres", Script::Status(404));
+    let report = site(&server, kb.path(), data.path(), &["--apply"]);
+    assert!(
+        report.contains("0 withdrawn"),
+        "one 404 is not enough: {report}"
+    );
+    server.script("/adult-social-care/day-centres", Script::Status(410));
+    let report = site(&server, kb.path(), data.path(), &["--apply"]);
+    assert!(report.contains("1 withdrawn, 1 to remove"), "{report}");
+    // Out of answers at once; the file stays until a person approves.
+    let page = kb.path().join("pages/day-centres.md");
+    assert!(page.exists());
+    let withdrawn = std::fs::read_to_string(kb.path().join("withdrawn.txt")).unwrap();
+    assert!(withdrawn.starts_with("day-centres "), "{withdrawn}");
+    let check = run(
+        data.path(),
+        &["kb", "check", "--kb", kb.path().to_str().unwrap()],
+    );
+    assert!(String::from_utf8_lossy(&check.stdout)
+        .contains("day-centres.md:1: warning: withdrawn from answers"));
+    let answer_data = tempfile::tempdir().unwrap();
+    let out = bin()
+        .env("SIGNPOST_DATA_DIR", answer_data.path())
+        .env("SIGNPOST_KB_DIR", kb.path())
+        .args(["ask", "where is the larkspur day centre", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!slugs(&v).contains(&"day-centres".to_string()), "{v}");
+    let review = text(&import(data.path(), &["review"]));
+    assert!(review.contains("removed day-centres"), "{review}");
+    let out = import(
+        data.path(),
+        &["approve", "--all", "--into", kb.path().to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!page.exists());
+    assert!(!std::fs::read_to_string(kb.path().join("withdrawn.txt"))
+        .unwrap()
+        .contains("day-centres"));
+}
+
+#[test]
+fn busy_servers_are_waited_for_and_unsafe_addresses_refused() {
+    let server = wrenfield();
+    let kb = empty_kb("sites/wrenfield-hand/council.toml");
+    let data = tempfile::tempdir().unwrap();
+    server.script(
+        "/adult-social-care/blue-badge",
+        Script::Busy {
+            status: 429,
+            retry_after: 1,
+            times: 1,
+        },
+    );
+    server.script(
+        "/adult-social-care/day-centres",
+        Script::Redirect {
+            status: 302,
+            to: "http://169.254.169.254/latest/meta-data".into(),
+        },
+    );
+    server.script("/adult-social-care/contact-us", Script::Body {
+        content_type: "text/html".into(),
+        body: b"<html><body><noscript>Please enable JavaScript to use this site.</noscript><div id=app></div></body></html>".to_vec(),
+    });
+    server.script(
+        "/adult-social-care/complaints",
+        Script::Body {
+            content_type: "text/html".into(),
+            body: vec![b'a'; 6 * 1024 * 1024],
+        },
+    );
+    server.script(
+        "/adult-social-care/mental-capacity",
+        Script::Body {
+            content_type: "application/zip".into(),
+            body: b"PK\x03\x04not a page".to_vec(),
+        },
+    );
+    let report = site(&server, kb.path(), data.path(), &["--apply"]);
+    // 429 with Retry-After: 1 was waited for, then the page came.
+    let badge: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/adult-social-care/blue-badge")
+        .collect();
+    assert_eq!(badge.len(), 2);
+    assert!(badge[1].at.duration_since(badge[0].at) >= Duration::from_millis(950));
+    assert!(kb.path().join("pages/blue-badge.md").exists());
+    // A redirect to another host (a cloud metadata address) is refused.
+    assert!(
+        report.contains("169.254.169.254 is not one of the hosts being imported"),
+        "{report}"
+    );
+    // A script-only page is flagged; a huge page and a file are not imported.
+    let review = text(&import(data.path(), &["review"]));
+    assert!(review.contains("needs JavaScript"), "{review}");
+    assert!(
+        report.contains("larger than the 5242880-byte limit"),
+        "{report}"
+    );
+    assert!(
+        report.contains("not a web page or PDF (application/zip)"),
+        "{report}"
+    );
+    assert!(!kb.path().join("pages/contact-us.md").exists());
+
+    // Without the test switch, a loopback address is refused outright.
+    let out = import(
+        data.path(),
+        &[
+            "site",
+            &server.url("/adult-social-care"),
+            "--into",
+            kb.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("a private or loopback address"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_server_error_on_robots_txt_stops_the_run() {
+    let server = wrenfield();
+    server.script("/robots.txt", Script::Status(503));
+    let kb = empty_kb("sites/wrenfield-hand/council.toml");
+    let data = tempfile::tempdir().unwrap();
+    let url = server.url("/adult-social-care");
+    let out = import(
+        data.path(),
+        &[
+            "site",
+            &url,
+            "--into",
+            kb.path().to_str().unwrap(),
+            "--allow-private-addresses",
+            "--interval-ms",
+            "0",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("RFC 9309"), "{}", text(&out));
+    // A missing robots.txt (404) means no rules.
+    server.script("/robots.txt", Script::Status(404));
+    let out = import(
+        data.path(),
+        &[
+            "site",
+            &url,
+            "--into",
+            kb.path().to_str().unwrap(),
+            "--allow-private-addresses",
+            "--interval-ms",
+            "0",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+/// One page of each extraction profile, against a golden Markdown file
+/// (tests/fixtures/import-golden/). Set SIGNPOST_BLESS=1 to rewrite them
+/// after checking the difference by eye.
+#[test]
+fn each_extraction_profile_gives_its_golden_markdown() {
+    use signpost::import::extract::extract;
+    let cases = [
+        (
+            "sites/wrenfield/adult-social-care/frequently-asked-questions/index.html",
+            "https://www.wrenfield.example/adult-social-care/frequently-asked-questions",
+            "localgov-drupal",
+            "wrenfield-faq.md",
+        ),
+        (
+            "sites/wrenfield/adult-social-care/paying-for-care/charges-2026-to-2027/index.html",
+            "https://www.wrenfield.example/adult-social-care/paying-for-care/charges-2026-to-2027",
+            "localgov-drupal",
+            "wrenfield-charges.md",
+        ),
+        (
+            "sites/oakhollow/social-care-and-health/financial-assessment/index.html",
+            "https://www.oakhollow.example/social-care-and-health/financial-assessment",
+            "govuk-frontend",
+            "oakhollow-financial-assessment.md",
+        ),
+        (
+            "sites/oakhollow/social-care-and-health/adult-social-care-charges/index.html",
+            "https://www.oakhollow.example/social-care-and-health/adult-social-care-charges",
+            "govuk-frontend",
+            "oakhollow-charges.md",
+        ),
+        (
+            "import-golden/generic-page.html",
+            "https://www.example.org/care/meals",
+            "generic",
+            "generic-page.md",
+        ),
+    ];
+    for (file, url, profile, golden) in cases {
+        let html = std::fs::read_to_string(fixtures().join(file)).unwrap();
+        let e = extract(&html, &url::Url::parse(url).unwrap());
+        assert_eq!(e.profile.name(), profile, "{file}");
+        let got = format!(
+            "title: {}\nsummary: {}\nreviewed: {:?}\ncontacts: {:?}\n\n{}",
+            e.title, e.summary, e.reviewed, e.contacts, e.body
+        );
+        let path = fixtures().join("import-golden").join(golden);
+        if std::env::var_os("SIGNPOST_BLESS").is_some() {
+            std::fs::write(&path, &got).unwrap();
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(
+            got, want,
+            "{golden} differs: check the new output, then SIGNPOST_BLESS=1"
+        );
+    }
+}
+
+#[test]
+fn version_1_and_version_3_feeds_of_the_same_services_read_the_same() {
+    use signpost::import::oruk::normalise;
+    let read = |f: &str| -> Vec<serde_json::Value> {
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("oruk").join(f)).unwrap())
+            .unwrap()
+    };
+    let (v1, v3) = (read("wrenfield-v1.json"), read("wrenfield-v3.json"));
+    assert_eq!(v1.len(), 5);
+    for (a, b) in v1.iter().zip(&v3) {
+        assert_eq!(normalise(a, 1).unwrap(), normalise(b, 1).unwrap());
+    }
+    let lunch = normalise(&v3[0], 1).unwrap();
+    assert_eq!(lunch.schedule.as_deref(), Some("Friday 12 noon to 2pm"));
+    assert_eq!(lunch.eligibility.as_deref(), Some("Aged 60 and over"));
+}
+
+#[test]
+fn a_services_feed_is_paged_mapped_and_staged_with_field_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    // The feed as an API serves it: GET / says the version; /services pages.
+    let api = dir.path().join("api");
+    std::fs::create_dir_all(api.join("services")).unwrap();
+    std::fs::copy(fixtures().join("oruk/v3-root.json"), api.join("index.html")).unwrap();
+    let server = SiteServer::start(api.clone(), "https://directory.wrenfield.example");
+    for page in 1..=3 {
+        let body = std::fs::read(fixtures().join(format!("oruk/v3-page-{page}.json"))).unwrap();
+        server.script(
+            &format!("/services?page={page}&per_page=50"),
+            Script::Body {
+                content_type: "application/json".into(),
+                body,
+            },
+        );
+    }
+    let kb = empty_kb("sites/wrenfield-hand/council.toml");
+    std::fs::create_dir_all(kb.path().join("services")).unwrap();
+    std::fs::copy(
+        fixtures().join("oruk/taxonomy-map.toml"),
+        kb.path().join("services/taxonomy-map.toml"),
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    // The file form of the same feed.
+    let file = fixtures().join("oruk/wrenfield-v1.json");
+    let out = import(
+        data.path(),
+        &[
+            "services",
+            file.to_str().unwrap(),
+            "--into",
+            kb.path().to_str().unwrap(),
+            "--apply",
+        ],
+    );
+    let report = text(&out);
+    assert!(out.status.success(), "{report}");
+    assert!(report.contains("5 added"), "{report}");
+    assert!(
+        report.contains("unmapped term 'Strength and balance' (1 services)"),
+        "{report}"
+    );
+    // Four have a category and were applied; the unmapped one waits.
+    assert!(report.contains("4 applied"), "{report}");
+    let check = run(
+        data.path(),
+        &["kb", "check", "--kb", kb.path().to_str().unwrap()],
+    );
+    assert!(
+        String::from_utf8_lossy(&check.stdout).contains("services: 4"),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    // The same services from a version 3 API, paged, change nothing (the
+    // unmapped one is still waiting).
+    let out = import(
+        data.path(),
+        &[
+            "services",
+            &server.url("/"),
+            "--into",
+            kb.path().to_str().unwrap(),
+            "--allow-private-addresses",
+        ],
+    );
+    let report = text(&out);
+    assert!(out.status.success(), "{report}");
+    assert!(report.contains("version: HSDS-UK-3.0"), "{report}");
+    assert!(
+        report.contains("1 added, 0 changed, 4 unchanged"),
+        "{report}"
+    );
+    let v3 = fixtures().join("oruk/wrenfield-v3.json");
+    // ...and a changed phone number is one change, field by field.
+    let mut recs: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&v3).unwrap()).unwrap();
+    recs[0]["phones"][0]["number"] = "0118 496 0361".into();
+    let changed = dir.path().join("changed.json");
+    std::fs::write(&changed, serde_json::to_string(&recs).unwrap()).unwrap();
+    let report = text(&import(
+        data.path(),
+        &[
+            "services",
+            changed.to_str().unwrap(),
+            "--into",
+            kb.path().to_str().unwrap(),
+        ],
+    ));
+    // (The unmapped service is still waiting, so it is still "added".)
+    assert!(
+        report.contains("1 added, 1 changed, 3 unchanged"),
+        "{report}"
+    );
+    let review = text(&import(data.path(), &["review", "--diff"]));
+    assert!(
+        review.contains("phone: \"0118 496 0360\" -> \"0118 496 0361\""),
+        "{review}"
+    );
+    // Bad records are named.
+    let bad = fixtures().join("oruk/bad-records.json");
+    let report = text(&import(
+        data.path(),
+        &[
+            "services",
+            bad.to_str().unwrap(),
+            "--into",
+            kb.path().to_str().unwrap(),
+        ],
+    ));
+    assert!(
+        report.contains("service 1 has no \"id\"")
+            && report.contains("service wf-x has no \"name\""),
+        "{report}"
+    );
+}
