@@ -24,7 +24,7 @@ pub fn check(
     let today = today.unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
     config.resolve_council()?;
     let (kb, mut problems) = Kb::load(&config.kb, today)?;
-    signpost::rules::Rules::load(&config.kb.dir, today, &kb.pages, &mut problems);
+    let rules = signpost::rules::Rules::load(&config.kb.dir, today, &kb.pages, &mut problems);
     problems.extend(signpost::kb::routes::check_council(&kb, &config.council));
     problems.extend(signpost::kb::routes::check(&kb, &config.council));
     for p in &problems {
@@ -50,6 +50,9 @@ pub fn check(
             worst.slug,
             config.kb.max_reading_grade
         );
+    }
+    for (key, pages) in rules.all_cites() {
+        println!("calculator {key} cites: {}", pages.join(", "));
     }
     let errors = problems.iter().filter(|p| p.is_error()).count();
     let warnings = problems.len() - errors;

@@ -710,7 +710,8 @@ fn stage_page(
         return Ok(());
     }
     let mut problems = Vec::new();
-    crate::kb::check_page_text(&opts.kb.join(&path), &c.file, &mut problems);
+    let rules = council_rules(&opts.kb);
+    crate::kb::check_page_text(&opts.kb.join(&path), &c.file, Some(&rules), &mut problems);
     let mut note: Vec<String> = c.flags.iter().map(Flag::describe).collect();
     note.extend(problems.iter().map(|p| p.to_string()));
     // A scan has no text to add: it is shown to staff, never written.
@@ -744,6 +745,15 @@ fn stage_page(
         status: "staged".into(),
     })?;
     Ok(())
+}
+
+/// The rules a staged page is checked against: the national figures with
+/// the council's `rules.toml` over them (its own problems are `kb check`'s).
+fn council_rules(kb: &Path) -> crate::rules::Rules {
+    let path = kb.join("rules.toml");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let today = time::OffsetDateTime::now_utc().date();
+    crate::rules::Rules::parse(&path, &text, today, &mut Vec::new())
 }
 
 fn stage_failed(state: &State, run: i64, url: &Url, why: &str) -> Result<()> {

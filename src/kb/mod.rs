@@ -375,9 +375,17 @@ fn withdrawn(dir: &Path) -> std::collections::HashSet<String> {
         .collect()
 }
 
-/// Checks one page's text as `kb check` would, without loading the rest.
-pub fn check_page_text(path: &Path, text: &str, problems: &mut Vec<Problem>) {
-    let _ = page::parse_page(path, text, problems);
+/// Checks one page's text as `kb check` would, without loading the rest:
+/// its form, and, given the rules, its figures.
+pub fn check_page_text(
+    path: &Path,
+    text: &str,
+    rules: Option<&crate::rules::Rules>,
+    problems: &mut Vec<Problem>,
+) {
+    if let (Some(page), Some(rules)) = (page::parse_page(path, text, problems), rules) {
+        rules.check_page(&page, problems);
+    }
 }
 
 fn read_text(path: &Path, hasher: &mut Sha256, problems: &mut Vec<Problem>) -> Option<String> {
@@ -499,4 +507,16 @@ pub(crate) fn line_of(path: &Path, sentence: &str) -> Option<usize> {
     let text = std::fs::read_to_string(path).ok()?;
     let probe: String = sentence.chars().take(40).collect();
     text.lines().position(|l| l.contains(&probe)).map(|i| i + 1)
+}
+
+/// A page made from Markdown, for other modules' unit tests.
+#[cfg(test)]
+pub(crate) fn test_page(slug: &str, title: &str, body: &str) -> Page {
+    let text = format!(
+        "---\nslug: {slug}\ntitle: {title}\nsummary: A page for a test.\ntopics: [test]\nurl: https://council.example/{slug}\nlast_reviewed: 2026-11-29\n---\n\n{body}\n"
+    );
+    let mut problems = Vec::new();
+    let path = Path::new("pages").join(format!("{slug}.md"));
+    page::parse_page(&path, &text, &mut problems)
+        .unwrap_or_else(|| panic!("test page {slug}: {problems:?}"))
 }

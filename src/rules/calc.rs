@@ -32,8 +32,19 @@ fn has(m: &str, words: &[&str]) -> bool {
     words.iter().any(|w| m.contains(w))
 }
 
-/// Runs whichever calculator the question calls for.
+/// Runs whichever calculator the question calls for. A calculation with no
+/// page to cite is not given: every answer shows its sources.
 pub fn calculate(question: &str, rules: &Rules, council: &Council) -> Outcome {
+    match calculate_any(question, rules, council) {
+        Outcome::Answer(c) if c.pages.is_empty() => {
+            tracing::debug!(calculator = c.name, "no page to cite, so no calculation");
+            Outcome::None
+        }
+        other => other,
+    }
+}
+
+fn calculate_any(question: &str, rules: &Rules, council: &Council) -> Outcome {
     if rules.is_empty() {
         return Outcome::None;
     }

@@ -313,7 +313,7 @@ fn a_page_that_disagrees_with_the_rules_fails() {
             .any(|l| l.contains("paying-for-care-at-home.md:")
                 && l.contains("upper_capital_limit")
                 && l.contains("£24,000")
-                && l.contains("rules.toml says £23,250")),
+                && l.contains("the rules say £23,250")),
         "{text}"
     );
 }
