@@ -27,6 +27,9 @@ pub fn render(reply: &Reply, channel: Channel, config: &Config) -> String {
                     format!("{n}\n\n{text}")
                 };
             }
+            if let Some(note) = stale_note(reply) {
+                text.push_str(&format!("\n\n{note}"));
+            }
             if reply.route == Route::Answer {
                 text.push_str(&format!(
                     "\n\nThis answer comes from our pages, so please check the page for full details. If you need help, call {}.",
@@ -36,8 +39,13 @@ pub fn render(reply: &Reply, channel: Channel, config: &Config) -> String {
             text
         }
         Channel::Voice => {
-            let mut note = (reply.route == Route::Answer)
-                .then(|| format!("For more help, call {}.", c.front_door()));
+            let mut note = (reply.route == Route::Answer).then(|| {
+                let call = format!("For more help, call {}.", c.front_door());
+                match stale_note(reply) {
+                    Some(stale) => format!("{stale} {call}"),
+                    None => call,
+                }
+            });
             if reply.notice.is_some() {
                 let spoken = "You don't need to tell me personal details.";
                 note = Some(match note {
@@ -52,6 +60,18 @@ pub fn render(reply: &Reply, channel: Channel, config: &Config) -> String {
             )
         }
     }
+}
+
+/// For an answer led by a page not checked against the council's website
+/// for a while: when it was last checked.
+fn stale_note(reply: &Reply) -> Option<String> {
+    if reply.route != Route::Answer {
+        return None;
+    }
+    let d = reply.sources.first()?.last_checked.as_ref()?;
+    Some(format!(
+        "We last checked this page on {d}, so it may have changed since."
+    ))
 }
 
 /// The shorter web answer a resident can choose in their settings: for an

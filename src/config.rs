@@ -46,7 +46,7 @@ pub struct ImportSettings {
     /// Who to contact about the importer, sent in its user agent (an email
     /// address or web page of the council's IT team).
     pub contact: String,
-    /// Local time of day for the scheduled run in `serve` ("" for none), "HH:MM".
+    /// Time of day, in UTC, for the daily run in `serve` ("" for none), "HH:MM".
     pub schedule: String,
     /// A random delay of up to this many minutes after the scheduled time.
     pub jitter_minutes: u64,
@@ -59,6 +59,9 @@ pub struct ImportSettings {
     /// Answers from a page not re-checked for this many days say when it
     /// was last checked.
     pub stale_days: i64,
+    /// Import from private and loopback addresses (a site on the council's
+    /// own network, or a test). Off by default.
+    pub allow_private_addresses: bool,
 }
 
 impl Default for ImportSettings {
@@ -75,6 +78,7 @@ impl Default for ImportSettings {
             max_pages: 500,
             interval_ms: 1000,
             stale_days: 14,
+            allow_private_addresses: false,
         }
     }
 }
@@ -482,6 +486,9 @@ pub struct KbSettings {
     pub max_reading_grade: f64,
     /// A `last_reviewed` date older than this many days is a warning.
     pub review_warn_days: i64,
+    /// How often `serve` looks for changed files in the knowledge base and,
+    /// when there are any, loads them without a restart (0: never).
+    pub reload_check_seconds: u64,
 }
 
 impl Default for KbSettings {
@@ -490,6 +497,7 @@ impl Default for KbSettings {
             dir: PathBuf::from("knowledge-base"),
             max_reading_grade: 8.0,
             review_warn_days: 365,
+            reload_check_seconds: 30,
         }
     }
 }

@@ -285,6 +285,8 @@ pub async fn serve(engine: Engine, addr: &str, wyoming_addr: Option<String>) -> 
         .filter(|a| !a.is_empty());
     tracing::info!(addr = %local, pages = engine.kb().pages.len(), "Signpost is listening");
     let (router, service) = app(engine)?;
+    service.spawn_kb_watch();
+    service.spawn_import_schedule()?;
     if let Some(w) = wyoming_addr {
         let listener = crate::speakers::wyoming::bind(&w).await?;
         tokio::spawn(crate::speakers::wyoming::serve(service.clone(), listener));

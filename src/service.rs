@@ -190,7 +190,12 @@ impl Drop for StopWhenDropped {
 
 /// The engine with its conversations, store and limits.
 pub struct Service {
-    engine: Engine,
+    /// The engine answering now; swapped whole when the content changes, so
+    /// a request in flight finishes on the engine it started with.
+    engine: std::sync::RwLock<Arc<Engine>>,
+    config: Config,
+    /// One reload at a time.
+    reloading: Mutex<()>,
     conversations: Mutex<Conversations>,
     store: Store,
     /// Per-client limit on messages and forms (None when switched off).
@@ -210,19 +215,52 @@ impl Service {
         let limiter = std::num::NonZeroU32::new(s.rate_limit_per_minute)
             .map(|n| governor::RateLimiter::keyed(governor::Quota::per_minute(n)));
         Ok(Arc::new(Service {
-            engine,
+            config: engine.config().clone(),
+            engine: std::sync::RwLock::new(Arc::new(engine)),
+            reloading: Mutex::new(()),
             conversations: Mutex::new(conversations),
             store,
             limiter,
         }))
     }
 
-    pub fn engine(&self) -> &Engine {
-        &self.engine
+    /// The engine answering now.
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine
+            .read()
+            .map(|e| e.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
     }
 
     pub fn config(&self) -> &Config {
-        self.engine.config()
+        &self.config
+    }
+
+    /// Loads the knowledge base again (pages, rules, index, example bank),
+    /// keeping the loaded models, and swaps it in without a restart. The old
+    /// engine answers until the new one is ready, and on failure goes on
+    /// answering. Returns the new content hash.
+    pub fn reload(&self) -> anyhow::Result<String> {
+        let _one = self
+            .reloading
+            .lock()
+            .map_err(|_| anyhow::anyhow!("a reload failed part-way"))?;
+        let old = self.engine();
+        let started = Instant::now();
+        let new = old.reload()?;
+        let hash = new.kb().content_hash.clone();
+        let pages = new.kb().pages.len();
+        match self.engine.write() {
+            Ok(mut e) => *e = Arc::new(new),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(new),
+        }
+        tracing::info!(
+            pages,
+            content_hash = %hash,
+            ms = started.elapsed().as_millis() as u64,
+            "knowledge base reloaded"
+        );
+        Ok(hash)
     }
 
     pub fn store(&self) -> &Store {
@@ -313,9 +351,9 @@ impl Service {
             channel: channel.channel(),
             cancel: Some(cancel),
         };
-        let worker = self.clone();
+        let engine = self.engine();
         let result = tokio::task::spawn_blocking(move || {
-            let reply = worker.engine.answer(&question);
+            let reply = engine.answer(&question);
             (question, reply)
         })
         .await;
@@ -422,5 +460,108 @@ impl Service {
                 }
             }
         });
+    }
+
+    /// Looks at the knowledge-base folder every `kb.reload_check_seconds`
+    /// and reloads when any file in it changed: pages staff edited or
+    /// approved on the command line, a new rules.toml, withdrawn pages.
+    pub fn spawn_kb_watch(self: &Arc<Self>) {
+        let secs = self.config().kb.reload_check_seconds;
+        if secs == 0 {
+            return;
+        }
+        let state = self.clone();
+        let dir = self.config().kb.dir.clone();
+        tokio::spawn(async move {
+            let fp = |dir: std::path::PathBuf| async move {
+                tokio::task::spawn_blocking(move || crate::kb::fingerprint(&dir))
+                    .await
+                    .unwrap_or_default()
+            };
+            let mut last = fp(dir.clone()).await;
+            let mut tick = tokio::time::interval(Duration::from_secs(secs));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let now = fp(dir.clone()).await;
+                if now == last {
+                    continue;
+                }
+                last = now;
+                tracing::info!("the knowledge base changed on disk; reloading");
+                state.reload_in_background().await;
+            }
+        });
+    }
+
+    /// Reloads off the async threads; a failure is logged and the engine
+    /// already answering goes on.
+    pub async fn reload_in_background(self: &Arc<Self>) {
+        let state = self.clone();
+        match tokio::task::spawn_blocking(move || state.reload()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::error!(error = %format!("{e:#}"), "reload failed; still answering from the content loaded before")
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "reload failed; still answering from the content loaded before")
+            }
+        }
+    }
+
+    /// Runs the configured import every day at `import.schedule` (UTC) plus
+    /// a random delay, and at once when the last run never finished; then
+    /// reloads. Fails when the schedule is not a time of day.
+    pub fn spawn_import_schedule(self: &Arc<Self>) -> anyhow::Result<()> {
+        use crate::import::schedule;
+        let s = &self.config().import;
+        let at = match s.schedule.trim() {
+            "" => None,
+            t => Some(schedule::parse_time(t)?),
+        };
+        let configured = !s.site.is_empty() || !s.services.is_empty();
+        if at.is_some() && !configured {
+            anyhow::bail!("import.schedule is set but there is nothing to import: set import.site or import.services");
+        }
+        if !configured {
+            return Ok(());
+        }
+        let resume = schedule::interrupted(&self.config().data_dir);
+        if at.is_none() && !resume {
+            return Ok(());
+        }
+        let state = self.clone();
+        let jitter_minutes = s.jitter_minutes;
+        tokio::spawn(async move {
+            let mut first = true;
+            loop {
+                if !(first && resume) {
+                    let Some(at) = at else { return };
+                    let now = time::OffsetDateTime::now_utc();
+                    let next = schedule::next_after(now, at, schedule::jitter(jitter_minutes));
+                    tracing::info!(next = %next, "next import");
+                    let wait = (next - now).unsigned_abs();
+                    tokio::time::sleep(wait).await;
+                } else {
+                    tracing::warn!("the last import did not finish; running it again now");
+                }
+                first = false;
+                let worker = state.clone();
+                let result =
+                    tokio::task::spawn_blocking(move || schedule::run_configured(&worker.config))
+                        .await;
+                match result {
+                    Ok(Ok(reports)) => {
+                        for r in &reports {
+                            tracing::info!(summary = %r.line(), "import finished");
+                        }
+                        state.reload_in_background().await;
+                    }
+                    Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "import failed"),
+                    Err(e) => tracing::error!(error = %e, "import failed"),
+                }
+            }
+        });
+        Ok(())
     }
 }

@@ -207,7 +207,7 @@ pub fn run(engine: &Engine, cases: &[Case]) -> (Summary, Vec<Detail>) {
         };
         let reply = engine.answer(&q);
         let text = channels::render(&reply, case.channel, engine.config());
-        let embedder = engine.semantic().map(|s| &s.embedder);
+        let embedder = engine.semantic().map(|s| &*s.embedder);
         details.push(judge(
             case,
             &reply,

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod fetch;
 pub mod oruk;
 pub mod pdf;
+pub mod schedule;
 pub mod state;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -47,6 +48,27 @@ pub struct SiteOptions {
 }
 
 impl SiteOptions {
+    /// The options `[import]` in the settings gives, for the site at `url`.
+    pub fn from_settings(
+        s: &crate::config::ImportSettings,
+        url: &str,
+        kb: PathBuf,
+        data_dir: PathBuf,
+    ) -> Result<SiteOptions> {
+        let start = Url::parse(url).with_context(|| {
+            format!("'{url}' is not a web address: give the whole address, starting https://")
+        })?;
+        let mut opts = SiteOptions::new(start, kb, data_dir);
+        opts.allow = s.allow.clone();
+        opts.exclude = s.exclude.clone();
+        opts.max_pages = s.max_pages;
+        opts.min_interval = Duration::from_millis(s.interval_ms);
+        opts.allow_private = s.allow_private_addresses;
+        opts.auto_apply = s.auto_apply;
+        opts.contact = s.contact.clone();
+        Ok(opts)
+    }
+
     pub fn new(start: Url, kb: PathBuf, data_dir: PathBuf) -> SiteOptions {
         SiteOptions {
             start,
@@ -217,6 +239,39 @@ fn crawl(opts: &SiteOptions, state: &State, run: i64) -> Result<Report> {
         }) && !opts.exclude.iter().any(|x| p.starts_with(x.as_str()))
     };
     let mut report = Report::default();
+    // Pages imported before under a path now excluded: out of answers at
+    // once, and staged for a person to remove.
+    for k in state.all_known()? {
+        let Ok(u) = Url::parse(&k.url) else { continue };
+        let excluded = u.host_str() == opts.start.host_str()
+            && opts
+                .exclude
+                .iter()
+                .any(|x| u.path().starts_with(x.as_str()));
+        if !excluded || k.status != "active" {
+            continue;
+        }
+        set_withdrawn(&opts.kb, &k.slug, true, "excluded from the import")?;
+        report.withdrawn += 1;
+        report.removed += 1;
+        state.supersede(&k.slug, run)?;
+        state.stage(&Change {
+            id: 0,
+            run,
+            kind: "removed".into(),
+            target: k.slug.clone(),
+            path: format!("pages/{}.md", k.slug),
+            url: k.url.clone(),
+            content: None,
+            diff: String::new(),
+            note: "under an excluded path (import.exclude or --exclude): withdrawn from answers now; approve to delete the page".into(),
+            status: "staged".into(),
+        })?;
+        state.remember(&Known {
+            status: "withdrawn".into(),
+            ..k
+        })?;
+    }
     let robots = discover::Robots::fetch(&mut fetcher, &opts.start).map_err(anyhow::Error::msg)?;
     let mut sitemap_urls: Vec<Url> = robots
         .sitemaps

@@ -111,6 +111,16 @@ impl State {
         )?)
     }
 
+    /// How many runs are still marked running: with the import lock free,
+    /// runs a process started and never finished.
+    pub fn unfinished(&self) -> Result<usize> {
+        Ok(self.db.query_row(
+            "SELECT COUNT(*) FROM runs WHERE status = 'running'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as usize)
+    }
+
     pub fn start_run(&self, kind: &str, source: &str) -> Result<i64> {
         self.db.execute(
             "INSERT INTO runs (kind, source, started, status) VALUES (?1, ?2, ?3, 'running')",

@@ -509,6 +509,34 @@ pub(crate) fn line_of(path: &Path, sentence: &str) -> Option<usize> {
     text.lines().position(|l| l.contains(&probe)).map(|i| i + 1)
 }
 
+/// A cheap fingerprint of every file under the knowledge-base folder (name,
+/// size and time changed), for noticing that something changed.
+pub fn fingerprint(dir: &Path) -> String {
+    fn walk(dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            let Ok(meta) = e.metadata() else { continue };
+            if meta.is_dir() {
+                walk(&path, out);
+            } else {
+                let modified = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                out.push(format!("{}\t{}\t{modified}", path.display(), meta.len()));
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(dir, &mut files);
+    files.sort();
+    crate::text::hex(&Sha256::digest(files.join("\n").as_bytes()))
+}
+
 /// A page made from Markdown, for other modules' unit tests.
 #[cfg(test)]
 pub(crate) fn test_page(slug: &str, title: &str, body: &str) -> Page {

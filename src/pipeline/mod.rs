@@ -48,11 +48,14 @@ pub struct Content {
     pub(crate) semantic: Option<Semantic>,
     /// Each passage's embedding, for hybrid retrieval (when switched on).
     pub(crate) chunk_vectors: Option<Vec<Vec<f32>>>,
+    /// When each imported page was last checked against the council's
+    /// website (its front matter or the import's record, the later).
+    pub(crate) checked: HashMap<String, time::Date>,
 }
 
 impl Content {
     pub(crate) fn embedder(&self) -> Option<&Embedder> {
-        self.semantic.as_ref().map(|s| &s.embedder)
+        self.semantic.as_ref().map(|s| &*s.embedder)
     }
 }
 
@@ -61,7 +64,8 @@ impl Content {
 pub struct Engine {
     config: Config,
     content: Content,
-    llm: Option<crate::llm::Llm>,
+    /// Shared with the engine a reload makes, so the model loads once.
+    llm: Option<std::sync::Arc<crate::llm::Llm>>,
 }
 
 impl Engine {
@@ -77,9 +81,24 @@ impl Engine {
             missing.join(", "),
             config.kb.dir.display()
         );
-        let (content, llm) = startup::load(&config)?;
+        let (content, llm) = startup::load(&config, None)?;
         Ok(Engine {
             config,
+            content,
+            llm,
+        })
+    }
+
+    /// A new engine on the knowledge base as it is now on disk, with the same
+    /// settings, reusing this engine's language and embedding models.
+    pub fn reload(&self) -> Result<Engine> {
+        let models = startup::Loaded {
+            llm: self.llm.clone(),
+            embedder: self.content.semantic.as_ref().map(|s| s.embedder.clone()),
+        };
+        let (content, llm) = startup::load(&self.config, Some(models))?;
+        Ok(Engine {
+            config: self.config.clone(),
             content,
             llm,
         })
@@ -108,7 +127,7 @@ impl Engine {
 
     /// The language model, when one is configured.
     pub fn llm(&self) -> Option<&crate::llm::Llm> {
-        self.llm.as_ref()
+        self.llm.as_deref()
     }
 
     /// Triage by patterns and, when installed, by meaning (see
@@ -126,10 +145,18 @@ impl Engine {
     pub fn source(&self, slug: &str) -> Option<Source> {
         self.content.page_by_slug.get(slug).map(|&i| {
             let p = &self.content.kb.pages[i];
+            let today = time::OffsetDateTime::now_utc().date();
+            let last_checked = self
+                .content
+                .checked
+                .get(slug)
+                .filter(|d| (today - **d).whole_days() > self.config.import.stale_days)
+                .map(|d| format!("{} {} {}", d.day(), d.month(), d.year()));
             Source {
                 slug: p.slug.clone(),
                 title: p.title.clone(),
                 url: p.url.clone(),
+                last_checked,
             }
         })
     }
@@ -167,7 +194,7 @@ impl Engine {
         let c = &self.content;
         let council = &self.config.council;
         let mut stages = Stages::default();
-        let jobs = model_jobs::Jobs::new(self.llm.as_ref(), &self.config.llm, q, use_model);
+        let jobs = model_jobs::Jobs::new(self.llm.as_deref(), &self.config.llm, q, use_model);
 
         // Triage: urgent help, a clarifying question or a kind refusal end here.
         let has_history = q.history.iter().any(|t| t.role == Role::User);
@@ -457,7 +484,7 @@ mod tests {
         config.kb.dir = kb;
         config.data_dir = dir.path().join("data");
         config.triage.semantic = false;
-        let (content, _) = startup::load(&config).unwrap();
+        let (content, _) = startup::load(&config, None).unwrap();
         (content, dir)
     }
 

@@ -4,6 +4,7 @@
 //! retrieval, and the language model loaded when one is configured.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -16,9 +17,19 @@ use crate::triage::semantic::{ExampleBank, Label, Semantic};
 
 use super::Content;
 
-/// Loads everything the request path reads. Content errors are logged and
-/// the faulty pages left out; the engine still starts.
-pub(crate) fn load(config: &Config) -> Result<(Content, Option<crate::llm::Llm>)> {
+/// Models already loaded, which a reload keeps.
+pub(crate) struct Loaded {
+    pub llm: Option<Arc<crate::llm::Llm>>,
+    pub embedder: Option<Arc<Embedder>>,
+}
+
+/// Loads everything the request path reads, reusing `loaded` models when
+/// given (a reload). Content errors are logged and the faulty pages left
+/// out; the engine still starts.
+pub(crate) fn load(
+    config: &Config,
+    loaded: Option<Loaded>,
+) -> Result<(Content, Option<Arc<crate::llm::Llm>>)> {
     let today = time::OffsetDateTime::now_utc().date();
     let (kb, mut problems) = Kb::load(&config.kb, today)?;
     let rules = crate::rules::Rules::load(&config.kb.dir, today, &kb.pages, &mut problems);
@@ -65,13 +76,21 @@ pub(crate) fn load(config: &Config) -> Result<(Content, Option<crate::llm::Llm>)
         .collect();
     areas.sort();
     areas.dedup();
-    let semantic = load_semantic(config, &kb);
+    let (llm, embedder) = match loaded {
+        Some(l) => (Some(l.llm), l.embedder),
+        None => (None, None),
+    };
+    let semantic = load_semantic(config, &kb, embedder);
     let chunk_vectors = if config.search.hybrid {
         passage_vectors(config, &index, semantic.as_ref())
     } else {
         None
     };
-    let llm = load_llm(config)?;
+    let checked = last_checked(config, &kb);
+    let llm = match llm {
+        Some(llm) => llm,
+        None => load_llm(config)?.map(Arc::new),
+    };
     Ok((
         Content {
             kb,
@@ -82,9 +101,47 @@ pub(crate) fn load(config: &Config) -> Result<(Content, Option<crate::llm::Llm>)
             areas,
             semantic,
             chunk_vectors,
+            checked,
         },
         llm,
     ))
+}
+
+/// When each imported page was last checked: its front matter's
+/// `last_checked`, or the import's record in the data folder when that is
+/// later (a re-check that found nothing changed does not rewrite the page).
+fn last_checked(config: &Config, kb: &Kb) -> HashMap<String, time::Date> {
+    let mut out: HashMap<String, time::Date> = kb
+        .pages
+        .iter()
+        .filter_map(|p| p.last_checked.map(|d| (p.slug.clone(), d)))
+        .collect();
+    if !config.data_dir.join("import.db").exists() {
+        return out;
+    }
+    let known = crate::import::state::State::open(&config.data_dir).and_then(|s| s.all_known());
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    match known {
+        Ok(known) => {
+            for k in known {
+                let Some(d) = k
+                    .last_checked
+                    .as_deref()
+                    .and_then(|t| time::Date::parse(t.get(..10).unwrap_or(t), &fmt).ok())
+                else {
+                    continue;
+                };
+                if kb.page(&k.slug).is_some() {
+                    let e = out.entry(k.slug).or_insert(d);
+                    *e = (*e).max(d);
+                }
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "the import record could not be read; pages' last-checked dates come from their files alone")
+        }
+    }
+    out
 }
 
 /// Each passage's embedding, for hybrid retrieval.
@@ -195,7 +252,7 @@ fn load_llm(config: &Config) -> Result<Option<crate::llm::Llm>> {
 
 /// Loads the embedding model and example bank when semantic triage is on and
 /// the model is installed; otherwise says how to turn it on.
-fn load_semantic(config: &Config, kb: &Kb) -> Option<Semantic> {
+fn load_semantic(config: &Config, kb: &Kb, embedder: Option<Arc<Embedder>>) -> Option<Semantic> {
     if !config.triage.semantic {
         return None;
     }
@@ -229,7 +286,11 @@ fn load_semantic(config: &Config, kb: &Kb) -> Option<Semantic> {
         return None;
     }
     let started = Instant::now();
-    let loaded = Embedder::load(&entry.dir(&cache)).and_then(|embedder| {
+    let embedder = match embedder {
+        Some(e) => Ok(e),
+        None => Embedder::load(&entry.dir(&cache)).map(Arc::new),
+    };
+    let loaded = embedder.and_then(|embedder| {
         let key = format!(
             "{}:{}",
             entry.name,

@@ -89,6 +89,11 @@ pub struct Source {
     pub slug: String,
     pub title: String,
     pub url: String,
+    /// When the page was last checked against the council's website ("3
+    /// March 2026"), given only when that was longer ago than
+    /// `import.stale_days`: the answer says so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_checked: Option<String>,
 }
 
 /// A passage the answer quotes, kept so that verification and the

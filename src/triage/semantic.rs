@@ -47,7 +47,7 @@ impl Label {
 
 /// The embedding model and the labelled example bank.
 pub struct Semantic {
-    pub embedder: Embedder,
+    pub embedder: std::sync::Arc<Embedder>,
     pub bank: ExampleBank,
     /// Names the embedding model and its files' digests, for derived files.
     pub model_key: String,

@@ -6,6 +6,7 @@
 //! headers, CSRF tokens on forms). Every answer still comes from
 //! [`crate::service::Service::respond`]: the page only renders it.
 
+mod changes;
 mod html;
 mod pay;
 
@@ -57,6 +58,7 @@ pub fn routes(service: Arc<Service>, speech: bool) -> Router {
         .route("/accessibility", get(accessibility))
         .route("/privacy", get(privacy))
         .route("/staff/callbacks", get(staff_callbacks))
+        .route(changes::PATH, get(changes::page).post(changes::decide))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .route("/api/openapi.json", get(openapi))

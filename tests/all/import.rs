@@ -272,6 +272,26 @@ fn a_page_gone_twice_is_withdrawn_and_only_a_person_removes_it() {
     assert!(!std::fs::read_to_string(kb.path().join("withdrawn.txt"))
         .unwrap()
         .contains("day-centres"));
+
+    // A path the council excludes later: its pages leave answers at once,
+    // and a person approves their removal.
+    let report = site(
+        &server,
+        kb.path(),
+        data.path(),
+        &[
+            "--exclude",
+            "/adult-social-care/guide-to-paying-for-care/what-we-count",
+        ],
+    );
+    assert!(report.contains("1 withdrawn, 1 to remove"), "{report}");
+    let withdrawn = std::fs::read_to_string(kb.path().join("withdrawn.txt")).unwrap();
+    assert!(withdrawn.starts_with("what-we-count "), "{withdrawn}");
+    let review = text(&import(data.path(), &["review"]));
+    assert!(
+        review.contains("removed what-we-count") && review.contains("under an excluded path"),
+        "{review}"
+    );
 }
 
 #[test]
@@ -588,4 +608,279 @@ fn a_services_feed_is_paged_mapped_and_staged_with_field_changes() {
             && report.contains("service wf-x has no \"name\""),
         "{report}"
     );
+}
+
+/// Waits until `f` holds, for up to `secs` seconds.
+fn eventually(secs: u64, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    false
+}
+
+#[test]
+fn serve_resumes_an_interrupted_import_and_swaps_content_without_a_restart() {
+    let server = wrenfield();
+    let kb = empty_kb("sites/wrenfield-hand/council.toml");
+    // One page to start from, so the assistant can start.
+    std::fs::write(
+        kb.path().join("pages/welcome.md"),
+        "---\nslug: welcome\ntitle: Welcome\nsummary: What this service is.\ntopics: [welcome]\nurl: https://www.wrenfield.example/adult-social-care\nlast_reviewed: 2026-11-29\n---\n\nThis is the adult social care service of Wrenfield Council.\n",
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    // A run the last process started and never finished.
+    let url = server.url("/adult-social-care");
+    signpost::import::state::State::open(data.path())
+        .unwrap()
+        .start_run("site", &url)
+        .unwrap();
+    let settings = data.path().join("signpost.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "[import]\nsite = \"{url}\"\nschedule = \"03:00\"\nauto_apply = true\ninterval_ms = 20\nallow_private_addresses = true\n\n[kb]\nreload_check_seconds = 1\n"
+        ),
+    )
+    .unwrap();
+    let s = Server::start(
+        data.path(),
+        &[
+            ("SIGNPOST_CONFIG", settings.to_str().unwrap()),
+            ("SIGNPOST_KB_DIR", kb.path().to_str().unwrap()),
+        ],
+    );
+    let health = || -> serde_json::Value {
+        ureq::get(&s.url("/healthz"))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_json()
+            .unwrap()
+    };
+    let first = health();
+    assert_eq!(first["pages"], 1, "{first}");
+    // The interrupted run is done again at once, its changes applied, and
+    // the new content swapped in while the server goes on answering.
+    assert!(
+        eventually(180, || health()["pages"].as_u64().unwrap_or(0) > 40),
+        "{}; log: {}",
+        health(),
+        std::fs::read_to_string(data.path().join("server.log")).unwrap_or_default()
+    );
+    assert_ne!(health()["content_hash"], first["content_hash"]);
+    let chat = |q: &str| -> serde_json::Value {
+        ureq::post(&s.url("/api/chat"))
+            .send_json(serde_json::json!({ "message": q }))
+            .unwrap()
+            .body_mut()
+            .read_json()
+            .unwrap()
+    };
+    let v = chat("is the care needs assessment free");
+    assert_eq!(v["route"], "answer", "{v}");
+    assert!(
+        v["sources"].as_array().unwrap().iter().any(|s| s["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://www.wrenfield.example/")),
+        "{v}"
+    );
+
+    // A staff edit on disk is noticed and loaded too.
+    let before = health()["content_hash"].clone();
+    std::fs::write(
+        kb.path().join("pages/welcome.md"),
+        "---\nslug: welcome\ntitle: Welcome\nsummary: What this service is.\ntopics: [welcome]\nurl: https://www.wrenfield.example/adult-social-care\nlast_reviewed: 2026-11-30\n---\n\nThis is the adult social care service of Wrenfield Council, open every weekday.\n",
+    )
+    .unwrap();
+    assert!(
+        eventually(60, || health()["content_hash"] != before),
+        "the edit was not loaded"
+    );
+    // The import ran once, as the record shows.
+    let runs = signpost::import::state::State::open(data.path())
+        .unwrap()
+        .runs(10)
+        .unwrap();
+    assert_eq!(
+        runs.iter().filter(|r| r.status == "finished").count(),
+        1,
+        "{runs:?}"
+    );
+    assert_eq!(
+        runs.iter().filter(|r| r.status == "interrupted").count(),
+        1,
+        "{runs:?}"
+    );
+}
+
+#[test]
+fn staff_approve_imported_changes_on_the_staff_page_and_answers_use_them_at_once() {
+    let server = wrenfield();
+    let kb = empty_kb("sites/wrenfield-hand/council.toml");
+    std::fs::write(
+        kb.path().join("pages/welcome.md"),
+        "---\nslug: welcome\ntitle: Welcome\nsummary: What this service is.\ntopics: [welcome]\nurl: https://www.wrenfield.example/adult-social-care\nlast_reviewed: 2026-11-29\n---\n\nThis is the adult social care service of Wrenfield Council.\n",
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let report = site(&server, kb.path(), data.path(), &[]);
+    assert!(
+        report.contains("42 added") && report.contains("0 applied"),
+        "{report}"
+    );
+    let token = "staff-token-for-the-changes-test";
+    let s = Server::start(
+        data.path(),
+        &[
+            ("SIGNPOST_KB_DIR", kb.path().to_str().unwrap()),
+            ("SIGNPOST_ADMIN_TOKEN", token),
+        ],
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = s.url("/staff/changes");
+    // Staff only.
+    let r = agent.get(&url).call().unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let mut r = agent
+        .get(&url)
+        .header("authorization", format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("sp_csrf="))
+        .expect("a form token cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let html = r.body_mut().read_to_string().unwrap();
+    assert!(html.contains("added: what-we-count"), "{html}");
+    assert!(html.contains("a scanned document with no text"), "{html}");
+    assert!(html.contains("What changed"), "{html}");
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let post = |fields: &[(&str, &str)]| -> (u16, String) {
+        let mut r = agent
+            .post(&url)
+            .header("authorization", format!("Bearer {token}"))
+            .header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send(form_body(fields))
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+    };
+    let pages = || -> u64 {
+        ureq::get(&s.url("/healthz"))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_json::<serde_json::Value>()
+            .unwrap()["pages"]
+            .as_u64()
+            .unwrap()
+    };
+    // A forged form changes nothing.
+    let (status, _) = post(&[
+        ("csrf", "0123456789abcdef0123456789abcdef"),
+        ("action", "approve"),
+        ("id", "all"),
+    ]);
+    assert_eq!(status, 403);
+    assert_eq!(pages(), 1);
+    // Approving every addition writes the pages and answers use them at once.
+    let (status, body) = post(&[("csrf", &csrf), ("action", "approve"), ("id", "all")]);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("42 change(s) approved and now used in answers"),
+        "{body}"
+    );
+    assert!(pages() > 40);
+    assert!(kb.path().join("pages/what-we-count.md").exists());
+    // What is left is the flagged scan, which can only be rejected.
+    assert!(!body.contains("Approve #"), "{body}");
+    let id = body
+        .split("name=\"id\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let (_, body) = post(&[("csrf", &csrf), ("action", "reject"), ("id", &id)]);
+    assert!(
+        body.contains("1 change(s) rejected") && body.contains("Nothing is waiting"),
+        "{body}"
+    );
+    // Every decision is in the audit log.
+    let audit = agent
+        .get(&s.url("/staff/audit"))
+        .header("authorization", format!("Bearer {token}"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        audit.contains("approved") && audit.contains("rejected"),
+        "{audit}"
+    );
+}
+
+#[test]
+fn answers_from_a_page_not_checked_for_a_while_say_when_it_was_checked() {
+    let kb = empty_kb("sites/wrenfield-hand/council.toml");
+    let page = |checked: &str| {
+        format!(
+            "---\nslug: meals-at-home\ntitle: Meals at home\nsummary: Hot meals delivered to your home.\ntopics: [meals]\nurl: https://www.wrenfield.example/adult-social-care/meals-at-home\nlast_reviewed: 2026-01-10\nlast_checked: {checked}\nsource: https://www.wrenfield.example/adult-social-care/meals-at-home\n---\n\nA hot meal delivery service brings a cooked lunch to your door every day. Each meal costs £6.20.\n"
+        )
+    };
+    let ask = |data: &Path| -> serde_json::Value {
+        let out = bin()
+            .env("SIGNPOST_DATA_DIR", data)
+            .env("SIGNPOST_KB_DIR", kb.path())
+            .args(["ask", "how much does a hot meal delivery cost", "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    std::fs::write(kb.path().join("pages/meals-at-home.md"), page("2026-01-12")).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let v = ask(data.path());
+    assert_eq!(v["route"], "answer", "{v}");
+    let reply = v["reply"].as_str().unwrap();
+    assert!(reply.contains("£6.20"), "{v}");
+    assert!(
+        reply.contains(
+            "We last checked this page on 12 January 2026, so it may have changed since."
+        ),
+        "{v}"
+    );
+    assert_eq!(v["sources"][0]["last_checked"], "12 January 2026", "{v}");
+    // Checked recently: nothing to say.
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    std::fs::write(kb.path().join("pages/meals-at-home.md"), page(&today)).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let v = ask(data.path());
+    assert!(
+        !v["reply"].as_str().unwrap().contains("last checked"),
+        "{v}"
+    );
+    assert!(v["sources"][0].get("last_checked").is_none(), "{v}");
 }
