@@ -662,13 +662,14 @@ fn after_words(text: &str, start: usize, n: usize) -> usize {
     let mut in_word = false;
     let rest = &text[start..];
     for (i, c) in rest.char_indices() {
-        // A new clause ("the lower limit, so you pay £12") ends it; a
-        // thousands comma ("£23,250") does not.
+        // A new clause ("the lower limit, so you pay £12"), sentence or
+        // table cell ends it; a thousands comma ("£23,250") or decimal
+        // point does not.
         let digit_next = rest[i + c.len_utf8()..]
             .chars()
             .next()
             .is_some_and(|n| n.is_ascii_digit());
-        if (c == ',' || c == ';') && !digit_next {
+        if (matches!(c, ',' | ';' | '.') && !digit_next) || matches!(c, '|' | '\n') {
             return start + i;
         }
         if c.is_whitespace() {
@@ -880,7 +881,11 @@ mod tests {
              For example, savings of £17,250 are £3,000 more than the lower limit, so you would pay £12 a week from them.\n\n\
              If your capital is above the upper capital limit, we charge a one-off set-up fee of £265.\n\n\
              You cannot get Carer's Allowance, but if you care for at least 20 hours a week you may get Carer's Credit.\n\n\
-             The Homesafe alarm is free for the first 6 weeks after you leave hospital.",
+             The Homesafe alarm is free for the first 6 weeks after you leave hospital.\n\n\
+             | Your capital | What it means |\n\
+             | --- | --- |\n\
+             | Over £23,250 | You pay the full cost. This is the upper capital limit. |\n\
+             | Between £14,250 and £23,250 | We add tariff income. |",
         );
         let (rules, problems) = check("", &[page]);
         assert!(errors(&problems).is_empty(), "{problems:?}");
