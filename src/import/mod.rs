@@ -766,7 +766,9 @@ fn stage_page(
     }
     let mut problems = Vec::new();
     let rules = council_rules(&opts.kb);
-    crate::kb::check_page_text(&opts.kb.join(&path), &c.file, Some(&rules), &mut problems);
+    if let Some(page) = crate::kb::check_page_text(&opts.kb.join(&path), &c.file, &mut problems) {
+        rules.check_page(&page, &mut problems);
+    }
     let mut note: Vec<String> = c.flags.iter().map(Flag::describe).collect();
     note.extend(problems.iter().map(|p| p.to_string()));
     // A scan has no text to add: it is shown to staff, never written.

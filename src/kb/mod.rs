@@ -375,17 +375,10 @@ fn withdrawn(dir: &Path) -> std::collections::HashSet<String> {
         .collect()
 }
 
-/// Checks one page's text as `kb check` would, without loading the rest:
-/// its form, and, given the rules, its figures.
-pub fn check_page_text(
-    path: &Path,
-    text: &str,
-    rules: Option<&crate::rules::Rules>,
-    problems: &mut Vec<Problem>,
-) {
-    if let (Some(page), Some(rules)) = (page::parse_page(path, text, problems), rules) {
-        rules.check_page(&page, problems);
-    }
+/// Reads one page's text as `kb check` would, without loading the rest:
+/// the page, or `None` when it has an error; problems are pushed.
+pub fn check_page_text(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Option<Page> {
+    page::parse_page(path, text, problems)
 }
 
 fn read_text(path: &Path, hasher: &mut Sha256, problems: &mut Vec<Problem>) -> Option<String> {
