@@ -62,13 +62,20 @@ pub fn render(reply: &Reply, channel: Channel, config: &Config) -> String {
     }
 }
 
-/// For an answer led by a page not checked against the council's website
-/// for a while: when it was last checked.
+/// For an answer led by a page past its review date, or not checked
+/// against the council's website for a while: when, and that it may have
+/// changed.
 fn stale_note(reply: &Reply) -> Option<String> {
     if reply.route != Route::Answer {
         return None;
     }
-    let d = reply.sources.first()?.last_checked.as_ref()?;
+    let lead = reply.sources.first()?;
+    if let Some(d) = &lead.last_updated {
+        return Some(format!(
+            "This page was last updated on {d}, so figures and details may have changed since."
+        ));
+    }
+    let d = lead.last_checked.as_ref()?;
     Some(format!(
         "We last checked this page on {d}, so it may have changed since."
     ))

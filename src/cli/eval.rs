@@ -33,6 +33,7 @@ pub fn run(config: Config, a: EvalArgs) -> anyhow::Result<ExitCode> {
         grounded_rate: a.min_grounded_rate,
         voice_ok_rate: a.min_voice_ok_rate,
         max_p95_ms: a.max_p95_ms,
+        max_false_alarm_rate: a.max_false_alarm_rate,
     };
     let misses = thresholds.misses(&summary);
     let comparison = baseline.map(|b| eval::compare(&summary, b));
@@ -81,9 +82,10 @@ pub fn run(config: Config, a: EvalArgs) -> anyhow::Result<ExitCode> {
     let passed = summary.results.iter().filter(|r| r.pass).count();
     println!("cases: {}, passed: {passed}", summary.cases);
     println!(
-        "route accuracy {:.3}, escalate recall {:.3}, decline accuracy {:.3}, fact recall {:.3}, source recall@3 {:.3}, grounded {:.3}, voice ok {:.3}, p50 {:.2} ms, p95 {:.2} ms",
+        "route accuracy {:.3}, escalate recall {:.3}, false alarms {:.3}, decline accuracy {:.3}, fact recall {:.3}, source recall@3 {:.3}, grounded {:.3}, voice ok {:.3}, p50 {:.2} ms, p95 {:.2} ms",
         summary.route_accuracy,
         summary.escalate_recall,
+        summary.false_alarm_rate,
         summary.route_recall(signpost::pipeline::Route::Decline),
         summary.fact_recall,
         summary.source_recall_at_3,

@@ -148,6 +148,10 @@ pub struct EvalArgs {
     /// Exit 1 if the 95th percentile reply time is above this many ms.
     #[arg(long)]
     max_p95_ms: Option<f64>,
+    /// Exit 1 if more than this share of the cases that should not escalate
+    /// did (0 to 1).
+    #[arg(long)]
+    max_false_alarm_rate: Option<f64>,
     /// Answer without the language model, whatever the settings say.
     #[arg(long)]
     no_llm: bool,

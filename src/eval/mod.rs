@@ -154,6 +154,9 @@ pub struct Summary {
     pub cases: usize,
     pub route_accuracy: f64,
     pub escalate_recall: f64,
+    /// Share of cases that should not escalate that did (0.0 when none).
+    #[serde(default)]
+    pub false_alarm_rate: f64,
     pub fact_recall: f64,
     pub source_recall_at_3: f64,
     pub grounded_rate: f64,
@@ -304,6 +307,7 @@ fn summarise(details: Vec<(&Case, &Detail)>) -> Summary {
     let mut by_route: BTreeMap<String, RouteCount> = BTreeMap::new();
     let mut confusion: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let (mut route_ok, mut esc, mut esc_ok) = (0, 0, 0);
+    let (mut calm, mut alarms) = (0, 0);
     let (mut fact_n, mut fact_ok, mut src_n, mut src_ok) = (0, 0, 0, 0);
     let (mut ans_n, mut grounded, mut voice_n, mut voice_ok) = (0, 0, 0, 0);
     let mut ms: Vec<f64> = Vec::with_capacity(n);
@@ -324,6 +328,9 @@ fn summarise(details: Vec<(&Case, &Detail)>) -> Summary {
         if expected == Route::Escalate {
             esc += 1;
             esc_ok += usize::from(got == Route::Escalate);
+        } else {
+            calm += 1;
+            alarms += usize::from(got == Route::Escalate);
         }
         if let Some(ok) = d.facts_ok {
             fact_n += 1;
@@ -355,6 +362,11 @@ fn summarise(details: Vec<(&Case, &Detail)>) -> Summary {
         cases: n,
         route_accuracy: share(route_ok, n),
         escalate_recall: share(esc_ok, esc),
+        false_alarm_rate: if calm == 0 {
+            0.0
+        } else {
+            alarms as f64 / calm as f64
+        },
         fact_recall: share(fact_ok, fact_n),
         source_recall_at_3: share(src_ok, src_n),
         grounded_rate: share(grounded, ans_n),
@@ -378,6 +390,7 @@ pub struct Thresholds {
     pub grounded_rate: Option<f64>,
     pub voice_ok_rate: Option<f64>,
     pub max_p95_ms: Option<f64>,
+    pub max_false_alarm_rate: Option<f64>,
 }
 
 impl Thresholds {
@@ -406,6 +419,14 @@ impl Thresholds {
         );
         min("grounded rate", s.grounded_rate, self.grounded_rate);
         min("voice ok rate", s.voice_ok_rate, self.voice_ok_rate);
+        if let Some(max) = self.max_false_alarm_rate {
+            if s.false_alarm_rate > max + 1e-9 {
+                out.push(format!(
+                    "false alarm rate {:.3} is above the maximum {max:.3}",
+                    s.false_alarm_rate
+                ));
+            }
+        }
         if let Some(max) = self.max_p95_ms {
             if s.p95_ms > max {
                 out.push(format!(

@@ -91,7 +91,7 @@ details{{margin:.4rem 0;border:1px solid #b1b4b6;padding:.4rem .6rem}} summary{{
 
 fn headline(h: &mut String, s: &Summary, cmp: Option<&Comparison>) {
     let before = cmp.and_then(|c| c.baseline.as_ref());
-    let cards: [(&str, f64, Option<f64>, &str); 7] = [
+    let cards: [(&str, f64, Option<f64>, &str); 8] = [
         (
             "Right kind of reply",
             s.route_accuracy,
@@ -103,6 +103,12 @@ fn headline(h: &mut String, s: &Summary, cmp: Option<&Comparison>) {
             s.escalate_recall,
             before.map(|b| b.escalate_recall),
             "must be 100%: every emergency gets urgent contacts first",
+        ),
+        (
+            "False alarms",
+            s.false_alarm_rate,
+            before.map(|b| b.false_alarm_rate),
+            "ordinary questions given an urgent reply instead: lower is better",
         ),
         (
             "Key facts included",
@@ -137,14 +143,12 @@ fn headline(h: &mut String, s: &Summary, cmp: Option<&Comparison>) {
     ];
     h.push_str(r#"<h2 id="headline">Headline figures</h2><div class="cards">"#);
     for (label, v, b, desc) in cards {
-        let class = if label == "Emergencies escalated" {
-            if v >= 1.0 {
-                "good"
-            } else {
-                "bad"
-            }
-        } else {
-            ""
+        let class = match label {
+            "Emergencies escalated" if v >= 1.0 => "good",
+            "Emergencies escalated" => "bad",
+            "False alarms" if v <= 0.01 => "good",
+            "False alarms" => "bad",
+            _ => "",
         };
         let delta = b
             .map(|b| {

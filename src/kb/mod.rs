@@ -306,14 +306,20 @@ impl Kb {
         } else {
             Vec::new()
         };
+        // The built-in bank every council shares, then the council's own.
+        let mut triage_examples = parse_examples(
+            Path::new(BUILT_IN_EXAMPLES_PATH),
+            BUILT_IN_EXAMPLES,
+            &mut problems,
+        );
         let examples_path = dir.join("triage-examples.jsonl");
-        let triage_examples = if examples_path.exists() {
-            read_text(&examples_path, &mut hasher, &mut problems)
-                .map(|t| parse_examples(&examples_path, &t, &mut problems))
-                .unwrap_or_default()
-        } else {
-            Vec::new()
-        };
+        if examples_path.exists() {
+            triage_examples.extend(
+                read_text(&examples_path, &mut hasher, &mut problems)
+                    .map(|t| parse_examples(&examples_path, &t, &mut problems))
+                    .unwrap_or_default(),
+            );
+        }
         let content_hash = crate::text::hex(&hasher.finalize());
         Ok((
             Kb {
@@ -501,6 +507,13 @@ pub(crate) fn line_of(path: &Path, sentence: &str) -> Option<usize> {
     let probe: String = sentence.chars().take(40).collect();
     text.lines().position(|l| l.contains(&probe)).map(|i| i + 1)
 }
+
+/// Signpost's triage example bank: messages that must escalate or be
+/// declined, and ordinary questions that sound close to them, for every
+/// council. A council's `triage-examples.jsonl` adds to it.
+const BUILT_IN_EXAMPLES: &str = include_str!("../triage/examples.jsonl");
+const BUILT_IN_EXAMPLES_PATH: &str =
+    "(Signpost's built-in triage examples) src/triage/examples.jsonl";
 
 /// A cheap fingerprint of every file under the knowledge-base folder (name,
 /// size and time changed), for noticing that something changed.

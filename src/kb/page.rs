@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde_norway::Value;
 use time::Date;
 
@@ -337,8 +337,56 @@ pub(super) fn chunk_body(slug: &str, title: &str, body: &str) -> Vec<Chunk> {
         }
     };
 
-    for event in Parser::new(body) {
+    // A table: its header cells, and the cells of the row being read. Each
+    // row becomes one unit that names its columns ("Service: Day centre;
+    // Cost: £45 a day."), so it can be quoted on its own.
+    let mut header: Vec<String> = Vec::new();
+    let mut row: Vec<String> = Vec::new();
+    let mut in_table = false;
+
+    for event in Parser::new_ext(body, Options::ENABLE_TABLES) {
         match event {
+            Event::Start(Tag::Table(_)) => {
+                let units = &mut sections.last_mut().unwrap().1;
+                flush_para(&mut para, units);
+                in_table = true;
+                header.clear();
+                row.clear();
+            }
+            Event::Start(Tag::TableCell) => para.clear(),
+            Event::End(TagEnd::TableCell) => {
+                row.push(clean(&para));
+                para.clear();
+            }
+            Event::End(TagEnd::TableHead) => header = std::mem::take(&mut row),
+            Event::End(TagEnd::TableRow) => {
+                let cells = std::mem::take(&mut row);
+                let named = header.len() == cells.len() && header.iter().all(|h| !h.is_empty());
+                let parts: Vec<String> = cells
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| !c.is_empty())
+                    .map(|(i, c)| {
+                        let c = c.trim_end_matches(['.', ';']);
+                        if named {
+                            format!("{}: {c}", header[i])
+                        } else {
+                            c.to_string()
+                        }
+                    })
+                    .collect();
+                if !parts.is_empty() {
+                    sections
+                        .last_mut()
+                        .unwrap()
+                        .1
+                        .push(end_with_stop(&parts.join("; ")));
+                }
+            }
+            Event::End(TagEnd::Table) => {
+                in_table = false;
+                para.clear();
+            }
             Event::Start(Tag::Heading { level, .. }) => {
                 let units = &mut sections.last_mut().unwrap().1;
                 flush_para(&mut para, units);
@@ -394,7 +442,7 @@ pub(super) fn chunk_body(slug: &str, title: &str, body: &str) -> Vec<Chunk> {
                     None => units.extend(items.into_iter().map(|s| end_with_stop(&s))),
                 }
             }
-            Event::End(TagEnd::Paragraph) if in_item == 0 => {
+            Event::End(TagEnd::Paragraph) if in_item == 0 && !in_table => {
                 let units = &mut sections.last_mut().unwrap().1;
                 flush_para(&mut para, units);
             }
@@ -516,6 +564,32 @@ mod tests {
                 "It lasts 3 years!"
             ]
         );
+    }
+
+    #[test]
+    fn table_rows_become_sentences_that_name_their_columns() {
+        let body = "## Charges\n\nOur charges from April 2026:\n\n| Service | Cost |\n| --- | --- |\n| Day centre | £45.00 a day |\n| Meals at home | £6.20 a meal. |\n|  | |\n\nAfter the table.\n";
+        let chunks = chunk_body("p", "Page", body);
+        let units: Vec<&str> = chunks
+            .iter()
+            .flat_map(|c| c.units.iter().map(String::as_str))
+            .collect();
+        assert_eq!(
+            units,
+            vec![
+                "Our charges from April 2026:",
+                "Service: Day centre; Cost: £45.00 a day.",
+                "Service: Meals at home; Cost: £6.20 a meal.",
+                "After the table."
+            ]
+        );
+        // With no column names, the cells alone.
+        let chunks = chunk_body(
+            "p",
+            "Page",
+            "| | |\n| --- | --- |\n| Monday | 9am to 5pm |\n",
+        );
+        assert_eq!(chunks[0].units, vec!["Monday; 9am to 5pm."]);
     }
 
     #[test]

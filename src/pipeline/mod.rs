@@ -152,11 +152,15 @@ impl Engine {
                 .get(slug)
                 .filter(|d| (today - **d).whole_days() > self.config.import.stale_days)
                 .map(|d| format!("{} {} {}", d.day(), d.month(), d.year()));
+            let d = p.last_reviewed;
+            let last_updated = ((today - d).whole_days() > self.config.kb.review_warn_days)
+                .then(|| format!("{} {} {}", d.day(), d.month(), d.year()));
             Source {
                 slug: p.slug.clone(),
                 title: p.title.clone(),
                 url: p.url.clone(),
                 last_checked,
+                last_updated,
             }
         })
     }

@@ -257,9 +257,7 @@ fn load_semantic(config: &Config, kb: &Kb, embedder: Option<Arc<Embedder>>) -> O
         return None;
     }
     if kb.triage_examples.is_empty() {
-        tracing::warn!(
-            "semantic triage is off: knowledge-base/triage-examples.jsonl has no examples"
-        );
+        tracing::warn!("semantic triage is off: the triage example bank is empty");
         return None;
     }
     let cache = config.models.cache();

@@ -94,6 +94,11 @@ pub struct Source {
     /// `import.stale_days`: the answer says so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_checked: Option<String>,
+    /// When the council last updated the page ("4 June 2019"), given only
+    /// when that is longer ago than `kb.review_warn_days`: the answer says
+    /// figures may have changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_updated: Option<String>,
 }
 
 /// A passage the answer quotes, kept so that verification and the

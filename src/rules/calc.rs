@@ -4,6 +4,10 @@
 //! assessment. The figures come only from `rules.toml`, which `kb check`
 //! keeps in step with the pages cited.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 use super::parse::{facts, Amount, Approx, Facts, Occupant, Setting};
 use super::{money, thousands, Rules};
 use crate::config::Council;
@@ -44,11 +48,35 @@ pub fn calculate(question: &str, rules: &Rules, council: &Council) -> Outcome {
     }
 }
 
+/// Questions that mention money, a home or a benefit but ask something no
+/// calculator works out: whether the assessment itself is free, putting off
+/// the sale of a home, or when (at what age) a benefit or pass starts. The
+/// pages answer them.
+static NOT_A_CALCULATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)
+        \bassessments?\s+(is\s+|are\s+)?(free|charged|chargeable)\b
+        | \bfree\s+(care\s+needs\s+|needs\s+|financial\s+)?assessment
+        | \b(is|are)\s+(the|an|a|their|my|her|his)\s+(\w+\s+){0,2}assessments?\s+free
+        | \bpay\s+for\s+(the|an|a|my|her|his|their)\s+(own\s+)?(\w+\s+)?assessment
+        | \b(cost|price|charge)\s+(of|for)\s+(the|an|a)\s+(\w+\s+)?assessment
+        | \b(put\s+off|delay|defer|postpone|avoid|not\s+have\s+to|dont\s+have\s+to|without)\s+selling
+        | \bdeferr?(ed|ing)?\s+payment
+        | \bwhen\s+(can|do|does|will|could)\s+(i|you|we|she|he|they|my\s+\w+|mum|dad)\s+(get|qualify|claim|apply)
+        | \b(what|which)\s+age\b
+        | \bhow\s+old\s+(do|does|must|should)\b",
+    )
+    .unwrap()
+});
+
 fn calculate_any(question: &str, rules: &Rules, council: &Council) -> Outcome {
     if rules.is_empty() {
         return Outcome::None;
     }
     let m = super::parse::matching_form(question);
+    if NOT_A_CALCULATION.is_match(&m) {
+        return Outcome::None;
+    }
     let f = facts(question);
     let ctx = Ctx {
         rules,
@@ -693,6 +721,29 @@ mod tests {
         match calculate(q, &rules(), &crate::config::test_council()) {
             Outcome::Answer(c) => c.sentences.join(" "),
             other => panic!("{q}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn calculators_answer_only_what_they_calculate() {
+        let r = rules();
+        let c = crate::config::test_council();
+        for q in [
+            "mum has about 60k in savings so im guessing she has to pay for her own assessment? or is it free",
+            "is the care needs assessment free if i have 30,000 in the bank",
+            "can i put off selling my house to pay care home fees",
+            "dad is going into a care home, can he delay selling his house",
+            "when can i get a free bus pass",
+            "what age can mum get attendance allowance",
+        ] {
+            assert!(matches!(calculate(q, &r, &c), Outcome::None), "{q}: {:?} {:?}", super::super::parse::matching_form(q), calculate(q, &r, &c));
+        }
+        for q in [
+            "I have £20,000 in savings, will I have to pay for care at home?",
+            "mum has 60k in savings, will she have to pay for her care home",
+            "how much could a grant give me for a stairlift",
+        ] {
+            assert!(matches!(calculate(q, &r, &c), Outcome::Answer(_)), "{q}");
         }
     }
 

@@ -1,5 +1,6 @@
 //! Semantic triage: the message's embedding is compared with a bank of
-//! labelled example messages (`knowledge-base/triage-examples.jsonl`). The
+//! labelled example messages (built in, `src/triage/examples.jsonl`, plus a
+//! council's own `triage-examples.jsonl`). The
 //! patterns in [`super`] catch what they know word for word; this catches
 //! the same meaning in words nobody wrote a pattern for.
 //!

@@ -9,10 +9,11 @@ use std::process::Command;
 use common::*;
 use serde_json::Value;
 
-const CONTRACT: [&str; 12] = [
+const CONTRACT: [&str; 13] = [
     "cases",
     "route_accuracy",
     "escalate_recall",
+    "false_alarm_rate",
     "fact_recall",
     "source_recall_at_3",
     "grounded_rate",
@@ -88,6 +89,7 @@ fn smoke_set_writes_the_full_contract_and_a_report() {
     for k in [
         "route_accuracy",
         "escalate_recall",
+        "false_alarm_rate",
         "fact_recall",
         "grounded_rate",
     ] {

@@ -224,6 +224,37 @@ fn a_second_run_asks_politely_and_finds_only_what_changed() {
     assert!(std::fs::read_to_string(&page)
         .unwrap()
         .contains("0118 496 0211"));
+
+    // A changed page with a wrong figure is staged with the problem, for
+    // staff to see; it never vanishes silently.
+    let path = "/adult-social-care/disabled-facilities-grant";
+    let html = std::fs::read_to_string(
+        fixtures().join("sites/wrenfield/adult-social-care/disabled-facilities-grant/index.html"),
+    )
+    .unwrap();
+    assert!(html.contains("You can get up to £30,000."));
+    server.script(
+        path,
+        Script::Body {
+            content_type: "text/html".into(),
+            body: html
+                .replace(
+                    "You can get up to £30,000.",
+                    "A Disabled Facilities Grant can give you up to £25,000.",
+                )
+                .into_bytes(),
+        },
+    );
+    let report = site(&server, kb.path(), data.path(), &[]);
+    assert!(report.contains("0 added, 1 changed"), "{report}");
+    let review = text(&import(data.path(), &["review"]));
+    assert!(
+        review.contains("changed disabled-facilities-grant")
+            && review.contains("gives £25,000 for dfg_maximum, but the rules say £30,000"),
+        "{review}"
+    );
+    // The top-up grant of up to £10,000 in the next sentence is not called wrong.
+    assert!(!review.contains("£10,000 for dfg_maximum"), "{review}");
 }
 
 #[test]
@@ -883,4 +914,18 @@ fn answers_from_a_page_not_checked_for_a_while_say_when_it_was_checked() {
         "{v}"
     );
     assert!(v["sources"][0].get("last_checked").is_none(), "{v}");
+    // A page past its review date says when it was last updated.
+    std::fs::write(
+        kb.path().join("pages/meals-at-home.md"),
+        page(&today).replace("last_reviewed: 2026-01-10", "last_reviewed: 2019-06-04"),
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let v = ask(data.path());
+    assert!(
+        v["reply"].as_str().unwrap().contains(
+            "This page was last updated on 4 June 2019, so figures and details may have changed since."
+        ),
+        "{v}"
+    );
 }
