@@ -64,9 +64,21 @@ static NOT_A_CALCULATION: LazyLock<Regex> = LazyLock::new(|| {
         | \bdeferr?(ed|ing)?\s+payment
         | \bwhen\s+(can|do|does|will|could)\s+(i|you|we|she|he|they|my\s+\w+|mum|dad)\s+(get|qualify|claim|apply)
         | \b(what|which)\s+age\b
-        | \bhow\s+old\s+(do|does|must|should)\b",
+        | \bhow\s+old\s+(do|does|must|should)\b
+        | \bkeep\s+(each|every|a|per)\s+week\b
+        | \bkeep\b.{0,40}\bfor\s+(herself|himself|themselves|myself)\b
+        | \b(personal\s+expenses|pocket\s+money|minimum\s+income\s+guarantee)\b
+        | \b(quicker|faster|fast\s+track|special\s+rules|terminally|end\s+of\s+life)\b
+        | \b(days|weeks|months|year|years)\s+(left\s+)?to\s+live\b
+        | \b(challenge|appeal|reconsider|look\s+again\s+at)\b",
     )
     .unwrap()
+});
+
+/// An amount that is the price of something ("a hoist that costs £1,500"),
+/// not the person's savings.
+static ITEM_PRICE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(that|which|it|they|will|would|should)\s+(costs?|comes?\s+to)\s+(about\s+|around\s+|over\s+|nearly\s+)?£?\d|\bcosting\s+(about\s+|around\s+)?£?\d").unwrap()
 });
 
 fn calculate_any(question: &str, rules: &Rules, council: &Council) -> Outcome {
@@ -244,7 +256,7 @@ fn calculate_any(question: &str, rules: &Rules, council: &Council) -> Outcome {
         return ctx.home_counted(timing);
     }
     if let Some(s) = f.savings() {
-        if pays && !grant {
+        if pays && !grant && !ITEM_PRICE.is_match(&m) {
             return ctx.savings(s);
         }
     }
@@ -735,12 +747,17 @@ mod tests {
             "dad is going into a care home, can he delay selling his house",
             "when can i get a free bus pass",
             "what age can mum get attendance allowance",
+            "how much money does mum keep each week for herself in a care home",
+            "dad might only have a year to live, can he get attendance allowance quicker",
+            "the occupational therapist says mum needs a hoist that costs £1,500, do we have to pay for it",
+            "how long have i got to challenge an attendance allowance decision",
         ] {
             assert!(matches!(calculate(q, &r, &c), Outcome::None), "{q}: {:?} {:?}", super::super::parse::matching_form(q), calculate(q, &r, &c));
         }
         for q in [
             "I have £20,000 in savings, will I have to pay for care at home?",
             "mum has 60k in savings, will she have to pay for her care home",
+            "mum has 30k and wants to live in a care home, will she have to pay for herself",
             "how much could a grant give me for a stairlift",
         ] {
             assert!(matches!(calculate(q, &r, &c), Outcome::Answer(_)), "{q}");

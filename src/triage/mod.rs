@@ -99,6 +99,17 @@ impl Urgent {
         c.urgent_pages.get(self.name()).map(String::as_str)
     }
 
+    /// Whether a past event of this kind can be over, so that a question
+    /// about what to do next is not an emergency: a fall, a medical scare, a
+    /// danger, a care visit that failed. Abuse, neglect, crisis, an overdose
+    /// and money taken always need the urgent route.
+    pub fn can_be_over(self) -> bool {
+        matches!(
+            self,
+            Urgent::Fall | Urgent::Medical | Urgent::Danger | Urgent::CareBreakdown
+        )
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Urgent::Fall => "fall",
@@ -232,7 +243,16 @@ pub fn decide(
     settings: &TriageSettings,
 ) -> (Triage, String) {
     let by_pattern = triage(message, has_history);
-    if matches!(by_pattern, Triage::Escalate(_)) {
+    if let Triage::Escalate(u) = by_pattern {
+        if u.can_be_over() && settled(message) {
+            return (
+                Triage::Proceed,
+                format!(
+                    " (pattern {} set aside: it is over and the question is what to do next)",
+                    u.name()
+                ),
+            );
+        }
         return (by_pattern, String::new());
     }
     let verdict = semantic.and_then(|s| {
@@ -264,6 +284,25 @@ pub fn decide(
             ),
         ) if strong(&v) => (Triage::Escalate(u), how(&v)),
         (Triage::Decline(_), _) => (by_pattern, String::new()),
+        // Something that happened and is over (a fall weeks ago, someone
+        // who wandered off and was found), asked about to stop it happening
+        // again: the meaning alone does not make it urgent. Patterns still
+        // escalate it, and abuse, neglect, crisis and money taken always do.
+        (
+            _,
+            Some(
+                v @ Verdict {
+                    label: Label::Escalate(u),
+                    ..
+                },
+            ),
+        ) if settled(message) && u.can_be_over() => (
+            Triage::Proceed,
+            format!(
+                " (semantic {:.2} set aside: it is over and the question is what to do next)",
+                v.similarity
+            ),
+        ),
         (
             _,
             Some(
@@ -284,6 +323,40 @@ pub fn decide(
         ) => (Triage::Decline(d), how(&v)),
         _ => (by_pattern, String::new()),
     }
+}
+
+/// Words that say it happened before and is over, or that the question is
+/// about stopping it happening again.
+static SETTLED_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)
+        \b(a|one|two|three|few|couple\s+of|some)\s+(days?|weeks?|months?|years?)\s+(ago|back)\b
+        | \blast\s+(week|weekend|month|year|monday|tuesday|wednesday|thursday|friday|saturday|sunday|christmas|summer|winter)\b
+        | \b(is|s|she\s+is|shes|he\s+is|hes|they\s+are|theyre|im|i\s+am|were|we\s+are)\s+(fine|ok|okay|alright|all\s+right|better|home|back\s+home)\s+now\b
+        | \b(if|in\s+case|so)\s+(it|this|that)\s+(happens|doesnt\s+happen|does\s+not\s+happen|never\s+happens)\s+again\b
+        | \b(stop|prevent)\s+(it|this|that|him|her|them|falls?)\s+(from\s+)?(happening|falling|wandering)?\s*again\b
+        | \bhappen(s|ing)?\s+again\b",
+    )
+    .unwrap()
+});
+
+/// Words that say someone is in danger now.
+static STILL_NOW: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(now|right\s+now|still|at\s+the\s+moment|tonight|cant\s+get\s+up|can\s+not\s+get\s+up|not\s+breathing|bleeding|unconscious|collapsed|outside|at\s+the\s+door|missing)\b",
+    )
+    .unwrap()
+});
+
+/// A message about something that is over, with nothing said to be
+/// happening now ("she's fine now" is over; "still on the floor" is not).
+fn settled(message: &str) -> bool {
+    let m = crate::text::for_matching(message);
+    if !SETTLED_WORDS.is_match(&m) {
+        return false;
+    }
+    let rest = SETTLED_WORDS.replace_all(&m, " ");
+    !STILL_NOW.is_match(&rest)
 }
 
 /// Common misspellings, corrected before matching (whole words only).
@@ -457,7 +530,7 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
             Urgent::Fall,
             vec![
                 re(
-                    r" (?:fallen|fell|falled|had a fall|has a fall|taken a fall|collapsed|slipped|tripped)\b.*(?:(?:cant|cannot|can not|unable to|wont|couldnt|not able to|struggling to) (?:get|stand|move|lift|get her|get him)|hurt|injur|bleed|blood|broke|fracture|head|unconscious|not moving|wont wake|in pain|on the floor|all night|not responding|cant reach|hip|since)",
+                    r" (?:fallen|fell|falled|had a fall|has a fall|taken a fall|collapsed|slipped|tripped)\b.*(?:(?:cant|cannot|can not|unable to|wont|couldnt|not able to|struggling to) (?:get|stand|move|lift|get her|get him)|hurt|injur|bleed|blood|broke|fracture|head|unconscious|not moving|isnt moving|is not moving|hasnt moved|wont wake|in pain|on the floor|all night|not responding|cant reach|hip|since)",
                 ),
                 re(
                     r" (?:on the floor|stuck on the floor|lying on the floor)\b.*(?:cant|cannot|can not|unable|wont|help|since|all night|for hours|hurt|pain)",
@@ -975,6 +1048,35 @@ mod tests {
             Triage::Decline(k) => Some(k),
             _ => None,
         }
+    }
+
+    #[test]
+    fn something_over_is_not_urgent_but_something_still_happening_is() {
+        let settings = TriageSettings::default();
+        let decided = |m: &str| decide(m, false, None, &settings).0;
+        // Over, and asking how to stop it happening again: answered.
+        for m in [
+            "me nan took a tumble at christmas. she's alright now, just shook up, but what can we do so it doesn't happen again?",
+            "dad fell a few weeks ago, he's fine now, can we get a rail so it doesnt happen again",
+        ] {
+            assert!(settled(m), "{m}");
+            assert_eq!(decided(m), Triage::Proceed, "{m}");
+        }
+        // Still happening, or said to be fine by someone who is not: urgent.
+        for m in [
+            "mum fell last week and she still cant get up off the floor",
+            "sorry he's just fallen down the stairs and he isnt moving",
+        ] {
+            assert!(matches!(decided(m), Triage::Escalate(Urgent::Fall)), "{m}");
+        }
+        assert!(!settled(
+            "he says he's fine but the house smells and he hasnt been out for weeks"
+        ));
+        // Abuse in the past still gets the safeguarding route.
+        assert!(matches!(
+            decided("my carer hit me last week, i'm ok now but what do i do if it happens again"),
+            Triage::Escalate(_)
+        ));
     }
 
     #[test]
