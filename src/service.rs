@@ -193,6 +193,8 @@ pub struct Service {
     /// The engine answering now; swapped whole when the content changes, so
     /// a request in flight finishes on the engine it started with.
     engine: std::sync::RwLock<Arc<Engine>>,
+    /// The engine's settings, which a reload never changes, kept here so
+    /// they can be borrowed without the lock.
     config: Config,
     /// One reload at a time.
     reloading: Mutex<()>,

@@ -1,10 +1,8 @@
 //! `signpost import`: the council's website and directory in, changes
 //! reviewed and approved.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use signpost::config::Config;
 use signpost::import::{self, oruk, state::State};
 
@@ -24,26 +22,22 @@ pub fn run(config: &Config, command: ImportCommand) -> anyhow::Result<ExitCode> 
             allow_private_addresses,
             apply,
         } => {
-            let start = url::Url::parse(&url).with_context(|| {
-                format!("'{url}' is not a web address: give the whole address, starting https://")
-            })?;
-            let mut opts = import::SiteOptions::new(start, into, data_dir);
-            opts.allow = if allow.is_empty() {
-                s.allow.clone()
-            } else {
-                allow
-            };
-            opts.exclude = if exclude.is_empty() {
-                s.exclude.clone()
-            } else {
-                exclude
-            };
-            opts.max_pages = max_pages.unwrap_or(s.max_pages);
-            opts.min_interval =
-                std::time::Duration::from_millis(interval_ms.unwrap_or(s.interval_ms));
-            opts.allow_private = allow_private_addresses;
-            opts.auto_apply = apply || s.auto_apply;
-            opts.contact = s.contact.clone();
+            // The settings, with what the command line gives over them.
+            let mut opts = import::SiteOptions::from_settings(s, &url, into, data_dir)?;
+            if !allow.is_empty() {
+                opts.allow = allow;
+            }
+            if !exclude.is_empty() {
+                opts.exclude = exclude;
+            }
+            if let Some(n) = max_pages {
+                opts.max_pages = n;
+            }
+            if let Some(ms) = interval_ms {
+                opts.min_interval = std::time::Duration::from_millis(ms);
+            }
+            opts.allow_private |= allow_private_addresses;
+            opts.auto_apply |= apply;
             let r = import::import_site(&opts)?;
             print_report(&r);
             Ok(ExitCode::SUCCESS)
@@ -54,15 +48,11 @@ pub fn run(config: &Config, command: ImportCommand) -> anyhow::Result<ExitCode> 
             allow_private_addresses,
             apply,
         } => {
-            let src = match url::Url::parse(&source) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") => oruk::Source::Url(u),
-                _ => oruk::Source::File(PathBuf::from(&source)),
-            };
             let r = oruk::import_services(
-                &src,
+                &oruk::Source::parse(&source),
                 &into,
                 &data_dir,
-                allow_private_addresses,
+                allow_private_addresses || s.allow_private_addresses,
                 apply || s.auto_apply,
                 &s.contact,
             )?;

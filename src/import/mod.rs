@@ -251,22 +251,16 @@ fn crawl(opts: &SiteOptions, state: &State, run: i64) -> Result<Report> {
         if !excluded || k.status != "active" {
             continue;
         }
-        set_withdrawn(&opts.kb, &k.slug, true, "excluded from the import")?;
-        report.withdrawn += 1;
-        report.removed += 1;
-        state.supersede(&k.slug, run)?;
-        state.stage(&Change {
-            id: 0,
+        withdraw_and_stage_removal(
+            opts,
+            state,
             run,
-            kind: "removed".into(),
-            target: k.slug.clone(),
-            path: format!("pages/{}.md", k.slug),
-            url: k.url.clone(),
-            content: None,
-            diff: String::new(),
-            note: "under an excluded path (import.exclude or --exclude): withdrawn from answers now; approve to delete the page".into(),
-            status: "staged".into(),
-        })?;
+            &k.slug,
+            &k.url,
+            "excluded from the import",
+            "under an excluded path (import.exclude or --exclude): withdrawn from answers now; approve to delete the page",
+            &mut report,
+        )?;
         state.remember(&Known {
             status: "withdrawn".into(),
             ..k
@@ -517,8 +511,9 @@ fn crawl(opts: &SiteOptions, state: &State, run: i64) -> Result<Report> {
         }
     }
 
+    let rules = council_rules(&opts.kb);
     for c in candidates {
-        stage_page(opts, state, run, c, &mut report)?;
+        stage_page(opts, state, run, c, &rules, &mut report)?;
     }
     Ok(report)
 }
@@ -746,6 +741,7 @@ fn stage_page(
     state: &State,
     run: i64,
     c: Candidate,
+    rules: &crate::rules::Rules,
     report: &mut Report,
 ) -> Result<()> {
     let mut known = state.known(c.key.as_str())?.unwrap_or_default();
@@ -765,7 +761,6 @@ fn stage_page(
         return Ok(());
     }
     let mut problems = Vec::new();
-    let rules = council_rules(&opts.kb);
     if let Some(page) = crate::kb::check_page_text(&opts.kb.join(&path), &c.file, &mut problems) {
         rules.check_page(&page, &mut problems);
     }
@@ -829,6 +824,38 @@ fn stage_failed(state: &State, run: i64, url: &Url, why: &str) -> Result<()> {
     Ok(())
 }
 
+/// Takes a page out of answers at once (withdrawn.txt, with `why`) and
+/// stages its removal for a person to approve, with `note` for staff.
+#[allow(clippy::too_many_arguments)]
+fn withdraw_and_stage_removal(
+    opts: &SiteOptions,
+    state: &State,
+    run: i64,
+    slug: &str,
+    url: &str,
+    why: &str,
+    note: &str,
+    report: &mut Report,
+) -> Result<()> {
+    set_withdrawn(&opts.kb, slug, true, why)?;
+    report.withdrawn += 1;
+    report.removed += 1;
+    state.supersede(slug, run)?;
+    state.stage(&Change {
+        id: 0,
+        run,
+        kind: "removed".into(),
+        target: slug.to_string(),
+        path: format!("pages/{slug}.md"),
+        url: url.to_string(),
+        content: None,
+        diff: String::new(),
+        note: note.into(),
+        status: "staged".into(),
+    })?;
+    Ok(())
+}
+
 /// A 404 or 410: a page imported before is withdrawn from answers after two
 /// runs in a row, and its removal is staged for a person to approve.
 fn gone(
@@ -849,22 +876,16 @@ fn gone(
     k.last_checked = Some(today());
     if k.missing >= 2 && k.status == "active" {
         k.status = "withdrawn".into();
-        set_withdrawn(&opts.kb, &k.slug, true, url.as_str())?;
-        report.withdrawn += 1;
-        report.removed += 1;
-        state.supersede(&k.slug, run)?;
-        state.stage(&Change {
-            id: 0,
+        withdraw_and_stage_removal(
+            opts,
+            state,
             run,
-            kind: "removed".into(),
-            target: k.slug.clone(),
-            path: format!("pages/{}.md", k.slug),
-            url: url.to_string(),
-            content: None,
-            diff: String::new(),
-            note: "not found on two runs in a row: withdrawn from answers now; approve to delete the page".into(),
-            status: "staged".into(),
-        })?;
+            &k.slug,
+            url.as_str(),
+            url.as_str(),
+            "not found on two runs in a row: withdrawn from answers now; approve to delete the page",
+            report,
+        )?;
     } else {
         report
             .notes

@@ -364,6 +364,16 @@ pub enum Source {
     File(PathBuf),
 }
 
+impl Source {
+    /// An http(s) address is a feed; anything else a file.
+    pub fn parse(s: &str) -> Source {
+        match Url::parse(s) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => Source::Url(u),
+            _ => Source::File(PathBuf::from(s)),
+        }
+    }
+}
+
 /// Reads every service: from a file, or by paging through `/services` (and
 /// fetching `/services/{id}` for items the list gives only thinly).
 pub fn read_feed(

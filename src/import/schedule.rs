@@ -70,12 +70,8 @@ pub fn run_configured(config: &Config) -> Result<Vec<Report>> {
         reports.push(super::import_site(&opts)?);
     }
     if !s.services.is_empty() {
-        let src = match url::Url::parse(&s.services) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") => oruk::Source::Url(u),
-            _ => oruk::Source::File(std::path::PathBuf::from(&s.services)),
-        };
         reports.push(oruk::import_services(
-            &src,
+            &oruk::Source::parse(&s.services),
             &config.kb.dir,
             &config.data_dir,
             s.allow_private_addresses,

@@ -66,6 +66,24 @@ pub struct Run {
     pub summary: String,
 }
 
+const KNOWN_COLUMNS: &str =
+    "url, slug, etag, last_modified, hash, status, missing, last_checked, links";
+
+/// A row of `KNOWN_COLUMNS`.
+fn known_row(r: &rusqlite::Row) -> rusqlite::Result<Known> {
+    Ok(Known {
+        url: r.get(0)?,
+        slug: r.get(1)?,
+        etag: r.get(2)?,
+        last_modified: r.get(3)?,
+        hash: r.get(4)?,
+        status: r.get(5)?,
+        missing: r.get(6)?,
+        last_checked: r.get(7)?,
+        links: links(r.get::<_, String>(8)?),
+    })
+}
+
 fn links(json: String) -> Vec<String> {
     serde_json::from_str(&json).unwrap_or_default()
 }
@@ -159,42 +177,18 @@ impl State {
         Ok(self
             .db
             .query_row(
-                "SELECT url, slug, etag, last_modified, hash, status, missing, last_checked, links FROM sources WHERE url = ?1",
+                &format!("SELECT {KNOWN_COLUMNS} FROM sources WHERE url = ?1"),
                 params![url],
-                |r| {
-                    Ok(Known {
-                        url: r.get(0)?,
-                        slug: r.get(1)?,
-                        etag: r.get(2)?,
-                        last_modified: r.get(3)?,
-                        hash: r.get(4)?,
-                        status: r.get(5)?,
-                        missing: r.get(6)?,
-                        last_checked: r.get(7)?,
-                        links: links(r.get::<_, String>(8)?),
-                    })
-                },
+                known_row,
             )
             .optional()?)
     }
 
     pub fn all_known(&self) -> Result<Vec<Known>> {
-        let mut st = self.db.prepare(
-            "SELECT url, slug, etag, last_modified, hash, status, missing, last_checked, links FROM sources ORDER BY url",
-        )?;
-        let rows = st.query_map([], |r| {
-            Ok(Known {
-                url: r.get(0)?,
-                slug: r.get(1)?,
-                etag: r.get(2)?,
-                last_modified: r.get(3)?,
-                hash: r.get(4)?,
-                status: r.get(5)?,
-                missing: r.get(6)?,
-                last_checked: r.get(7)?,
-                links: links(r.get::<_, String>(8)?),
-            })
-        })?;
+        let mut st = self
+            .db
+            .prepare(&format!("SELECT {KNOWN_COLUMNS} FROM sources ORDER BY url"))?;
+        let rows = st.query_map([], known_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

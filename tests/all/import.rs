@@ -641,6 +641,15 @@ fn a_services_feed_is_paged_mapped_and_staged_with_field_changes() {
     );
 }
 
+/// A one-page knowledge base's page, so `serve` can start before the import.
+fn write_welcome(kb: &Path, reviewed: &str, more: &str) {
+    std::fs::write(
+        kb.join("pages/welcome.md"),
+        format!("---\nslug: welcome\ntitle: Welcome\nsummary: What this service is.\ntopics: [welcome]\nurl: https://www.wrenfield.example/adult-social-care\nlast_reviewed: {reviewed}\n---\n\nThis is the adult social care service of Wrenfield Council{more}.\n"),
+    )
+    .unwrap();
+}
+
 /// Waits until `f` holds, for up to `secs` seconds.
 fn eventually(secs: u64, mut f: impl FnMut() -> bool) -> bool {
     let deadline = std::time::Instant::now() + Duration::from_secs(secs);
@@ -658,11 +667,7 @@ fn serve_resumes_an_interrupted_import_and_swaps_content_without_a_restart() {
     let server = wrenfield();
     let kb = empty_kb("sites/wrenfield-hand/council.toml");
     // One page to start from, so the assistant can start.
-    std::fs::write(
-        kb.path().join("pages/welcome.md"),
-        "---\nslug: welcome\ntitle: Welcome\nsummary: What this service is.\ntopics: [welcome]\nurl: https://www.wrenfield.example/adult-social-care\nlast_reviewed: 2026-11-29\n---\n\nThis is the adult social care service of Wrenfield Council.\n",
-    )
-    .unwrap();
+    write_welcome(kb.path(), "2026-11-29", "");
     let data = tempfile::tempdir().unwrap();
     // A run the last process started and never finished.
     let url = server.url("/adult-social-care");
@@ -724,11 +729,7 @@ fn serve_resumes_an_interrupted_import_and_swaps_content_without_a_restart() {
 
     // A staff edit on disk is noticed and loaded too.
     let before = health()["content_hash"].clone();
-    std::fs::write(
-        kb.path().join("pages/welcome.md"),
-        "---\nslug: welcome\ntitle: Welcome\nsummary: What this service is.\ntopics: [welcome]\nurl: https://www.wrenfield.example/adult-social-care\nlast_reviewed: 2026-11-30\n---\n\nThis is the adult social care service of Wrenfield Council, open every weekday.\n",
-    )
-    .unwrap();
+    write_welcome(kb.path(), "2026-11-30", ", open every weekday");
     assert!(
         eventually(60, || health()["content_hash"] != before),
         "the edit was not loaded"
@@ -754,11 +755,7 @@ fn serve_resumes_an_interrupted_import_and_swaps_content_without_a_restart() {
 fn staff_approve_imported_changes_on_the_staff_page_and_answers_use_them_at_once() {
     let server = wrenfield();
     let kb = empty_kb("sites/wrenfield-hand/council.toml");
-    std::fs::write(
-        kb.path().join("pages/welcome.md"),
-        "---\nslug: welcome\ntitle: Welcome\nsummary: What this service is.\ntopics: [welcome]\nurl: https://www.wrenfield.example/adult-social-care\nlast_reviewed: 2026-11-29\n---\n\nThis is the adult social care service of Wrenfield Council.\n",
-    )
-    .unwrap();
+    write_welcome(kb.path(), "2026-11-29", "");
     let data = tempfile::tempdir().unwrap();
     let report = site(&server, kb.path(), data.path(), &[]);
     assert!(
@@ -787,27 +784,12 @@ fn staff_approve_imported_changes_on_the_staff_page_and_answers_use_them_at_once
         .call()
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("sp_csrf="))
-        .expect("a form token cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = csrf_cookie(r.headers());
     let html = r.body_mut().read_to_string().unwrap();
     assert!(html.contains("added: what-we-count"), "{html}");
     assert!(html.contains("a scanned document with no text"), "{html}");
     assert!(html.contains("What changed"), "{html}");
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap()
-        .to_string();
+    let csrf = form_token(&html);
     let post = |fields: &[(&str, &str)]| -> (u16, String) {
         let mut r = agent
             .post(&url)

@@ -170,8 +170,14 @@ fn lenient() -> ureq::Agent {
 /// Visits the page as a browser would and returns (cookie header, form token).
 pub fn csrf(server: &Server) -> (String, String) {
     let mut r = lenient().get(&server.url("/")).call().expect("GET /");
-    let cookie = r
-        .headers()
+    let cookie = csrf_cookie(r.headers());
+    let html = r.body_mut().read_to_string().unwrap();
+    (cookie, form_token(&html))
+}
+
+/// The form-token cookie a response sets, as a Cookie header sends it.
+pub fn csrf_cookie(headers: &ureq::http::HeaderMap) -> String {
+    headers
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -180,15 +186,16 @@ pub fn csrf(server: &Server) -> (String, String) {
         .split(';')
         .next()
         .unwrap()
-        .to_string();
-    let html = r.body_mut().read_to_string().unwrap();
-    let token = html
-        .split("name=\"csrf\" value=\"")
+        .to_string()
+}
+
+/// The first form token in a page.
+pub fn form_token(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
         .nth(1)
         .and_then(|s| s.split('"').next())
         .expect("a form token in the page")
-        .to_string();
-    (cookie, token)
+        .to_string()
 }
 
 /// Posts a form (with an optional Cookie header); returns status, headers and body.
