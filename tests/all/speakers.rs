@@ -52,8 +52,11 @@ fn intent(name: &str, question: Option<&str>) -> Value {
         }
         None => json!({"question": {"name": "question", "confirmationStatus": "NONE"}}),
     };
+    // Every request has its own id, as Amazon's do (a repeated id is a replay).
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     json!({
-        "type": "IntentRequest", "requestId": "amzn1.echo-api.request.test",
+        "type": "IntentRequest", "requestId": format!("amzn1.echo-api.request.{n}"),
         "timestamp": now_iso(0), "locale": "en-GB",
         "intent": {"name": name, "confirmationStatus": "NONE", "slots": slots}
     })
@@ -92,7 +95,7 @@ fn alexa_requests_are_verified_then_answered() {
     std::fs::write(
         &config,
         format!(
-            "[alexa]\nskill_id = \"{SKILL}\"\ntesting_trust_root = \"{}\"\ntesting_cert_chain = \"{}\"\n",
+            "[alexa]\nskill_id = \"{SKILL}\"\ntesting_trust_root = \"{}\"\ntesting_cert_chain = \"{}\"\nrate_limit_per_minute = 3\n",
             ca.display(),
             leaf.display()
         ),
@@ -269,11 +272,33 @@ fn alexa_requests_are_verified_then_answered() {
             good_sig.clone(),
         ),
     ];
+    // A request already answered, sent again: a replay.
+    let mut cases = cases;
+    cases.push((
+        "the same request again",
+        ended.clone(),
+        CERT_URL,
+        signed(&ended),
+    ));
     for (what, body, url, sig) in cases {
         let (status, v) = post_alexa(&server, &body, url, &sig);
         assert_eq!(status, 400, "{what}: {v}");
         assert_eq!(v["error"], "not_verified", "{what}");
     }
+    // Three questions were asked this minute, the limit set above: the
+    // fourth is turned away politely, with the council's number.
+    let fourth = envelope(
+        intent("AskQuestionIntent", Some("what is a carers assessment")),
+        SKILL,
+        json!({}),
+    );
+    let (status, v) = post_alexa(&server, &fourth, CERT_URL, &signed(&fourth));
+    assert_eq!(status, 200);
+    let said = speech(&v);
+    assert!(
+        said.contains("a lot of questions") && said.contains("01632 960100"),
+        "{said}"
+    );
     // Missing headers.
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
