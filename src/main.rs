@@ -64,6 +64,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             cli::bench::speech(&config, models, json)
         }
         Command::Bench {
+            what:
+                Some(BenchCommand::Load {
+                    url,
+                    endpoints,
+                    concurrency,
+                    seconds,
+                    soak,
+                    voice_clip,
+                    keep_rate_limit,
+                    json,
+                }),
+            ..
+        } => {
+            init_logging(&config, "warn");
+            let args = cli::load::LoadArgs {
+                url,
+                endpoints,
+                concurrency,
+                seconds,
+                soak,
+                voice_clip,
+                keep_rate_limit,
+                json,
+            };
+            cli::load::run(&config, args)
+        }
+        Command::Bench {
             what: Some(BenchCommand::Model { name, json, runs }),
             ..
         } => cli::bench::model(config, name, json, runs),

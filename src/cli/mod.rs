@@ -6,6 +6,7 @@ pub mod bench;
 pub mod eval;
 pub mod import;
 pub mod kb;
+pub mod load;
 pub mod models;
 pub mod serve;
 pub mod transcribe;
@@ -270,6 +271,37 @@ pub enum BenchCommand {
         json: PathBuf,
         #[arg(long, default_value_t = 3)]
         runs: usize,
+    },
+    /// A bounded load test from outside, on loopback: throughput, latency
+    /// percentiles and refusals at several concurrency levels, against the
+    /// JSON API, the stream, the no-JavaScript form and the voice API.
+    Load {
+        /// A running server to test (default: start one on the built-in
+        /// knowledge base, with the per-address rate limit off).
+        #[arg(long)]
+        url: Option<String>,
+        /// Endpoints: chat, stream, form, voice.
+        #[arg(long, value_delimiter = ',', default_value = "chat,stream,form,voice")]
+        endpoints: Vec<String>,
+        /// Clients at once, one level after another.
+        #[arg(long, value_delimiter = ',', default_value = "8,32,128")]
+        concurrency: Vec<usize>,
+        /// Seconds per level.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Then hold the first endpoint at the first level for this many
+        /// seconds, sampling memory, open files and latency.
+        #[arg(long)]
+        soak: Option<u64>,
+        /// The recording for the voice endpoint (default: spoken by espeak-ng).
+        #[arg(long)]
+        voice_clip: Option<PathBuf>,
+        /// Keep the per-address rate limit on in the server started here.
+        #[arg(long)]
+        keep_rate_limit: bool,
+        /// Write the results as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
     },
     /// Word error rate per voice and real-time factor, for each installed speech model.
     Speech {
