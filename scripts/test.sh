@@ -29,6 +29,9 @@ cargo test --release --locked -- --test-threads 2
 echo "== API contract (schemathesis, fixed seed)"
 scripts/api-contract.sh 100
 
+echo "== fuzzers (each for a short bounded time; a longer run: scripts/fuzz.sh 3600 TARGET)"
+scripts/fuzz.sh "${SIGNPOST_FUZZ_SECONDS:-15}"
+
 echo "== evaluation gates"
 # The smoke set: answer quality must not fall below these.
 ./target/release/signpost eval eval/smoke.jsonl --json target/eval-smoke.json \

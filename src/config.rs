@@ -198,6 +198,9 @@ pub struct SpeechSettings {
     /// Shrink Whisper's 30-second window to the recording's length (faster
     /// for short questions; see BENCHMARKS.md for the effect on accuracy).
     pub fit_window: bool,
+    /// A transcription still running after this many milliseconds is
+    /// stopped, and the person asked to try again or type.
+    pub deadline_ms: u64,
 }
 
 impl Default for SpeechSettings {
@@ -211,6 +214,7 @@ impl Default for SpeechSettings {
             max_seconds: 30.0,
             silence_rms: 0.003,
             fit_window: false,
+            deadline_ms: 30_000,
             prompt: String::new(),
         }
     }

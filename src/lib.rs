@@ -9,6 +9,7 @@ pub mod config;
 pub mod derived;
 pub mod embed;
 pub mod eval;
+pub mod fuzz;
 pub mod import;
 pub mod kb;
 pub mod llm;

@@ -62,6 +62,11 @@ impl Case {
 pub fn read_cases(path: &Path) -> Result<Vec<Case>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the case file {}", path.display()))?;
+    parse_cases(path, &text)
+}
+
+/// Parses a case file's text (`path` names it in messages).
+pub fn parse_cases(path: &Path, text: &str) -> Result<Vec<Case>> {
     let mut cases = Vec::new();
     let mut ids = HashSet::new();
     let mut problems = Vec::new();

@@ -333,8 +333,13 @@ fn crawl(opts: &SiteOptions, state: &State, run: i64) -> Result<Report> {
             continue;
         }
         let known = state.known(url.as_str())?;
+        // Ask "has it changed?" only about a page that is in the knowledge
+        // base: a run killed after fetching a page but before applying it
+        // must fetch it whole again, or the page would never arrive.
         let (etag, lm) = match &known {
-            Some(k) if k.status == "active" => (k.etag.clone(), k.last_modified.clone()),
+            Some(k) if k.status == "active" && written(&opts.kb, k) => {
+                (k.etag.clone(), k.last_modified.clone())
+            }
             _ => (None, None),
         };
         let cap = if document {
@@ -732,6 +737,11 @@ fn pdf_candidate(url: &Url, slug: &str, bytes: &[u8], today: &str) -> Result<Can
         flags,
         paragraphs: Vec::new(),
     })
+}
+
+/// Whether a known page's file is in the knowledge base.
+fn written(kb: &Path, k: &Known) -> bool {
+    !k.slug.is_empty() && kb.join("pages").join(format!("{}.md", k.slug)).exists()
 }
 
 /// A page seen this run: added, changed or unchanged (on the hash of its

@@ -554,3 +554,15 @@ pub(crate) fn test_page(slug: &str, title: &str, body: &str) -> Page {
     page::parse_page(&path, &text, &mut problems)
         .unwrap_or_else(|| panic!("test page {slug}: {problems:?}"))
 }
+
+/// One page file's text and one services file's text, parsed as
+/// [`Kb::load`] parses them; the problems found. For the fuzzers
+/// (`fuzz/`), which must never see a panic whatever the text.
+#[doc(hidden)]
+pub fn parse_files_for_fuzzing(page: &str, services: &str) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let _ = page::parse_page(Path::new("fuzz.md"), page, &mut problems);
+    let mut seen = HashMap::new();
+    let _ = services::parse_services(Path::new("fuzz.json"), services, &mut seen, &mut problems);
+    problems
+}

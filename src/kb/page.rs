@@ -326,7 +326,9 @@ pub(super) fn chunk_body(slug: &str, title: &str, body: &str) -> Vec<Chunk> {
     let mut para = String::new();
     let mut in_item = 0usize;
     // Index of the unit a list attaches to (a lead-in ending with ':').
-    let mut list_lead: Option<usize> = None;
+    // The sentence ending in ':' that leads a list: (section, unit). A
+    // heading inside a list item starts a new section before the list ends.
+    let mut list_lead: Option<(usize, usize)> = None;
     let mut list_items: Vec<String> = Vec::new();
 
     let flush_para = |para: &mut String, units: &mut Vec<String>| {
@@ -405,10 +407,11 @@ pub(super) fn chunk_body(slug: &str, title: &str, body: &str) -> Vec<Chunk> {
             Event::Start(Tag::List(_)) if in_item == 0 => {
                 let units = &mut sections.last_mut().unwrap().1;
                 flush_para(&mut para, units);
-                list_lead = units
+                let lead = units
                     .last()
                     .filter(|u| u.ends_with(':'))
                     .map(|_| units.len() - 1);
+                list_lead = lead.map(|u| (sections.len() - 1, u));
                 list_items.clear();
             }
             Event::Start(Tag::Item) => {
@@ -428,10 +431,13 @@ pub(super) fn chunk_body(slug: &str, title: &str, body: &str) -> Vec<Chunk> {
                 }
             }
             Event::End(TagEnd::List(_)) if in_item == 0 => {
-                let units = &mut sections.last_mut().unwrap().1;
                 let items = std::mem::take(&mut list_items);
-                match list_lead.take() {
-                    Some(i) => {
+                let lead = list_lead.take().filter(|(section, unit)| {
+                    sections.get(*section).is_some_and(|s| *unit < s.1.len())
+                });
+                match lead {
+                    Some((section, i)) => {
+                        let units = &mut sections[section].1;
                         let joined = items
                             .iter()
                             .map(|s| s.trim_end_matches(['.', ';']).to_string())
@@ -439,7 +445,10 @@ pub(super) fn chunk_body(slug: &str, title: &str, body: &str) -> Vec<Chunk> {
                             .join("; ");
                         units[i] = format!("{} {}.", units[i], joined);
                     }
-                    None => units.extend(items.into_iter().map(|s| end_with_stop(&s))),
+                    None => {
+                        let units = &mut sections.last_mut().unwrap().1;
+                        units.extend(items.into_iter().map(|s| end_with_stop(&s)));
+                    }
                 }
             }
             Event::End(TagEnd::Paragraph) if in_item == 0 && !in_table => {
@@ -563,6 +572,24 @@ mod tests {
                 "Go to www.northbay.example/care for more, e.g. Forms.",
                 "It lasts 3 years!"
             ]
+        );
+    }
+
+    #[test]
+    fn a_heading_inside_a_list_item_neither_panics_nor_loses_the_lead() {
+        // Found by the kb_files fuzzer: the list's lead sentence is in the
+        // section before the heading the list itself starts.
+        let body = "You will need:\n\n- # Documents\n- proof of address\n";
+        let chunks = chunk_body("p", "Page", body);
+        let units: Vec<&str> = chunks
+            .iter()
+            .flat_map(|c| c.units.iter().map(String::as_str))
+            .collect();
+        assert!(
+            units
+                .iter()
+                .any(|u| u.starts_with("You will need:") && u.contains("proof of address")),
+            "{units:?}"
         );
     }
 

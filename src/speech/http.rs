@@ -119,6 +119,18 @@ async fn transcribe(
             tracing::info!(error = %e, "audio refused");
             Err(fail(code, sentence(&e)))
         }
+        Ok(Ok(Err(e))) if e.is::<super::Overran>() => {
+            tracing::warn!(error = %e, "transcription took too long");
+            let c = &state.service.config().council;
+            Err(ApiError::new(
+                ErrorCode::Busy,
+                format!(
+                    "Sorry, understanding the recording took too long. Please try again, type your question, or call {}.",
+                    c.front_door_hours()
+                ),
+            )
+            .retry_after(state.service.config().limits.busy_retry_after_seconds))
+        }
         Ok(Ok(Err(e))) => {
             tracing::error!(error = %e, "transcription failed");
             Err(fail(ErrorCode::Internal, NOT_TRANSCRIBED.into()))

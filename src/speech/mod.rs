@@ -76,6 +76,54 @@ pub fn decode(
     if bytes.len() > max_bytes {
         return Err(AudioError::TooLarge(max_bytes));
     }
+    check_wav_header(bytes)?;
+    // The decoders are another project's code: should one panic on a
+    // damaged file, that is an unreadable recording, not a failed request.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decode_checked(bytes, hint, max_seconds)
+    }))
+    .unwrap_or_else(|_| Err(AudioError::Unreadable("the file is damaged".into())))
+}
+
+/// A WAV file whose format chunk gives no channels or a sample rate of 0
+/// is refused before the decoder sees it (the decoder panics on it; found
+/// by the audio fuzzer).
+fn check_wav_header(bytes: &[u8]) -> Result<(), AudioError> {
+    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
+        return Ok(());
+    }
+    let mut at = 12usize;
+    while at + 8 <= bytes.len() {
+        let id = &bytes[at..at + 4];
+        let size = u32::from_le_bytes([bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]])
+            as usize;
+        let data = at + 8;
+        if id == b"fmt " {
+            if size < 16 || data + 16 > bytes.len() {
+                return Err(AudioError::Unreadable(
+                    "the WAV format chunk is too short".into(),
+                ));
+            }
+            let channels = u16::from_le_bytes([bytes[data + 2], bytes[data + 3]]);
+            let rate = u32::from_le_bytes([
+                bytes[data + 4],
+                bytes[data + 5],
+                bytes[data + 6],
+                bytes[data + 7],
+            ]);
+            if channels == 0 || rate == 0 {
+                return Err(AudioError::Unreadable(format!(
+                    "the WAV header gives {channels} channels at {rate} Hz"
+                )));
+            }
+            return Ok(());
+        }
+        at = data.saturating_add(size).saturating_add(size & 1);
+    }
+    Ok(())
+}
+
+fn decode_checked(bytes: &[u8], hint: Option<&str>, max_seconds: f32) -> Result<Audio, AudioError> {
     let mut h = Hint::new();
     if let Some(x) = hint {
         let x = x
@@ -212,6 +260,7 @@ pub struct Transcriber {
     prompt: String,
     silence_rms: f32,
     fit_window: bool,
+    deadline: std::time::Duration,
 }
 
 /// The configured speech model's ggml file, or `None` when speech input is
@@ -280,6 +329,18 @@ fn prompt(config: &Config) -> String {
         })
 }
 
+/// A transcription that ran past `speech.deadline_ms` and was stopped.
+#[derive(Debug, Clone, Copy)]
+pub struct Overran(pub std::time::Duration);
+
+impl std::fmt::Display for Overran {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "transcription stopped after {} ms", self.0.as_millis())
+    }
+}
+
+impl std::error::Error for Overran {}
+
 impl Transcriber {
     /// Loads the ggml model at `path`.
     pub fn load(path: &Path, config: &Config) -> Result<Transcriber> {
@@ -299,6 +360,7 @@ impl Transcriber {
             prompt: prompt(config),
             silence_rms: config.speech.silence_rms,
             fit_window: config.speech.fit_window,
+            deadline: std::time::Duration::from_millis(config.speech.deadline_ms.max(1)),
         })
     }
 
@@ -343,9 +405,23 @@ impl Transcriber {
         if pcm.len() < RATE as usize {
             pcm.resize(RATE as usize, 0.0);
         }
-        state
-            .full(p, &pcm)
-            .map_err(|e| anyhow::anyhow!("speech recognition failed: {e}"))?;
+        // Whisper asks between steps whether to stop; past the deadline, it does.
+        unsafe extern "C" fn past_deadline(deadline: *mut std::ffi::c_void) -> bool {
+            // SAFETY: the pointer is to `deadline` below, alive until `full` returns.
+            let deadline = unsafe { &*(deadline as *const std::time::Instant) };
+            std::time::Instant::now() >= *deadline
+        }
+        let deadline = std::time::Instant::now() + self.deadline;
+        // SAFETY: the callback only reads the Instant, which outlives the call.
+        unsafe {
+            p.set_abort_callback(Some(past_deadline));
+            p.set_abort_callback_user_data(&deadline as *const std::time::Instant as *mut _);
+        }
+        let result = state.full(p, &pcm);
+        if std::time::Instant::now() >= deadline {
+            return Err(anyhow::Error::new(Overran(self.deadline)));
+        }
+        result.map_err(|e| anyhow::anyhow!("speech recognition failed: {e}"))?;
         let mut text = String::new();
         for seg in state.as_iter() {
             // A segment the model itself thinks is not speech is dropped.
@@ -447,6 +523,15 @@ mod tests {
         ));
         let empty = wav(16_000, 1, &[]);
         assert!(decode(&empty, None, 1 << 20, 30.0).is_err());
+        // Found by the audio fuzzer: a header with a sample rate of 0 (or no
+        // channels) made the decoder panic; now it is a clear refusal.
+        for (rate, channels) in [(0, 1), (16_000, 0)] {
+            let bad = wav(rate, channels, &[100i16; 100]);
+            assert!(
+                matches!(decode(&bad, None, 1 << 20, 30.0), Err(AudioError::Unreadable(m)) if m.contains("Hz")),
+                "{rate} Hz, {channels} channels"
+            );
+        }
     }
 
     #[test]

@@ -608,12 +608,18 @@ async fn talk_post(
         let page = html::talk_page(config, &prefs, &token, &f, &errors);
         return html_response(StatusCode::UNPROCESSABLE_ENTITY, page, set);
     }
-    let saved = state.service.store().add_callback(&NewCallback {
+    let request = NewCallback {
         name: f.name.trim().to_string(),
         contact: f.contact.trim().to_string(),
         best_time: f.best_time.clone(),
         question: f.question.trim().to_string(),
-    });
+    };
+    // The write waits for the database if another process holds it, so it
+    // runs off the threads that serve other people.
+    let service = state.service.clone();
+    let saved = tokio::task::spawn_blocking(move || service.store().add_callback(&request))
+        .await
+        .unwrap_or_else(|e| Err(anyhow::anyhow!("the write stopped: {e}")));
     match saved {
         Ok(id) => {
             tracing::info!(callback = id, "call-back request stored");

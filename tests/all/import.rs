@@ -174,11 +174,13 @@ fn a_second_run_asks_politely_and_finds_only_what_changed() {
     let data = tempfile::tempdir().unwrap();
     site(&server, kb.path(), data.path(), &["--apply"]);
     let before = server.requests().len();
-    // Nothing changed: every page answers 304 to its ETag.
+    // Nothing changed: every page in the knowledge base answers 304 to its
+    // ETag. The scanned PDF, never written, is fetched again and is still
+    // waiting for a person.
     let report = site(&server, kb.path(), data.path(), &[]);
-    // 42 pages and the scanned PDF (still waiting for a person).
     assert!(
-        report.contains("0 added, 0 changed, 43 unchanged, 0 failed"),
+        report.contains("0 added, 0 changed, 42 unchanged, 0 failed")
+            && report.contains("1 flagged for review"),
         "{report}"
     );
     let second = &server.requests()[before..];
@@ -910,4 +912,77 @@ fn answers_from_a_page_not_checked_for_a_while_say_when_it_was_checked() {
         ),
         "{v}"
     );
+}
+
+#[test]
+fn kill_9_mid_import_then_a_rerun_finishes_with_no_half_written_page() {
+    let server = wrenfield();
+    let kb = empty_kb("sites/wrenfield-hand/council.toml");
+    let data = tempfile::tempdir().unwrap();
+    let url = server.url("/adult-social-care");
+    // Killed part-way through, twice: pages are fetched 40 ms apart, so
+    // about a third of the site each time.
+    for wait_ms in [700u64, 1500] {
+        let mut child = bin()
+            .env("SIGNPOST_DATA_DIR", data.path())
+            .env("SIGNPOST_LOG", "warn")
+            .args(["import", "site", &url, "--into"])
+            .arg(kb.path())
+            .args([
+                "--allow-private-addresses",
+                "--interval-ms",
+                "40",
+                "--apply",
+            ])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(wait_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        // Whatever the kill left is whole: every page written so far parses,
+        // and no temporary file is left where pages are read.
+        for e in std::fs::read_dir(kb.path().join("pages")).unwrap() {
+            let p = e.unwrap().path();
+            assert_eq!(
+                p.extension().and_then(|x| x.to_str()),
+                Some("md"),
+                "only whole pages in pages/: {}",
+                p.display()
+            );
+            let page = std::fs::read_to_string(&p).unwrap();
+            let body = page.strip_prefix("---\n").map(|r| r.split_once("\n---\n"));
+            assert!(
+                matches!(body, Some(Some((_, text))) if !text.trim().is_empty()),
+                "a whole page with its front matter: {}",
+                p.display()
+            );
+        }
+    }
+    // Run again: it finishes, and the pages are exactly those one
+    // uninterrupted run writes.
+    let report = site(&server, kb.path(), data.path(), &["--apply"]);
+    let clean_kb = empty_kb("sites/wrenfield-hand/council.toml");
+    let clean_data = tempfile::tempdir().unwrap();
+    site(&server, clean_kb.path(), clean_data.path(), &["--apply"]);
+    let pages = |dir: &Path| -> Vec<(String, String)> {
+        let mut v: Vec<_> = std::fs::read_dir(dir.join("pages"))
+            .unwrap()
+            .map(|e| {
+                let p = e.unwrap().path();
+                let name = p.file_name().unwrap().to_string_lossy().to_string();
+                (name, std::fs::read_to_string(&p).unwrap())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let (resumed, clean) = (pages(kb.path()), pages(clean_kb.path()));
+    assert_eq!(resumed.len(), 42, "{report}");
+    assert_eq!(
+        resumed.iter().map(|p| &p.0).collect::<Vec<_>>(),
+        clean.iter().map(|p| &p.0).collect::<Vec<_>>()
+    );
+    for (a, b) in resumed.iter().zip(&clean) {
+        assert_eq!(a.1, b.1, "{} differs from an uninterrupted import", a.0);
+    }
 }

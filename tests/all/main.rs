@@ -9,6 +9,8 @@ mod architecture;
 mod browser;
 mod cli;
 mod eval;
+mod faults;
+mod fuzz_corpus;
 mod http;
 mod import;
 mod index;

@@ -298,3 +298,46 @@ fn without_a_speech_model_the_api_says_so() {
         .unwrap()
         .contains("Type your question"));
 }
+
+#[test]
+fn a_transcription_that_runs_too_long_is_stopped_with_a_clear_reply() {
+    // A deadline far shorter than any real transcription: the recogniser is
+    // asked to stop mid-way, as it would be if it hung.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let config = data.join("signpost.toml");
+    std::fs::write(
+        &config,
+        "[speech]\nmodel = \"whisper-tiny-en\"\ndeadline_ms = 1\n[limits]\nbusy_retry_after_seconds = 3\n",
+    )
+    .unwrap();
+    let server = Server::start(&data, &[("SIGNPOST_CONFIG", config.to_str().unwrap())]);
+    let wav = std::fs::read(speak(
+        dir.path(),
+        "en-gb-x-rp",
+        "how much does a blue badge cost",
+    ))
+    .unwrap();
+    for path in ["/api/transcribe", "/api/voice"] {
+        let (status, v) = post_audio(&server, path, Some("audio/wav"), &wav);
+        assert_eq!(status, 503, "{path}: {v}");
+        assert_eq!(v["error"], "busy", "{v}");
+        let message = v["message"].as_str().unwrap();
+        assert!(
+            message.contains("took too long")
+                && message.contains("type your question")
+                && message.contains("01632 960100"),
+            "{message}"
+        );
+    }
+    // The recogniser is free again: silence (which never reaches it) and the
+    // typed API are answered as usual.
+    let (status, _) = post_audio(
+        &server,
+        "/api/transcribe",
+        Some("audio/wav"),
+        &silence(16_000, 1),
+    );
+    assert_eq!(status, 200);
+}
