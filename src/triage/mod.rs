@@ -755,6 +755,14 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
             ),
         ),
         (
+            // Self-neglect: someone not seen or not going out for a long
+            // time, with signs that they are not coping (in either order).
+            Urgent::Neglect,
+            re(
+                r" (?:hasnt|has not|havent|have not|not) (?:been )?(?:seen|out|left (?:the|his|her|their) (?:house|flat|home))\b (?:\w+ ){0,3}(?:for|in) (?:days|weeks|a week|a fortnight|ages|months)\b.* (?:smells?|stinks?|stench|rubbish|piling|piled|filthy|squalor|thin|wasting|starving)\b| (?:smells?|stinks?|stench|squalor|rubbish (?:is |are )?piling) (?:\w+ ){0,12}(?:hasnt|has not|havent|not) (?:been )?(?:seen|out)\b (?:\w+ ){0,3}(?:for|in) (?:days|weeks|a week|a fortnight|ages|months)\b",
+            ),
+        ),
+        (
             Urgent::CareBreakdown,
             re(
                 r" (?:shutting|closing) down| (?:no one|nobody|noone) (?:will be |is )?(?:coming|going to come)| (?:nobody|no one|noone) to (?:cover|look after|care for|help)| no cover (?:for|from)| (?:died|passed away|passed) (?:suddenly|this morning|today|last night|yesterday)| (?:cant|cannot|can not) (?:walk or )?manage (?:on|by) (?:her|his|their) own| (?:carer|carers|agency|pa) (?:has |have )?(?:quit|walked out|left|stopped coming|pulled out)\b",
@@ -1114,6 +1122,15 @@ mod tests {
             ),
             ("she hasnt eaten for days", Urgent::Neglect),
             ("the carer leaves mum in wet pads all day", Urgent::Neglect),
+            // Self-neglect, as a neighbour might put it.
+            (
+                "the old man next door hasnt been seen for a fortnight and theres a terrible smell from his flat",
+                Urgent::Neglect,
+            ),
+            (
+                "there's a stench and rubbish piling up and the lady at number 4 hasn't been out in weeks",
+                Urgent::Neglect,
+            ),
         ] {
             assert_eq!(esc(m), Some(kind), "{m}");
         }
@@ -1151,6 +1168,7 @@ mod tests {
             "how do i stop my mum falling down the stairs",
             "can i get a free fire safety visit",
             "can my daughter manage my money for me",
+            "mum hasnt been out for weeks since her fall, can she get help to get out and about",
         ] {
             assert_eq!(triage(q, false), Triage::Proceed, "{q}");
         }
