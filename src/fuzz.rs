@@ -19,14 +19,10 @@ pub fn services_feed(data: &[u8]) {
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else {
         return;
     };
-    let items: Vec<serde_json::Value> = match &v {
-        serde_json::Value::Array(a) => a.clone(),
-        serde_json::Value::Object(o) => match o.get("contents").or(o.get("content")) {
-            Some(serde_json::Value::Array(a)) => a.clone(),
-            _ => vec![v.clone()],
-        },
-        _ => vec![v.clone()],
-    };
+    // Items as a feed's pages and files hold them, and the value itself as
+    // one record.
+    let mut items = crate::import::oruk::items(&v);
+    items.push(v);
     for (i, item) in items.iter().enumerate() {
         if let Ok(s) = crate::import::oruk::normalise(item, i) {
             let _ = crate::import::oruk::record(&s, &[]);

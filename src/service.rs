@@ -301,13 +301,12 @@ impl Service {
     /// Whether one more message from `client` (an address, a device) is
     /// within the rate limit. Always true when the limit is off.
     pub fn allow(&self, client: &str) -> bool {
-        self.limiter
-            .as_ref()
-            .is_none_or(|l| l.check_key(&client.to_string()).is_ok())
+        self.allow_speaker(ChannelId::Web, client)
     }
 
     /// The same for a home speaker: `client` is an Alexa user id, or a
-    /// Wyoming peer's address; each channel has its own limit.
+    /// Wyoming peer's address; each speaker channel has its own limit (any
+    /// other channel has the web's).
     pub fn allow_speaker(&self, channel: ChannelId, client: &str) -> bool {
         let limiter = match channel {
             ChannelId::Alexa => &self.alexa_limiter,

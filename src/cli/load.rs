@@ -218,7 +218,10 @@ impl Client {
                     self.form = self.form_token();
                 }
                 let (cookie, token) = self.form.clone()?;
-                let body = format!("csrf={}&q={}", token, form_encode(question));
+                let body = url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("csrf", &token)
+                    .append_pair("q", question)
+                    .finish();
                 self.agent
                     .post(&url("/"))
                     .header("content-type", "application/x-www-form-urlencoded")
@@ -255,20 +258,6 @@ impl Client {
             .to_string();
         Some((cookie, token))
     }
-}
-
-fn form_encode(s: &str) -> String {
-    let mut o = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                o.push(b as char)
-            }
-            b' ' => o.push('+'),
-            _ => o.push_str(&format!("%{b:02X}")),
-        }
-    }
-    o
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

@@ -477,7 +477,7 @@ fn looks_v3(v: &Value) -> bool {
 
 /// The records of a page of results, or of a file (an array, a pager, or
 /// `{"services": [...]}`).
-fn items(v: &Value) -> Vec<Value> {
+pub(crate) fn items(v: &Value) -> Vec<Value> {
     match v {
         Value::Array(a) => a.clone(),
         Value::Object(o) => ["content", "contents", "services", "items"]
