@@ -505,40 +505,48 @@ impl Service {
     }
 
     /// Deletes stored conversations and call-back requests past their
-    /// retention periods, at start and hourly, and forgets idle rate-limit
-    /// entries.
+    /// retention periods, and forgets idle rate-limit entries.
+    fn sweep(&self) {
+        let days = self.config().privacy.retention_days;
+        let callback_days = self.config().privacy.callback_retention_days;
+        match self.store.delete_older_than(days) {
+            Ok(n) if n > 0 => tracing::info!(deleted = n, days, "old conversations deleted"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "retention clean-up failed"),
+        }
+        match self.store.delete_callbacks_older_than(callback_days) {
+            Ok(n) if n > 0 => {
+                tracing::info!(
+                    deleted = n,
+                    days = callback_days,
+                    "old call-back requests deleted"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "call-back clean-up failed"),
+        }
+        for l in [&self.limiter, &self.alexa_limiter, &self.wyoming_limiter]
+            .into_iter()
+            .flatten()
+        {
+            l.retain_recent();
+        }
+    }
+
+    /// Runs the retention sweep once now, before the server takes requests,
+    /// then hourly. Each later sweep runs on a blocking thread: the database
+    /// may make it wait for another program, and that wait must not hold up
+    /// the threads that serve residents.
     pub fn spawn_retention(self: &Arc<Self>) {
+        self.sweep();
         let state = self.clone();
-        let days = state.config().privacy.retention_days;
-        let callback_days = state.config().privacy.callback_retention_days;
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(3600));
+            let hour = Duration::from_secs(3600);
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + hour, hour);
             loop {
                 tick.tick().await;
-                match state.store.delete_older_than(days) {
-                    Ok(n) if n > 0 => {
-                        tracing::info!(deleted = n, days, "old conversations deleted")
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "retention clean-up failed"),
-                }
-                match state.store.delete_callbacks_older_than(callback_days) {
-                    Ok(n) if n > 0 => {
-                        tracing::info!(
-                            deleted = n,
-                            days = callback_days,
-                            "old call-back requests deleted"
-                        )
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "call-back clean-up failed"),
-                }
-                for l in [&state.limiter, &state.alexa_limiter, &state.wyoming_limiter]
-                    .into_iter()
-                    .flatten()
-                {
-                    l.retain_recent();
-                }
+                let s = state.clone();
+                let _ = tokio::task::spawn_blocking(move || s.sweep()).await;
             }
         });
     }

@@ -256,7 +256,9 @@ fn a_database_locked_by_another_process_gets_a_clear_reply() {
         html.contains("could not save") && html.contains("01632 960100"),
         "{html}"
     );
-    assert!(waited < Duration::from_secs(15), "{waited:?}");
+    // Signpost waits up to 5 s for the database, then gives up; the bound
+    // here only tells that wait from a hang, on however slow a machine.
+    assert!(waited < Duration::from_secs(30), "{waited:?}");
     // Meanwhile the assistant answered others as usual.
     let health = ureq::get(&server.url("/healthz")).call().unwrap();
     assert_eq!(health.status().as_u16(), 200);
