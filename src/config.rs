@@ -29,6 +29,165 @@ pub struct Config {
     pub speech: SpeechSettings,
     pub llm: LlmSettings,
     pub import: ImportSettings,
+    /// The chat on the council's own website (the embed snippet).
+    pub embed: EmbedSettings,
+    /// The council's look: its colour and the name in the page's banner.
+    pub branding: BrandingSettings,
+    /// Several councils served by one install: `[councils.<id>]`, each with
+    /// its own knowledge base, contacts, staff token, limits and data (see
+    /// [`Config::councils`]). Empty: one council, today's paths.
+    pub councils: std::collections::BTreeMap<String, toml::Table>,
+    /// The council's id when this is one council of several ("" otherwise).
+    #[serde(skip)]
+    pub council_id: String,
+    /// Host names that reach this council of several at `/`.
+    #[serde(skip)]
+    pub hosts: Vec<String>,
+}
+
+/// Which other websites may show the chat in a frame (the embed snippet's
+/// launcher opens it in one). Empty: none but Signpost's own pages.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmbedSettings {
+    /// Origins such as "https://www.northbay.example", given to browsers as
+    /// the Content-Security-Policy's frame-ancestors.
+    pub allowed_sites: Vec<String>,
+}
+
+impl EmbedSettings {
+    /// Each allowed site, checked: an origin (scheme, host, optional port)
+    /// and nothing else, so nothing can be slipped into the header.
+    pub fn check(&self) -> Result<()> {
+        for site in &self.allowed_sites {
+            let ok = url::Url::parse(site).ok().is_some_and(|u| {
+                matches!(u.scheme(), "https" | "http")
+                    && u.host_str().is_some()
+                    && u.path() == "/"
+                    && u.query().is_none()
+                    && u.fragment().is_none()
+                    && u.username().is_empty()
+                    && !site.ends_with('/')
+            });
+            anyhow::ensure!(
+                ok,
+                "embed.allowed_sites: '{site}' is not a site's origin: write it as https://www.example.gov.uk, with no path"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The council's look on the chat page and the embed button.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct BrandingSettings {
+    /// The banner's and the embed button's colour, "#rrggbb" ("" for
+    /// Signpost's). White text must read on it: a contrast of at least 4.5
+    /// to 1 (WCAG 2.2 AA) is checked.
+    pub accent: String,
+    /// The name in the banner ("" for the council's name).
+    pub logo_text: String,
+}
+
+impl BrandingSettings {
+    /// The accent colour, checked; None for Signpost's own.
+    pub fn accent(&self) -> Result<Option<String>> {
+        let a = self.accent.trim();
+        if a.is_empty() {
+            return Ok(None);
+        }
+        let hex = a.strip_prefix('#').filter(|h| h.len() == 6 && h.chars().all(|c| c.is_ascii_hexdigit()));
+        let Some(hex) = hex else {
+            anyhow::bail!("branding.accent: '{a}' is not a colour: write it as #rrggbb, e.g. #1d4f91");
+        };
+        let ratio = contrast_with_white(hex);
+        anyhow::ensure!(
+            ratio >= 4.5,
+            "branding.accent: white text on {a} has a contrast of {ratio:.2} to 1, and needs at least 4.5 to 1 to be read easily; choose a darker colour"
+        );
+        Ok(Some(a.to_ascii_lowercase()))
+    }
+}
+
+/// WCAG's contrast ratio of white against a colour given as six hex digits.
+fn contrast_with_white(hex: &str) -> f64 {
+    let channel = |i: usize| {
+        let v = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0)) / 255.0;
+        if v <= 0.04045 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let l = 0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4);
+    1.05 / (l + 0.05)
+}
+
+/// Settings a council of several sets for itself and never takes from the
+/// top of signpost.toml.
+const COUNCIL_OWN: [&str; 12] = [
+    "council",
+    "branding",
+    "staff",
+    "embed",
+    "data_dir",
+    "kb.dir",
+    "import.site",
+    "import.allow",
+    "import.exclude",
+    "import.services",
+    "alexa.skill_id",
+    "wyoming.addr",
+];
+
+/// Settings the whole install shares: a council cannot set them.
+const INSTALL_WIDE: [&str; 13] = [
+    "councils",
+    "models",
+    "llm",
+    "speech",
+    "limits",
+    "logging",
+    "server.addr",
+    "server.max_body_bytes",
+    "server.header_timeout_seconds",
+    "server.body_timeout_seconds",
+    "server.max_connections",
+    "server.trust_forwarded_for",
+    "server.secure_cookies",
+];
+
+fn remove_dotted(t: &mut toml::Table, key: &str) -> Option<toml::Value> {
+    match key.split_once('.') {
+        None => t.remove(key),
+        Some((head, rest)) => match t.get_mut(head) {
+            Some(toml::Value::Table(inner)) => remove_dotted(inner, rest),
+            _ => None,
+        },
+    }
+}
+
+/// `over` laid over `base`, table by table.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+/// A council's id: lower-case letters, digits and hyphens, as in its path.
+pub fn valid_council_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 40
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !id.starts_with('-')
 }
 
 /// Importing the council's own website and services directory, and keeping
@@ -421,6 +580,13 @@ pub struct Council {
     pub speech_prompt: String,
     /// The page each kind of urgent reply cites, by kind ("abuse", "fall", ...).
     pub urgent_pages: std::collections::BTreeMap<String, String>,
+    /// The council's own words, where it wants them ("" for Signpost's):
+    /// the line under the chat page's heading,
+    pub greeting: String,
+    /// what is said to a question that is not about adult social care,
+    pub refusal: String,
+    /// and how every refusal and "I don't know" offers a person.
+    pub handover: String,
 }
 
 impl Council {
@@ -463,6 +629,20 @@ impl Council {
         }
     }
 
+    /// How a refusal offers a person: the council's own words, or "To
+    /// talk to a person, call ... or email ...".
+    pub fn handover(&self) -> String {
+        if self.handover.trim().is_empty() {
+            format!(
+                "To talk to a person, call {} or email {}.",
+                self.front_door_hours(),
+                self.email
+            )
+        } else {
+            self.handover.trim().to_string()
+        }
+    }
+
     /// This council with every empty field taken from `base`.
     fn over(self, base: Council) -> Council {
         let pick = |a: String, b: String| if a.trim().is_empty() { b } else { a };
@@ -484,6 +664,9 @@ impl Council {
             text_relay: pick(self.text_relay, base.text_relay),
             callback_promise: pick(self.callback_promise, base.callback_promise),
             speech_prompt: pick(self.speech_prompt, base.speech_prompt),
+            greeting: pick(self.greeting, base.greeting),
+            refusal: pick(self.refusal, base.refusal),
+            handover: pick(self.handover, base.handover),
             urgent_pages,
         }
     }
@@ -670,6 +853,108 @@ pub struct LoggingSettings {
 }
 
 impl Config {
+    /// Each council of several, in id order, with its whole settings: the
+    /// top of signpost.toml, then the council's own table over it. Its data
+    /// folder is `<data_dir>/councils/<id>` unless it sets one. Empty when
+    /// the install serves one council.
+    pub fn councils(&self) -> Result<Vec<Config>> {
+        let mut out = Vec::new();
+        let mut addrs = std::collections::HashMap::new();
+        let mut hosts_seen = std::collections::HashMap::new();
+        for id in self.councils.keys() {
+            let c = self.for_council(id)?;
+            if !c.wyoming.addr.is_empty() {
+                if let Some(other) = addrs.insert(c.wyoming.addr.clone(), id.clone()) {
+                    anyhow::bail!(
+                        "councils.{id}.wyoming.addr: {} is already council '{other}'s; give each council its own port",
+                        c.wyoming.addr
+                    );
+                }
+            }
+            for h in &c.hosts {
+                if let Some(other) = hosts_seen.insert(h.clone(), id.clone()) {
+                    anyhow::bail!(
+                        "councils.{id}.hosts: '{h}' is already council '{other}'s; a host name reaches one council"
+                    );
+                }
+            }
+            out.push(c);
+        }
+        Ok(out)
+    }
+
+    /// Where this council's pages and APIs are: "" for an install with one
+    /// council, "/c/<id>" for one of several.
+    pub fn base_path(&self) -> String {
+        if self.council_id.is_empty() {
+            String::new()
+        } else {
+            format!("/c/{}", self.council_id)
+        }
+    }
+
+    /// One council's whole settings (see [`Config::councils`]).
+    pub fn for_council(&self, id: &str) -> Result<Config> {
+        let Some(own) = self.councils.get(id) else {
+            let known: Vec<&str> = self.councils.keys().map(String::as_str).collect();
+            anyhow::bail!(
+                "there is no council '{id}' in the settings (known: {})",
+                if known.is_empty() { "none: add [councils.<id>] to signpost.toml".to_string() } else { known.join(", ") }
+            );
+        };
+        anyhow::ensure!(
+            valid_council_id(id),
+            "councils.{id}: a council's id is lower-case letters, digits and hyphens (it is part of its address, /c/{id}/)"
+        );
+        let mut own = own.clone();
+        for key in INSTALL_WIDE {
+            if remove_dotted(&mut own, key).is_some() {
+                anyhow::bail!(
+                    "councils.{id}.{key}: this setting is shared by every council; set it once at the top of signpost.toml"
+                );
+            }
+        }
+        let hosts = match own.remove("hosts") {
+            None => Vec::new(),
+            Some(toml::Value::Array(a)) => a
+                .into_iter()
+                .map(|h| match h {
+                    toml::Value::String(h) if !h.trim().is_empty() => {
+                        Ok(h.trim().to_ascii_lowercase())
+                    }
+                    _ => Err(anyhow::anyhow!(
+                        "councils.{id}.hosts: write host names as strings, e.g. [\"care.example.gov.uk\"]"
+                    )),
+                })
+                .collect::<Result<_>>()?,
+            Some(_) => anyhow::bail!(
+                "councils.{id}.hosts: write host names as a list, e.g. [\"care.example.gov.uk\"]"
+            ),
+        };
+        let mut base = toml::Table::try_from(self).context("settings")?;
+        for key in COUNCIL_OWN {
+            remove_dotted(&mut base, key);
+        }
+        base.remove("councils");
+        let set_data_dir = own.contains_key("data_dir");
+        merge(&mut base, own);
+        let mut c: Config = base.try_into().map_err(|e| {
+            anyhow::anyhow!("councils.{id}: {e}\nFix this setting, or delete it to use the default.")
+        })?;
+        anyhow::ensure!(
+            !c.kb.dir.as_os_str().is_empty(),
+            "councils.{id}: set kb.dir, the council's knowledge-base folder"
+        );
+        if !set_data_dir {
+            c.data_dir = self.data_dir.join("councils").join(id);
+        }
+        c.embed.check().with_context(|| format!("councils.{id}"))?;
+        c.branding.accent().with_context(|| format!("councils.{id}"))?;
+        c.council_id = id.to_string();
+        c.hosts = hosts;
+        Ok(c)
+    }
+
     /// Loads settings: the given file, else `SIGNPOST_CONFIG`, else
     /// `./signpost.toml` if it exists, else defaults; then environment overrides.
     pub fn load(path: Option<&Path>) -> Result<Config> {

@@ -21,7 +21,14 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let config = Config::load(cli.config.as_deref())?;
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(id) = &cli.council {
+        anyhow::ensure!(
+            !matches!(cli.command, Command::Serve { .. }),
+            "serve answers for every council in the settings; --council is for the other commands"
+        );
+        config = config.for_council(id)?;
+    }
     // candle sizes its CPU thread pool from this on first use; its own default
     // counts physical cores, which on small virtual servers can be 1.
     if std::env::var_os("CANDLE_NUM_THREADS").is_none() {

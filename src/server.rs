@@ -41,20 +41,9 @@ pub fn router(engine: Engine) -> anyhow::Result<Router> {
     Ok(app(engine)?.0)
 }
 
-/// The router and the conversation service behind it (shared with the
-/// Wyoming server).
-pub fn app(engine: Engine) -> anyhow::Result<(Router, Arc<Service>)> {
-    let config = engine.config();
-    let body_limit = config.server.max_body_bytes;
-    let body_timeout = Duration::from_secs(config.server.body_timeout_seconds.max(1));
-    let alexa = if config.alexa.skill_id.is_empty() {
-        None
-    } else {
-        Some(Arc::new(crate::speakers::alexa::Verifier::new(
-            &config.alexa,
-        )?))
-    };
-    let speech = match crate::speech::model_path(config).and_then(|p| {
+/// The speech model, loaded once for every council.
+fn load_speech(config: &crate::config::Config) -> Option<Arc<crate::speech::Transcriber>> {
+    match crate::speech::model_path(config).and_then(|p| {
         p.map(|p| crate::speech::Transcriber::load(&p, config).map(|t| (p, t)))
             .transpose()
     }) {
@@ -67,9 +56,181 @@ pub fn app(engine: Engine) -> anyhow::Result<(Router, Arc<Service>)> {
             tracing::warn!(error = %format!("{e:#}"), "speech input is off");
             None
         }
-    };
+    }
+}
+
+/// The router and the conversation service behind it (shared with the
+/// Wyoming server), for an install with one council.
+pub fn app(engine: Engine) -> anyhow::Result<(Router, Arc<Service>)> {
+    let speech = load_speech(engine.config());
     let service = Service::new(engine)?;
     service.spawn_retention();
+    let routes = council_routes(&service, speech)?;
+    Ok((outer_layers(routes, service.config()), service))
+}
+
+/// The router for an install serving several councils, and each council's
+/// service. Council `<id>` is at `/c/<id>/` (its page and every API), and
+/// at `/` on each of its host names. The models are loaded once and
+/// shared; each council has its own knowledge base, index, store, limits,
+/// staff token and kill switch.
+pub fn app_councils(engines: Vec<Engine>) -> anyhow::Result<(Router, Vec<Arc<Service>>)> {
+    let Some(first) = engines.first() else {
+        anyhow::bail!("no councils to serve");
+    };
+    let speech = load_speech(first.config());
+    let install = first.config().clone();
+    let mut services: Vec<Arc<Service>> = Vec::new();
+    for engine in engines {
+        let service = match services.first() {
+            None => Service::new(engine)?,
+            Some(f) => f.sharing_limits(engine)?,
+        };
+        service.spawn_retention();
+        services.push(service);
+    }
+    let mut inner = Router::new();
+    let mut hosts = std::collections::HashMap::new();
+    let mut list = Vec::new();
+    for s in &services {
+        let c = s.config();
+        let routes = council_routes(s, speech.clone())?;
+        inner = inner.nest(&c.base_path(), routes);
+        for h in &c.hosts {
+            hosts.insert(h.clone(), c.council_id.clone());
+        }
+        list.push((c.council_id.clone(), c.council.name.clone()));
+    }
+    let framing = crate::web::Framing::new(&Default::default())?;
+    let list = Arc::new(list);
+    let top = Router::new()
+        .route(
+            "/",
+            get({
+                let list = list.clone();
+                move || async move { council_list(&list) }
+            }),
+        )
+        .route(
+            "/healthz",
+            get({
+                let services = services.clone();
+                move || async move { install_health(&services) }
+            }),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            framing,
+            crate::web::security_headers,
+        ));
+    let inner = top.merge(inner);
+    // The host name is read before routing, so a council's own host
+    // reaches its pages at `/`.
+    let by_host = tower::ServiceBuilder::new()
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(hosts),
+            route_by_host,
+        ))
+        .service(inner);
+    let router = Router::new().fallback_service(by_host);
+    Ok((outer_layers(router, &install), services))
+}
+
+/// A request to one of a council's own host names goes to that council:
+/// `/talk-to-a-person` on its host is `/c/<id>/talk-to-a-person`. Another
+/// council's pages are not served on it.
+async fn route_by_host(
+    State(hosts): State<Arc<std::collections::HashMap<String, String>>>,
+    mut req: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = req
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(|h| h.rsplit_once(':').map_or(h, |(name, _)| name).to_ascii_lowercase());
+    let path = req.uri().path().to_string();
+    // "/c/<id>/" and "/c/<id>" are the same page.
+    let mut target = match host.as_deref().and_then(|h| hosts.get(h)) {
+        Some(id) => {
+            let own = format!("/c/{id}");
+            if path == own || path.starts_with(&format!("{own}/")) {
+                path.clone()
+            } else if path.starts_with("/c/") {
+                return (
+                    axum::http::StatusCode::NOT_FOUND,
+                    "There is no such page on this site.",
+                )
+                    .into_response();
+            } else {
+                format!("{own}{path}")
+            }
+        }
+        None => path.clone(),
+    };
+    if target.starts_with("/c/") && target.ends_with('/') && target.matches('/').count() == 3 {
+        target.pop();
+    }
+    if target != path {
+        let pq = match req.uri().query() {
+            Some(q) => format!("{target}?{q}"),
+            None => target,
+        };
+        if let Ok(uri) = pq.parse() {
+            *req.uri_mut() = uri;
+        }
+    }
+    next.run(req).await
+}
+
+/// The install's front page when no council is chosen: a list of councils.
+fn council_list(list: &[(String, String)]) -> Response {
+    let mut items = String::new();
+    for (id, name) in list {
+        items.push_str(&format!(
+            "<li><a href=\"/c/{}/\">{}</a></li>",
+            crate::text::escape_html(id),
+            crate::text::escape_html(name)
+        ));
+    }
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        format!("<!DOCTYPE html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Adult social care: choose your council</title></head><body><main><h1>Choose your council</h1><ul>{items}</ul></main></body></html>"),
+    )
+        .into_response()
+}
+
+/// Every council's health, for the install's own monitoring.
+fn install_health(services: &[Arc<Service>]) -> Json<serde_json::Value> {
+    let councils: Vec<serde_json::Value> = services
+        .iter()
+        .map(|s| {
+            let e = s.engine();
+            serde_json::json!({
+                "council": s.config().council_id,
+                "pages": e.kb().pages.len(),
+                "chunks": e.index().chunks.len(),
+                "content_hash": e.kb().content_hash,
+            })
+        })
+        .collect();
+    Json(serde_json::json!({"status": "ok", "councils": councils}))
+}
+
+/// One council's routes: its page, JSON API, speech, Alexa and staff pages,
+/// behind its own rate limits and framing policy. Every log line of its
+/// requests names the council when the install has several.
+fn council_routes(
+    service: &Arc<Service>,
+    speech: Option<Arc<crate::speech::Transcriber>>,
+) -> anyhow::Result<Router> {
+    let config = service.config();
+    let alexa = if config.alexa.skill_id.is_empty() {
+        None
+    } else {
+        Some(Arc::new(crate::speakers::alexa::Verifier::new(
+            &config.alexa,
+        )?))
+    };
     let json_api = Router::new()
         .route("/api/chat", post(chat))
         .route("/api/conversation/process", post(conversation_process))
@@ -79,7 +240,9 @@ pub fn app(engine: Engine) -> anyhow::Result<(Router, Arc<Service>)> {
         .route("/staff/audit", get(staff_audit))
         .route("/staff/kill-switch", post(staff_kill_switch))
         .with_state(service.clone());
-    let router = Router::new()
+    let framing = crate::web::Framing::new(&config.embed)?;
+    let council = config.council_id.clone();
+    Ok(Router::new()
         .merge(json_api)
         .merge(crate::speakers::alexa::routes(service.clone(), alexa))
         .merge(crate::speech::http::routes(service.clone(), speech.clone()))
@@ -88,11 +251,28 @@ pub fn app(engine: Engine) -> anyhow::Result<(Router, Arc<Service>)> {
             service.clone(),
             crate::web::rate_limit,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            framing,
+            crate::web::security_headers,
+        ))
+        .layer(axum::middleware::from_fn(move |req, next: axum::middleware::Next| {
+            if !council.is_empty() {
+                tracing::Span::current().record("council", council.as_str());
+            }
+            next.run(req)
+        })))
+}
+
+/// What every request passes through, whichever council it is for: size
+/// and time limits on the body, a request id, and a log span.
+fn outer_layers(router: Router, config: &crate::config::Config) -> Router {
+    let body_limit = config.server.max_body_bytes;
+    let body_timeout = Duration::from_secs(config.server.body_timeout_seconds.max(1));
+    router
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(move |req, next| {
             deadline_for_body(req, next, body_timeout)
         }))
-        .layer(axum::middleware::from_fn(crate::web::security_headers))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let id = req
@@ -100,12 +280,11 @@ pub fn app(engine: Engine) -> anyhow::Result<(Router, Arc<Service>)> {
                     .get(REQUEST_ID)
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-");
-                tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+                tracing::info_span!("request", request_id = %id, council = tracing::field::Empty, method = %req.method(), path = %req.uri().path())
             }),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
-    Ok((router, service))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
 /// The latest evaluation report, written by `signpost eval`.
@@ -279,31 +458,63 @@ async fn conversation_process(
 /// Serves until Ctrl-C or SIGTERM; also the Wyoming handle server when
 /// `wyoming_addr` (or `wyoming.addr`) is set.
 pub async fn serve(engine: Engine, addr: &str, wyoming_addr: Option<String>) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-        anyhow::anyhow!(
-            "cannot listen on {addr}: {e}. Choose another address with --addr or SIGNPOST_ADDR."
-        )
-    })?;
-    let local = listener.local_addr()?;
+    let listener = listen(addr).await?;
     let wyoming_addr = wyoming_addr
         .or_else(|| Some(engine.config().wyoming.addr.clone()))
         .filter(|a| !a.is_empty());
-    tracing::info!(addr = %local, pages = engine.kb().pages.len(), "Signpost is listening");
+    tracing::info!(addr = %listener.local_addr()?, pages = engine.kb().pages.len(), "Signpost is listening");
     let (router, service) = app(engine)?;
+    background(&service, wyoming_addr).await?;
+    run(listener, router, service.config()).await;
+    Ok(())
+}
+
+/// Serves several councils (see [`app_councils`]) until Ctrl-C or SIGTERM,
+/// with a Wyoming handle server for each council that sets `wyoming.addr`.
+pub async fn serve_councils(engines: Vec<Engine>, addr: &str) -> anyhow::Result<()> {
+    let listener = listen(addr).await?;
+    let (router, services) = app_councils(engines)?;
+    for s in &services {
+        let wyoming = Some(s.config().wyoming.addr.clone()).filter(|a| !a.is_empty());
+        background(s, wyoming).await?;
+    }
+    tracing::info!(addr = %listener.local_addr()?, councils = services.len(), "Signpost is listening");
+    run(listener, router, services[0].config()).await;
+    Ok(())
+}
+
+async fn listen(addr: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot listen on {addr}: {e}. Choose another address with --addr or SIGNPOST_ADDR."
+        )
+    })
+}
+
+/// A council's work apart from requests: watching its knowledge base, its
+/// daily import and its Wyoming server. Their log lines name the council.
+async fn background(service: &Arc<Service>, wyoming_addr: Option<String>) -> anyhow::Result<()> {
+    use tracing::Instrument;
+    let span = service.span();
     service.spawn_kb_watch();
     service.spawn_import_schedule()?;
     if let Some(w) = wyoming_addr {
         let listener = crate::speakers::wyoming::bind(&w).await?;
-        tokio::spawn(crate::speakers::wyoming::serve(service.clone(), listener));
+        tokio::spawn(crate::speakers::wyoming::serve(service.clone(), listener).instrument(span.clone()));
     }
-    eprintln!("Signpost is listening on http://{local}");
-    let s = &service.config().server;
+    Ok(())
+}
+
+async fn run(listener: tokio::net::TcpListener, router: Router, config: &crate::config::Config) {
+    if let Ok(local) = listener.local_addr() {
+        eprintln!("Signpost is listening on http://{local}");
+    }
+    let s = &config.server;
     let limits = Connections {
         header_timeout: Duration::from_secs(s.header_timeout_seconds.max(1)),
         max: s.max_connections.max(1),
     };
     serve_http(listener, router, limits, shutdown_signal()).await;
-    Ok(())
 }
 
 /// Gives a request's body a deadline: a client that sends it too slowly

@@ -220,13 +220,32 @@ pub struct Service {
     alexa_limiter: Option<Limiter>,
     wyoming_limiter: Option<Limiter>,
     /// Admission control for answers and for speech recognition.
-    answers: Gate,
-    speech: Gate,
+    /// Shared by every council of an install: they share its processors.
+    answers: Arc<Gate>,
+    speech: Arc<Gate>,
 }
 
 impl Service {
     /// Opens the store beside the engine's data.
     pub fn new(engine: Engine) -> anyhow::Result<Arc<Service>> {
+        let l = &engine.config().limits;
+        let wait = Duration::from_millis(l.wait_ms);
+        let answers = Arc::new(Gate::new("answers", l.answers(), l.answers_waiting, wait));
+        let speech = Arc::new(Gate::new("speech", l.speech_at_once, l.speech_waiting, wait));
+        Service::with_gates(engine, answers, speech)
+    }
+
+    /// Another council's service, sharing this one's admission control: the
+    /// limits on work at once are the install's, not each council's.
+    pub fn sharing_limits(&self, engine: Engine) -> anyhow::Result<Arc<Service>> {
+        Service::with_gates(engine, self.answers.clone(), self.speech.clone())
+    }
+
+    fn with_gates(
+        engine: Engine,
+        answers: Arc<Gate>,
+        speech: Arc<Gate>,
+    ) -> anyhow::Result<Arc<Service>> {
         let store = Store::open(&engine.config().data_dir)?;
         let s = &engine.config().server;
         let conversations = Conversations {
@@ -237,10 +256,6 @@ impl Service {
         let limiter = per_minute(s.rate_limit_per_minute);
         let alexa_limiter = per_minute(engine.config().alexa.rate_limit_per_minute);
         let wyoming_limiter = per_minute(engine.config().wyoming.rate_limit_per_minute);
-        let l = &engine.config().limits;
-        let wait = Duration::from_millis(l.wait_ms);
-        let answers = Gate::new("answers", l.answers(), l.answers_waiting, wait);
-        let speech = Gate::new("speech", l.speech_at_once, l.speech_waiting, wait);
         Ok(Arc::new(Service {
             config: engine.config().clone(),
             engine: std::sync::RwLock::new(Arc::new(engine)),
@@ -540,7 +555,8 @@ impl Service {
     pub fn spawn_retention(self: &Arc<Self>) {
         self.sweep();
         let state = self.clone();
-        tokio::spawn(async move {
+        let span = self.span();
+        tokio::spawn(tracing::Instrument::instrument(async move {
             let hour = Duration::from_secs(3600);
             let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + hour, hour);
             loop {
@@ -548,7 +564,16 @@ impl Service {
                 let s = state.clone();
                 let _ = tokio::task::spawn_blocking(move || s.sweep()).await;
             }
-        });
+        }, span));
+    }
+
+    /// The span a council's background work logs under: it names the
+    /// council when the install serves several.
+    pub fn span(&self) -> tracing::Span {
+        match self.config.council_id.as_str() {
+            "" => tracing::Span::none(),
+            id => tracing::info_span!("council", council = %id),
+        }
     }
 
     /// Looks at the knowledge-base folder every `kb.reload_check_seconds`
@@ -561,7 +586,8 @@ impl Service {
         }
         let state = self.clone();
         let dir = self.config().kb.dir.clone();
-        tokio::spawn(async move {
+        let span = self.span();
+        tokio::spawn(tracing::Instrument::instrument(async move {
             let fp = |dir: std::path::PathBuf| async move {
                 tokio::task::spawn_blocking(move || crate::kb::fingerprint(&dir))
                     .await
@@ -580,7 +606,7 @@ impl Service {
                 tracing::info!("the knowledge base changed on disk; reloading");
                 state.reload_in_background().await;
             }
-        });
+        }, span));
     }
 
     /// Reloads off the async threads; a failure is logged and the engine
@@ -621,7 +647,8 @@ impl Service {
         }
         let state = self.clone();
         let jitter_minutes = s.jitter_minutes;
-        tokio::spawn(async move {
+        let span = self.span();
+        tokio::spawn(tracing::Instrument::instrument(async move {
             let mut first = true;
             loop {
                 if !(first && resume) {
@@ -650,7 +677,7 @@ impl Service {
                     Err(e) => tracing::error!(error = %e, "import failed"),
                 }
             }
-        });
+        }, span));
         Ok(())
     }
 }

@@ -28,6 +28,10 @@ pub struct Cli {
     /// Settings file (default: $SIGNPOST_CONFIG, else ./signpost.toml if present, else built-in defaults).
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
+    /// With several councils in the settings ([councils.<id>]): work on this
+    /// one (its knowledge base, data and evaluation).
+    #[arg(long, global = true)]
+    pub council: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -72,7 +72,27 @@ impl Engine {
     /// Loads the knowledge base and opens (or builds) its index. Content
     /// errors are logged and the faulty pages left out; the engine still starts.
     pub fn new(config: Config) -> Result<Engine> {
+        Engine::build(config, None)
+    }
+
+    /// Another council's engine: its own knowledge base, rules and index,
+    /// with this engine's language and embedding models (loaded once for
+    /// every council).
+    pub fn sharing_models(&self, config: Config) -> Result<Engine> {
+        Engine::build(config, Some(self.models()))
+    }
+
+    fn models(&self) -> startup::Loaded {
+        startup::Loaded {
+            llm: self.llm.clone(),
+            embedder: self.content.semantic.as_ref().map(|s| s.embedder.clone()),
+        }
+    }
+
+    fn build(config: Config, models: Option<startup::Loaded>) -> Result<Engine> {
         let mut config = config;
+        config.embed.check()?;
+        config.branding.accent()?;
         config.resolve_council()?;
         let missing = config.council.missing();
         anyhow::ensure!(
@@ -81,7 +101,7 @@ impl Engine {
             missing.join(", "),
             config.kb.dir.display()
         );
-        let (content, llm) = startup::load(&config, None)?;
+        let (content, llm) = startup::load(&config, models)?;
         Ok(Engine {
             config,
             content,
@@ -92,11 +112,7 @@ impl Engine {
     /// A new engine on the knowledge base as it is now on disk, with the same
     /// settings, reusing this engine's language and embedding models.
     pub fn reload(&self) -> Result<Engine> {
-        let models = startup::Loaded {
-            llm: self.llm.clone(),
-            embedder: self.content.semantic.as_ref().map(|s| s.embedder.clone()),
-        };
-        let (content, llm) = startup::load(&self.config, Some(models))?;
+        let (content, llm) = startup::load(&self.config, Some(self.models()))?;
         Ok(Engine {
             config: self.config.clone(),
             content,
@@ -440,9 +456,14 @@ impl Engine {
 
     fn dont_know(&self) -> String {
         let c = &self.config.council;
+        let sorry = "I'm sorry, I can't find an answer to that in our adult social care pages, and I don't want to guess.";
+        if !c.handover.trim().is_empty() {
+            return format!("{sorry} {}", c.handover());
+        }
         format!(
-            "I'm sorry, I can't find an answer to that in our adult social care pages, and I don't want to guess. Please call {} or email {}, and someone will help you.",
-            c.front_door_hours(), c.email
+            "{sorry} Please call {} or email {}, and someone will help you.",
+            c.front_door_hours(),
+            c.email
         )
     }
 }

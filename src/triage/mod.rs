@@ -196,11 +196,7 @@ impl Decline {
     }
 
     pub fn reply(self, c: &Council) -> String {
-        let person = format!(
-            "To talk to a person, call {} or email {}.",
-            c.front_door_hours(),
-            c.email
-        );
+        let person = c.handover();
         match self {
             Decline::Medical => "I can't give advice about medicines, doses or what an illness might be. Please ask a pharmacist or your GP, or call NHS 111 for advice at any time. If someone is very unwell now, call 999.".into(),
             Decline::Legal => format!(
@@ -225,6 +221,9 @@ impl Decline {
                 "I can only help with adult social care. For other council services, please go to {} or contact the council. {person}",
                 c.website
             ),
+            Decline::OffTopic if !c.refusal.trim().is_empty() => {
+                format!("{} {person}", c.refusal.trim())
+            }
             Decline::OffTopic => format!(
                 "Sorry, I can only help with questions about {}, such as help at home, paying for care or support for carers. {person}",
                 c.service_area()

@@ -212,22 +212,22 @@ pub fn reply_html(text: &str) -> String {
 /// The layout every page shares.
 pub(super) fn layout(config: &Config, prefs: &Prefs, title: &str, main: &str) -> String {
     let c = &config.council;
-    format!(
+    let page = format!(
         r##"<!DOCTYPE html>
-<html lang="en-GB" class="{classes}">
+<html lang="en-GB" class="{classes}" data-base="{base}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} – {council}</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="/static/app.css">
+<link rel="stylesheet" href="/static/app.css">{council_css}
 <script src="/static/app.js" defer></script>
 </head>
 <body>
 <a class="skip-link" href="#main">Skip to main content</a>
 <header class="banner">
   <div class="wrap">
-    <p class="council-name"><a href="/">{council}</a></p>
+    <p class="council-name"><a href="/">{logo}</a></p>
     <p class="service-name">Adult social care: ask a question</p>
     <nav aria-label="Help"><ul class="help-links"><li><a href="/talk-to-a-person">Talk to a person</a></li><li><a href="/#settings">Display settings</a></li></ul></nav>
   </div>
@@ -263,7 +263,49 @@ pub(super) fn layout(config: &Config, prefs: &Prefs, title: &str, main: &str) ->
         hours = esc(&c.hours),
         email = esc(&c.email),
         relay = esc(&c.text_relay),
-    )
+        base = esc(&config.base_path()),
+        logo = esc(if config.branding.logo_text.trim().is_empty() {
+            &c.name
+        } else {
+            config.branding.logo_text.trim()
+        }),
+        council_css = if config.branding.accent.trim().is_empty() {
+            ""
+        } else {
+            "\n<link rel=\"stylesheet\" href=\"/static/council.css\">"
+        },
+    );
+    rebase(&page, &config.base_path())
+}
+
+/// The page with its own links (`href="/…"`, `action="/…"`, `src="/…"`)
+/// under `base`, for a council of several (`/c/<id>`). Text from pages and
+/// residents is escaped, so only the templates' own links match.
+fn rebase(page: &str, base: &str) -> String {
+    if base.is_empty() {
+        return page.to_string();
+    }
+    let mut out = page.to_string();
+    for attr in ["href", "action", "src"] {
+        let from = format!("{attr}=\"/");
+        let to = format!("{attr}=\"{base}/");
+        let mut next = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(i) = rest.find(&from) {
+            next.push_str(&rest[..i]);
+            let after = &rest[i + from.len()..];
+            // A scheme-relative address (//host/…) is someone else's.
+            if after.starts_with('/') {
+                next.push_str(&from);
+            } else {
+                next.push_str(&to);
+            }
+            rest = after;
+        }
+        next.push_str(rest);
+        out = next;
+    }
+    out
 }
 
 /// What the chat page shows.
@@ -318,12 +360,16 @@ pub fn chat_page(config: &Config, prefs: &Prefs, v: &ChatView) -> String {
     let _ = write!(
         m,
         r#"<h1>Ask a question about adult social care</h1>
-<p id="chat-hint">Answers come from {council}'s advice pages, with links to them. Please do not type personal details such as your name, address, phone number or NHS number: we do not need them.</p>
+<p id="chat-hint">{greeting} Please do not type personal details such as your name, address, phone number or NHS number: we do not need them.</p>
 <section class="chat" aria-labelledby="conversation-h">
 <h2 id="conversation-h" class="visually-hidden">Your conversation</h2>
 <div id="transcript" role="log" aria-labelledby="conversation-h" aria-live="off">
 <ol id="turns" class="turns">"#,
-        council = esc(&c.name)
+        greeting = if c.greeting.trim().is_empty() {
+            format!("Answers come from {}'s advice pages, with links to them.", esc(&c.name))
+        } else {
+            esc(c.greeting.trim())
+        }
     );
     let n = v.shown.len();
     for (i, s) in v.shown.iter().enumerate() {
@@ -613,6 +659,39 @@ pub fn talk_done_page(config: &Config, prefs: &Prefs) -> String {
         hours = esc(&c.hours),
     );
     layout(config, prefs, "We have your request", &m)
+}
+
+/// The embed snippet, for the council's web team.
+pub fn embed_page(config: &Config, prefs: &Prefs, here: &str) -> String {
+    let sites = if config.embed.allowed_sites.is_empty() {
+        "<p>No other site may show the chat yet. Add your website's address to <code>embed.allowed_sites</code> in Signpost's settings first.</p>".to_string()
+    } else {
+        let items: Vec<String> = config
+            .embed
+            .allowed_sites
+            .iter()
+            .map(|s| format!("<li>{}</li>", esc(s)))
+            .collect();
+        format!(
+            "<p>These sites may show the chat:</p><ul>{}</ul>",
+            items.join("")
+        )
+    };
+    let m = format!(
+        r#"<h1>Put the chat on your own website</h1>
+<h2>With a button that opens the chat</h2>
+<p>Add this line to your pages, just before <code>&lt;/body&gt;</code>. It adds a button at the bottom of the page that opens the chat over the page.</p>
+<pre><code>{script}</code></pre>
+{sites}
+<h2>With a plain link</h2>
+<p>For pages that should not run any script, link to the chat instead:</p>
+<pre><code>{link}</code></pre>"#,
+        script = esc(&format!("<script src=\"{here}/embed.js\" defer></script>")),
+        link = esc(&format!(
+            "<a href=\"{here}/\">Ask a question about adult social care</a>"
+        )),
+    );
+    layout(config, prefs, "Put the chat on your own website", &m)
 }
 
 pub fn problem_page(config: &Config, prefs: &Prefs, message: &str) -> String {

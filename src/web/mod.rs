@@ -61,6 +61,9 @@ pub fn routes(service: Arc<Service>, speech: bool) -> Router {
         .route(changes::PATH, get(changes::page).post(changes::decide))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
+        .route("/static/council.css", get(council_css))
+        .route("/embed.js", get(embed_js))
+        .route("/embed", get(embed_page))
         .route("/api/openapi.json", get(openapi))
         .with_state(WebState { service, speech })
 }
@@ -70,22 +73,22 @@ pub fn routes(service: Arc<Service>, speech: bool) -> Router {
 /// Security headers on every response: a strict Content-Security-Policy (no
 /// inline script or style, nothing from elsewhere), no sniffing, no referrer,
 /// no framing by other sites, and the microphone only for this site.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+pub async fn security_headers(
+    State(framing): State<Framing>,
+    req: Request,
+    next: Next,
+) -> Response {
     let mut r = next.run(req).await;
     let h = r.headers_mut();
     let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
         h.insert(k, HeaderValue::from_static(v));
     };
-    set(
-        h,
-        "content-security-policy",
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'; media-src 'self' blob:; form-action 'self'; \
-         frame-ancestors 'self'; base-uri 'none'",
-    );
+    h.insert("content-security-policy", framing.policy.clone());
     set(h, "x-content-type-options", "nosniff");
     set(h, "referrer-policy", "no-referrer");
-    set(h, "x-frame-options", "SAMEORIGIN");
+    if framing.own_site_only {
+        set(h, "x-frame-options", "SAMEORIGIN");
+    }
     set(h, "cross-origin-opener-policy", "same-origin");
     set(
         h,
@@ -93,6 +96,34 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         "microphone=(self), camera=(), geolocation=(), interest-cohort=()",
     );
     r
+}
+
+/// Which sites may show a council's pages in a frame: its own, and the
+/// sites its `embed.allowed_sites` names.
+#[derive(Clone)]
+pub struct Framing {
+    policy: HeaderValue,
+    own_site_only: bool,
+}
+
+impl Framing {
+    pub fn new(embed: &crate::config::EmbedSettings) -> anyhow::Result<Framing> {
+        embed.check()?;
+        let mut ancestors = String::from("'self'");
+        for site in &embed.allowed_sites {
+            ancestors.push(' ');
+            ancestors.push_str(site);
+        }
+        let policy = format!(
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; media-src 'self' blob:; form-action 'self'; \
+             frame-ancestors {ancestors}; base-uri 'none'"
+        );
+        Ok(Framing {
+            policy: HeaderValue::from_str(&policy)?,
+            own_site_only: embed.allowed_sites.is_empty(),
+        })
+    }
 }
 
 /// The client's address: the socket's peer, or the first X-Forwarded-For
@@ -189,10 +220,21 @@ fn valid_token(t: &str) -> bool {
     t.len() == 32 && t.chars().all(|c| c.is_ascii_hexdigit())
 }
 
+/// A form is accepted when its token matches the cookie, or, where the
+/// browser sent no cookie (the chat in a frame on the council's own site,
+/// where browsers keep this site's cookies back), when the browser itself
+/// says the form came from one of this site's own pages: `Sec-Fetch-Site`
+/// is set by the browser and no page on another site can change it.
 fn csrf_ok(headers: &HeaderMap, given: &str) -> bool {
     match cookie(headers, CSRF_COOKIE) {
         Some(c) if valid_token(&c) => crate::text::constant_time_eq(c.as_bytes(), given.as_bytes()),
-        _ => false,
+        Some(_) => false,
+        None => {
+            headers
+                .get("sec-fetch-site")
+                .and_then(|v| v.to_str().ok())
+                == Some("same-origin")
+        }
     }
 }
 
@@ -476,7 +518,8 @@ async fn settings_post(
         "{PREFS_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
         prefs.cookie_value()
     );
-    let mut r = Redirect::to("/?settings=saved").into_response();
+    let to = format!("{}/?settings=saved", state.service.config().base_path());
+    let mut r = Redirect::to(&to).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -708,6 +751,61 @@ async fn js() -> Response {
         include_str!("assets/app.js"),
     )
         .into_response()
+}
+
+/// The council's colour, for the banner (branding.accent, checked when the
+/// settings are read).
+async fn council_css(State(state): State<WebState>) -> Response {
+    let accent = state
+        .service
+        .config()
+        .branding
+        .accent()
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "#0b0c0c".into());
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        format!(":root {{ --accent: {accent}; }}\n"),
+    )
+        .into_response()
+}
+
+/// The script a council adds to its own website to offer the chat there
+/// (see `embed.js`), in the council's colour.
+async fn embed_js(State(state): State<WebState>) -> Response {
+    let mut script = include_str!("assets/embed.js").to_string();
+    if let Ok(Some(accent)) = state.service.config().branding.accent() {
+        script = script.replacen("var accent = \"#1d4f91\";", &format!("var accent = \"{accent}\";"), 1);
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+            // Loaded by the council's own pages, from another site.
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        ],
+        script,
+    )
+        .into_response()
+}
+
+/// For the council's web team: the line to add to their pages, the plain
+/// link for pages that want no script, and which sites may show the chat.
+async fn embed_page(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    let config = state.service.config();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = if config.server.secure_cookies { "https" } else { "http" };
+    let here = format!("{scheme}://{host}{}", config.base_path());
+    let prefs = Prefs::from_headers(&headers);
+    let page = html::embed_page(config, &prefs, &here);
+    html_response(StatusCode::OK, page, None)
 }
 
 /// The OpenAPI description of the public API.

@@ -5,6 +5,9 @@
 (function () {
   "use strict";
   var PREFS = ["large", "contrast", "spacing", "motion", "speak", "short"];
+  // Where this council's APIs are: "" or "/c/<council>" when one install
+  // serves several councils.
+  var base = document.documentElement.getAttribute("data-base") || "";
 
   function readPrefs() {
     var m = document.cookie.match(/(?:^|;\s*)sp_prefs=([^;]*)/);
@@ -248,7 +251,7 @@
         }
       }
 
-      fetch("/api/chat/stream", {
+      fetch(base + "/api/chat/stream", {
         method: "POST",
         headers: { "Content-Type": "application/json", "Accept": "text/event-stream" },
         body: JSON.stringify({
@@ -362,7 +365,7 @@
       mic.textContent = "Speak your question";
       mic.classList.remove("recording");
       status.textContent = "Working out what you said…";
-      fetch("/api/transcribe", { method: "POST", headers: { "Content-Type": "audio/wav" }, body: wav16k(r.chunks, r.rate) })
+      fetch(base + "/api/transcribe", { method: "POST", headers: { "Content-Type": "audio/wav" }, body: wav16k(r.chunks, r.rate) })
         .then(function (resp) {
           return resp.json().then(function (data) {
             if (!resp.ok) throw new Error(data.message || "");
@@ -419,7 +422,22 @@
     if (s) s.focus();
   }
 
+  // In a frame on the council's own site (embed.js): Escape asks the page
+  // around to close the chat, and the page asks for focus when it opens.
+  function setupFrame() {
+    if (window.parent === window) return;
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") window.parent.postMessage({ signpost: "close" }, "*");
+    });
+    window.addEventListener("message", function (e) {
+      if (e.source !== window.parent || !e.data || e.data.signpost !== "focus") return;
+      var q = document.getElementById("q");
+      if (q) q.focus();
+    });
+  }
+
   function init() {
+    setupFrame();
     setupSettings();
     setupChat();
     setupMic();
