@@ -97,9 +97,13 @@ impl BrandingSettings {
         if a.is_empty() {
             return Ok(None);
         }
-        let hex = a.strip_prefix('#').filter(|h| h.len() == 6 && h.chars().all(|c| c.is_ascii_hexdigit()));
+        let hex = a
+            .strip_prefix('#')
+            .filter(|h| h.len() == 6 && h.chars().all(|c| c.is_ascii_hexdigit()));
         let Some(hex) = hex else {
-            anyhow::bail!("branding.accent: '{a}' is not a colour: write it as #rrggbb, e.g. #1d4f91");
+            anyhow::bail!(
+                "branding.accent: '{a}' is not a colour: write it as #rrggbb, e.g. #1d4f91"
+            );
         };
         let ratio = contrast_with_white(hex);
         anyhow::ensure!(
@@ -863,7 +867,8 @@ impl Config {
         let mut hosts_seen = std::collections::HashMap::new();
         for id in self.councils.keys() {
             let c = self.for_council(id)?;
-            if !c.wyoming.addr.is_empty() {
+            // (Port 0, a free port chosen at start, is never shared.)
+            if !c.wyoming.addr.is_empty() && !c.wyoming.addr.ends_with(":0") {
                 if let Some(other) = addrs.insert(c.wyoming.addr.clone(), id.clone()) {
                     anyhow::bail!(
                         "councils.{id}.wyoming.addr: {} is already council '{other}'s; give each council its own port",
@@ -899,7 +904,11 @@ impl Config {
             let known: Vec<&str> = self.councils.keys().map(String::as_str).collect();
             anyhow::bail!(
                 "there is no council '{id}' in the settings (known: {})",
-                if known.is_empty() { "none: add [councils.<id>] to signpost.toml".to_string() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none: add [councils.<id>] to signpost.toml".to_string()
+                } else {
+                    known.join(", ")
+                }
             );
         };
         anyhow::ensure!(
@@ -939,7 +948,9 @@ impl Config {
         let set_data_dir = own.contains_key("data_dir");
         merge(&mut base, own);
         let mut c: Config = base.try_into().map_err(|e| {
-            anyhow::anyhow!("councils.{id}: {e}\nFix this setting, or delete it to use the default.")
+            anyhow::anyhow!(
+                "councils.{id}: {e}\nFix this setting, or delete it to use the default."
+            )
         })?;
         anyhow::ensure!(
             !c.kb.dir.as_os_str().is_empty(),
@@ -949,7 +960,9 @@ impl Config {
             c.data_dir = self.data_dir.join("councils").join(id);
         }
         c.embed.check().with_context(|| format!("councils.{id}"))?;
-        c.branding.accent().with_context(|| format!("councils.{id}"))?;
+        c.branding
+            .accent()
+            .with_context(|| format!("councils.{id}"))?;
         c.council_id = id.to_string();
         c.hosts = hosts;
         Ok(c)

@@ -147,7 +147,11 @@ async fn route_by_host(
         .headers()
         .get(axum::http::header::HOST)
         .and_then(|v| v.to_str().ok())
-        .map(|h| h.rsplit_once(':').map_or(h, |(name, _)| name).to_ascii_lowercase());
+        .map(|h| {
+            h.rsplit_once(':')
+                .map_or(h, |(name, _)| name)
+                .to_ascii_lowercase()
+        });
     let path = req.uri().path().to_string();
     // "/c/<id>/" and "/c/<id>" are the same page.
     let mut target = match host.as_deref().and_then(|h| hosts.get(h)) {
@@ -255,12 +259,14 @@ fn council_routes(
             framing,
             crate::web::security_headers,
         ))
-        .layer(axum::middleware::from_fn(move |req, next: axum::middleware::Next| {
-            if !council.is_empty() {
-                tracing::Span::current().record("council", council.as_str());
-            }
-            next.run(req)
-        })))
+        .layer(axum::middleware::from_fn(
+            move |req, next: axum::middleware::Next| {
+                if !council.is_empty() {
+                    tracing::Span::current().record("council", council.as_str());
+                }
+                next.run(req)
+            },
+        )))
 }
 
 /// What every request passes through, whichever council it is for: size
@@ -499,8 +505,10 @@ async fn background(service: &Arc<Service>, wyoming_addr: Option<String>) -> any
     service.spawn_kb_watch();
     service.spawn_import_schedule()?;
     if let Some(w) = wyoming_addr {
-        let listener = crate::speakers::wyoming::bind(&w).await?;
-        tokio::spawn(crate::speakers::wyoming::serve(service.clone(), listener).instrument(span.clone()));
+        let listener = crate::speakers::wyoming::bind_for(&w, &service.config().council_id).await?;
+        tokio::spawn(
+            crate::speakers::wyoming::serve(service.clone(), listener).instrument(span.clone()),
+        );
     }
     Ok(())
 }

@@ -231,7 +231,12 @@ impl Service {
         let l = &engine.config().limits;
         let wait = Duration::from_millis(l.wait_ms);
         let answers = Arc::new(Gate::new("answers", l.answers(), l.answers_waiting, wait));
-        let speech = Arc::new(Gate::new("speech", l.speech_at_once, l.speech_waiting, wait));
+        let speech = Arc::new(Gate::new(
+            "speech",
+            l.speech_at_once,
+            l.speech_waiting,
+            wait,
+        ));
         Service::with_gates(engine, answers, speech)
     }
 
@@ -246,7 +251,7 @@ impl Service {
         answers: Arc<Gate>,
         speech: Arc<Gate>,
     ) -> anyhow::Result<Arc<Service>> {
-        let store = Store::open(&engine.config().data_dir)?;
+        let store = Store::open_for(&engine.config().data_dir, &engine.config().council_id)?;
         let s = &engine.config().server;
         let conversations = Conversations {
             map: HashMap::new(),
@@ -479,7 +484,7 @@ impl Service {
             model_late = reply.stages.model.as_ref().is_some_and(|m| {
                 m.answer_from.contains("out of time") || m.notes.iter().any(|n| n.contains("Deadline"))
             }),
-            message = if config.logging.log_message_text { redacted.as_str() } else { "[not logged]" },
+            text = if config.logging.log_message_text { redacted.as_str() } else { "[not logged]" },
             "answered"
         );
         let rendered = crate::channels::render(&reply, channel.channel(), config);
@@ -556,15 +561,18 @@ impl Service {
         self.sweep();
         let state = self.clone();
         let span = self.span();
-        tokio::spawn(tracing::Instrument::instrument(async move {
-            let hour = Duration::from_secs(3600);
-            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + hour, hour);
-            loop {
-                tick.tick().await;
-                let s = state.clone();
-                let _ = tokio::task::spawn_blocking(move || s.sweep()).await;
-            }
-        }, span));
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                let hour = Duration::from_secs(3600);
+                let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + hour, hour);
+                loop {
+                    tick.tick().await;
+                    let s = state.clone();
+                    let _ = tokio::task::spawn_blocking(move || s.sweep()).await;
+                }
+            },
+            span,
+        ));
     }
 
     /// The span a council's background work logs under: it names the
@@ -587,26 +595,29 @@ impl Service {
         let state = self.clone();
         let dir = self.config().kb.dir.clone();
         let span = self.span();
-        tokio::spawn(tracing::Instrument::instrument(async move {
-            let fp = |dir: std::path::PathBuf| async move {
-                tokio::task::spawn_blocking(move || crate::kb::fingerprint(&dir))
-                    .await
-                    .unwrap_or_default()
-            };
-            let mut last = fp(dir.clone()).await;
-            let mut tick = tokio::time::interval(Duration::from_secs(secs));
-            tick.tick().await;
-            loop {
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                let fp = |dir: std::path::PathBuf| async move {
+                    tokio::task::spawn_blocking(move || crate::kb::fingerprint(&dir))
+                        .await
+                        .unwrap_or_default()
+                };
+                let mut last = fp(dir.clone()).await;
+                let mut tick = tokio::time::interval(Duration::from_secs(secs));
                 tick.tick().await;
-                let now = fp(dir.clone()).await;
-                if now == last {
-                    continue;
+                loop {
+                    tick.tick().await;
+                    let now = fp(dir.clone()).await;
+                    if now == last {
+                        continue;
+                    }
+                    last = now;
+                    tracing::info!("the knowledge base changed on disk; reloading");
+                    state.reload_in_background().await;
                 }
-                last = now;
-                tracing::info!("the knowledge base changed on disk; reloading");
-                state.reload_in_background().await;
-            }
-        }, span));
+            },
+            span,
+        ));
     }
 
     /// Reloads off the async threads; a failure is logged and the engine
@@ -648,36 +659,40 @@ impl Service {
         let state = self.clone();
         let jitter_minutes = s.jitter_minutes;
         let span = self.span();
-        tokio::spawn(tracing::Instrument::instrument(async move {
-            let mut first = true;
-            loop {
-                if !(first && resume) {
-                    let Some(at) = at else { return };
-                    let now = time::OffsetDateTime::now_utc();
-                    let next = schedule::next_after(now, at, schedule::jitter(jitter_minutes));
-                    tracing::info!(next = %next, "next import");
-                    let wait = (next - now).unsigned_abs();
-                    tokio::time::sleep(wait).await;
-                } else {
-                    tracing::warn!("the last import did not finish; running it again now");
-                }
-                first = false;
-                let worker = state.clone();
-                let result =
-                    tokio::task::spawn_blocking(move || schedule::run_configured(&worker.config))
-                        .await;
-                match result {
-                    Ok(Ok(reports)) => {
-                        for r in &reports {
-                            tracing::info!(summary = %r.line(), "import finished");
-                        }
-                        state.reload_in_background().await;
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                let mut first = true;
+                loop {
+                    if !(first && resume) {
+                        let Some(at) = at else { return };
+                        let now = time::OffsetDateTime::now_utc();
+                        let next = schedule::next_after(now, at, schedule::jitter(jitter_minutes));
+                        tracing::info!(next = %next, "next import");
+                        let wait = (next - now).unsigned_abs();
+                        tokio::time::sleep(wait).await;
+                    } else {
+                        tracing::warn!("the last import did not finish; running it again now");
                     }
-                    Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "import failed"),
-                    Err(e) => tracing::error!(error = %e, "import failed"),
+                    first = false;
+                    let worker = state.clone();
+                    let result = tokio::task::spawn_blocking(move || {
+                        schedule::run_configured(&worker.config)
+                    })
+                    .await;
+                    match result {
+                        Ok(Ok(reports)) => {
+                            for r in &reports {
+                                tracing::info!(summary = %r.line(), "import finished");
+                            }
+                            state.reload_in_background().await;
+                        }
+                        Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "import failed"),
+                        Err(e) => tracing::error!(error = %e, "import failed"),
+                    }
                 }
-            }
-        }, span));
+            },
+            span,
+        ));
         Ok(())
     }
 }

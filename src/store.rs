@@ -10,6 +10,10 @@ use rusqlite::{params, Connection};
 
 pub struct Store {
     db: Mutex<Connection>,
+    /// The council every row is written for and read back for ("" for an
+    /// install with one council), so councils' rows stay apart even in one
+    /// database file.
+    council: String,
 }
 
 /// An unanswered question, for the staff's content-gaps export.
@@ -46,6 +50,11 @@ fn now() -> i64 {
 impl Store {
     /// Opens (creating if needed) `<data_dir>/signpost.db`.
     pub fn open(data_dir: &Path) -> Result<Store> {
+        Store::open_for(data_dir, "")
+    }
+
+    /// Opens the store for one council of several.
+    pub fn open_for(data_dir: &Path, council: &str) -> Result<Store> {
         std::fs::create_dir_all(data_dir)?;
         let path = data_dir.join("signpost.db");
         let db = Connection::open(&path)
@@ -68,7 +77,24 @@ impl Store {
              CREATE INDEX IF NOT EXISTS callbacks_at ON callbacks(at);",
         )
         .context("cannot prepare the database")?;
-        Ok(Store { db: Mutex::new(db) })
+        // Rows carry their council (added to databases made before this).
+        for table in ["conversations", "audit", "callbacks"] {
+            let has: bool = db
+                .prepare(&format!(
+                    "SELECT 1 FROM pragma_table_info('{table}') WHERE name = 'council'"
+                ))?
+                .exists([])?;
+            if !has {
+                db.execute_batch(&format!(
+                    "ALTER TABLE {table} ADD COLUMN council TEXT NOT NULL DEFAULT ''"
+                ))
+                .with_context(|| format!("cannot add the council column to {table}"))?;
+            }
+        }
+        Ok(Store {
+            db: Mutex::new(db),
+            council: council.to_string(),
+        })
     }
 
     fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -86,8 +112,8 @@ impl Store {
         reply: &str,
     ) -> Result<()> {
         self.db().execute(
-            "INSERT INTO conversations (conversation, at, channel, route, triage, question, reply) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![conversation, now(), channel, route, triage, question, reply],
+            "INSERT INTO conversations (conversation, at, channel, route, triage, question, reply, council) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![conversation, now(), channel, route, triage, question, reply, self.council],
         )?;
         Ok(())
     }
@@ -95,24 +121,27 @@ impl Store {
     /// Deletes conversations older than `days`; returns how many.
     pub fn delete_older_than(&self, days: u32) -> Result<usize> {
         let cutoff = now() - i64::from(days) * 86_400;
-        Ok(self
-            .db()
-            .execute("DELETE FROM conversations WHERE at < ?1", params![cutoff])?)
+        Ok(self.db().execute(
+            "DELETE FROM conversations WHERE at < ?1 AND council = ?2",
+            params![cutoff, self.council],
+        )?)
     }
 
     pub fn conversation_count(&self) -> Result<i64> {
-        Ok(self
-            .db()
-            .query_row("SELECT COUNT(*) FROM conversations", [], |r| r.get(0))?)
+        Ok(self.db().query_row(
+            "SELECT COUNT(*) FROM conversations WHERE council = ?1",
+            params![self.council],
+            |r| r.get(0),
+        )?)
     }
 
     /// Questions Signpost could not answer from the pages (content gaps).
     pub fn gaps(&self) -> Result<Vec<Gap>> {
         let db = self.db();
         let mut st = db.prepare(
-            "SELECT at, question FROM conversations WHERE route = 'decline' AND triage LIKE 'proceed%' ORDER BY at DESC",
+            "SELECT at, question FROM conversations WHERE route = 'decline' AND triage LIKE 'proceed%' AND council = ?1 ORDER BY at DESC",
         )?;
-        let rows = st.query_map([], |r| {
+        let rows = st.query_map(params![self.council], |r| {
             let at: i64 = r.get(0)?;
             let date = time::OffsetDateTime::from_unix_timestamp(at)
                 .map(|t| t.date().to_string())
@@ -130,8 +159,8 @@ impl Store {
     pub fn add_callback(&self, c: &NewCallback) -> Result<i64> {
         let db = self.db();
         db.execute(
-            "INSERT INTO callbacks (at, name, contact, best_time, question) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![now(), c.name, c.contact, c.best_time, c.question],
+            "INSERT INTO callbacks (at, name, contact, best_time, question, council) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![now(), c.name, c.contact, c.best_time, c.question, self.council],
         )?;
         Ok(db.last_insert_rowid())
     }
@@ -140,9 +169,9 @@ impl Store {
     pub fn callbacks(&self) -> Result<Vec<Callback>> {
         let db = self.db();
         let mut st = db.prepare(
-            "SELECT id, at, name, contact, best_time, question FROM callbacks ORDER BY id DESC",
+            "SELECT id, at, name, contact, best_time, question FROM callbacks WHERE council = ?1 ORDER BY id DESC",
         )?;
-        let rows = st.query_map([], |r| {
+        let rows = st.query_map(params![self.council], |r| {
             let at: i64 = r.get(1)?;
             let when = time::OffsetDateTime::from_unix_timestamp(at)
                 .ok()
@@ -168,15 +197,16 @@ impl Store {
     /// Deletes call-back requests older than `days`; returns how many.
     pub fn delete_callbacks_older_than(&self, days: u32) -> Result<usize> {
         let cutoff = now() - i64::from(days) * 86_400;
-        Ok(self
-            .db()
-            .execute("DELETE FROM callbacks WHERE at < ?1", params![cutoff])?)
+        Ok(self.db().execute(
+            "DELETE FROM callbacks WHERE at < ?1 AND council = ?2",
+            params![cutoff, self.council],
+        )?)
     }
 
     pub fn audit(&self, actor: &str, action: &str, detail: &str) -> Result<()> {
         self.db().execute(
-            "INSERT INTO audit (at, actor, action, detail) VALUES (?1, ?2, ?3, ?4)",
-            params![now(), actor, action, detail],
+            "INSERT INTO audit (at, actor, action, detail, council) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![now(), actor, action, detail, self.council],
         )?;
         Ok(())
     }
@@ -184,12 +214,26 @@ impl Store {
     /// The audit log, newest first: (unix time, actor, action, detail).
     pub fn audit_log(&self) -> Result<Vec<(i64, String, String, String)>> {
         let db = self.db();
-        let mut st = db.prepare("SELECT at, actor, action, detail FROM audit ORDER BY id DESC")?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        let mut st = db.prepare(
+            "SELECT at, actor, action, detail FROM audit WHERE council = ?1 ORDER BY id DESC",
+        )?;
+        let rows = st.query_map(params![self.council], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// A setting's key in the table: the council's own ("<council>:<key>").
+    fn key(&self, key: &str) -> String {
+        if self.council.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}:{key}", self.council)
+        }
+    }
+
     pub fn setting(&self, key: &str) -> Option<String> {
+        let key = self.key(key);
         self.db()
             .query_row(
                 "SELECT value FROM settings WHERE key = ?1",
@@ -200,6 +244,7 @@ impl Store {
     }
 
     pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        let key = self.key(key);
         self.db().execute(
             "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             params![key, value],
@@ -237,6 +282,12 @@ mod tests {
         assert_eq!(s.audit_log().unwrap()[0].2, "kill-switch");
         s.set_setting("kill_switch", "on").unwrap();
         assert_eq!(s.setting("kill_switch").as_deref(), Some("on"));
+        // Another council's rows and settings in the same file stay apart.
+        let other = Store::open_for(dir.path(), "other").unwrap();
+        assert_eq!(other.setting("kill_switch"), None);
+        assert!(other.audit_log().unwrap().is_empty());
+        other.audit("staff", "view", "/staff/audit").unwrap();
+        assert_eq!(s.audit_log().unwrap()[0].2, "kill-switch");
     }
 
     #[test]

@@ -129,6 +129,11 @@ fn info(service: &Service) -> Value {
 
 /// Opens the Wyoming port (before the HTTP server says it is ready).
 pub async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
+    bind_for(addr, "").await
+}
+
+/// Listens for one council of several (named in the start-up line).
+pub async fn bind_for(addr: &str, council: &str) -> anyhow::Result<TcpListener> {
     let listener = TcpListener::bind(addr).await.map_err(|e| {
         anyhow::anyhow!(
             "cannot listen for Wyoming on {addr}: {e}. Choose another address with --wyoming-addr."
@@ -136,7 +141,11 @@ pub async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
     })?;
     let local = listener.local_addr()?;
     tracing::info!(addr = %local, "Wyoming handle server is listening");
-    eprintln!("Wyoming handle server is listening on tcp://{local}");
+    if council.is_empty() {
+        eprintln!("Wyoming handle server is listening on tcp://{local}");
+    } else {
+        eprintln!("Wyoming handle server for {council} is listening on tcp://{local}");
+    }
     Ok(listener)
 }
 

@@ -366,7 +366,10 @@ pub fn chat_page(config: &Config, prefs: &Prefs, v: &ChatView) -> String {
 <div id="transcript" role="log" aria-labelledby="conversation-h" aria-live="off">
 <ol id="turns" class="turns">"#,
         greeting = if c.greeting.trim().is_empty() {
-            format!("Answers come from {}'s advice pages, with links to them.", esc(&c.name))
+            format!(
+                "Answers come from {}'s advice pages, with links to them.",
+                esc(&c.name)
+            )
         } else {
             esc(c.greeting.trim())
         }

@@ -229,12 +229,7 @@ fn csrf_ok(headers: &HeaderMap, given: &str) -> bool {
     match cookie(headers, CSRF_COOKIE) {
         Some(c) if valid_token(&c) => crate::text::constant_time_eq(c.as_bytes(), given.as_bytes()),
         Some(_) => false,
-        None => {
-            headers
-                .get("sec-fetch-site")
-                .and_then(|v| v.to_str().ok())
-                == Some("same-origin")
-        }
+        None => headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("same-origin"),
     }
 }
 
@@ -779,7 +774,11 @@ async fn council_css(State(state): State<WebState>) -> Response {
 async fn embed_js(State(state): State<WebState>) -> Response {
     let mut script = include_str!("assets/embed.js").to_string();
     if let Ok(Some(accent)) = state.service.config().branding.accent() {
-        script = script.replacen("var accent = \"#1d4f91\";", &format!("var accent = \"{accent}\";"), 1);
+        script = script.replacen(
+            "var accent = \"#1d4f91\";",
+            &format!("var accent = \"{accent}\";"),
+            1,
+        );
     }
     (
         [
@@ -801,7 +800,11 @@ async fn embed_page(State(state): State<WebState>, headers: HeaderMap) -> Respon
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost");
-    let scheme = if config.server.secure_cookies { "https" } else { "http" };
+    let scheme = if config.server.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
     let here = format!("{scheme}://{host}{}", config.base_path());
     let prefs = Prefs::from_headers(&headers);
     let page = html::embed_page(config, &prefs, &here);

@@ -8,6 +8,7 @@ mod common;
 mod architecture;
 mod browser;
 mod cli;
+mod councils;
 mod eval;
 mod faults;
 mod fuzz_corpus;

@@ -16,7 +16,7 @@ use signpost::config::AlexaSettings;
 use signpost::speakers::alexa::{Refused, Verifier};
 
 const SKILL: &str = "amzn1.ask.skill.00000000-test-northbay";
-const CERT_URL: &str = "https://s3.amazonaws.com/echo.api/echo-api-cert.pem";
+pub(crate) const CERT_URL: &str = "https://s3.amazonaws.com/echo.api/echo-api-cert.pem";
 
 fn now_iso(offset_seconds: i64) -> String {
     (time::OffsetDateTime::now_utc() + time::Duration::seconds(offset_seconds))
@@ -24,7 +24,7 @@ fn now_iso(offset_seconds: i64) -> String {
         .unwrap()
 }
 
-fn envelope(request: Value, app: &str, attributes: Value) -> Vec<u8> {
+pub(crate) fn envelope(request: Value, app: &str, attributes: Value) -> Vec<u8> {
     json!({
         "version": "1.0",
         "session": {
@@ -45,7 +45,7 @@ fn envelope(request: Value, app: &str, attributes: Value) -> Vec<u8> {
     .into_bytes()
 }
 
-fn intent(name: &str, question: Option<&str>) -> Value {
+pub(crate) fn intent(name: &str, question: Option<&str>) -> Value {
     let slots = match question {
         Some(q) => {
             json!({"question": {"name": "question", "value": q, "confirmationStatus": "NONE"}})
@@ -79,7 +79,7 @@ fn post_alexa(server: &Server, body: &[u8], url: &str, signature: &str) -> (u16,
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-fn speech(v: &Value) -> String {
+pub(crate) fn speech(v: &Value) -> String {
     v["response"]["outputSpeech"]["ssml"]
         .as_str()
         .unwrap_or("")
@@ -409,7 +409,7 @@ fn alexa_certificates_must_be_trusted_in_date_and_for_echo_api() {
 }
 
 /// Where ./setup.sh puts the pinned `wyoming` wheel.
-fn wyoming_wheel() -> PathBuf {
+pub(crate) fn wyoming_wheel() -> PathBuf {
     let dir = std::env::var_os("SIGNPOST_TEST_PACKAGES")
         .map(PathBuf::from)
         .unwrap_or_else(|| dirs::cache_dir().unwrap().join("signpost/test-packages"));

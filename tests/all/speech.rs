@@ -23,7 +23,7 @@ fn tool(name: &str, args: &[&str]) {
     );
 }
 
-fn speak(dir: &Path, voice: &str, text: &str) -> PathBuf {
+pub(crate) fn speak(dir: &Path, voice: &str, text: &str) -> PathBuf {
     let p = dir.join(format!("{voice}.wav"));
     tool(
         "espeak-ng",
