@@ -64,6 +64,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             cli::transcribe::run(config, file, model, json)
         }
         Command::Bench {
+            what:
+                Some(BenchCommand::Councils {
+                    counts,
+                    answers,
+                    runs,
+                    json,
+                }),
+            ..
+        } => {
+            init_logging(&config, "warn");
+            cli::councils::run(&config, &counts, answers, runs, json)
+        }
+        Command::Bench {
             what: Some(BenchCommand::Speech { models, json }),
             ..
         } => {

@@ -138,7 +138,7 @@ fn start_server(config: &Config, keep_rate_limit: bool) -> anyhow::Result<Target
 }
 
 /// Resident memory (MiB) and open files of a process, from /proc.
-fn server_resources(pid: Option<u32>) -> (Option<f64>, Option<usize>) {
+pub(super) fn server_resources(pid: Option<u32>) -> (Option<f64>, Option<usize>) {
     let Some(pid) = pid else {
         return (None, None);
     };
@@ -260,7 +260,7 @@ impl Client {
     }
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }

@@ -3,6 +3,7 @@
 
 pub mod ask;
 pub mod bench;
+pub mod councils;
 pub mod eval;
 pub mod import;
 pub mod kb;
@@ -303,6 +304,23 @@ pub enum BenchCommand {
         /// Keep the per-address rate limit on in the server started here.
         #[arg(long)]
         keep_rate_limit: bool,
+        /// Write the results as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// One install serving several councils (copies of the knowledge
+    /// base): start-up with and without the indexes built, each council's
+    /// time to be ready, peak memory, and answer times across councils.
+    Councils {
+        /// Numbers of councils, one run each.
+        #[arg(long, value_delimiter = ',', default_value = "1,2,13")]
+        counts: Vec<usize>,
+        /// Questions asked in each run, spread over the councils.
+        #[arg(long, default_value_t = 130)]
+        answers: usize,
+        /// Runs per count (each figure is the median).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
         /// Write the results as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
