@@ -865,8 +865,15 @@ impl Config {
         let mut out = Vec::new();
         let mut addrs = std::collections::HashMap::new();
         let mut hosts_seen = std::collections::HashMap::new();
+        let mut data_dirs = std::collections::HashMap::new();
         for id in self.councils.keys() {
             let c = self.for_council(id)?;
+            if let Some(other) = data_dirs.insert(c.data_dir.clone(), id.clone()) {
+                anyhow::bail!(
+                    "councils.{id}.data_dir: {} is already council '{other}'s; each council keeps its index and records in its own folder",
+                    c.data_dir.display()
+                );
+            }
             // (Port 0, a free port chosen at start, is never shared.)
             if !c.wyoming.addr.is_empty() && !c.wyoming.addr.ends_with(":0") {
                 if let Some(other) = addrs.insert(c.wyoming.addr.clone(), id.clone()) {
@@ -946,6 +953,12 @@ impl Config {
         }
         base.remove("councils");
         let set_data_dir = own.contains_key("data_dir");
+        // Without its own folder a council would silently answer from
+        // the default knowledge base, which is another council's.
+        anyhow::ensure!(
+            own.get("kb").and_then(|k| k.get("dir")).is_some(),
+            "councils.{id}: set kb.dir, the council's knowledge-base folder"
+        );
         merge(&mut base, own);
         let mut c: Config = base.try_into().map_err(|e| {
             anyhow::anyhow!(
@@ -954,7 +967,7 @@ impl Config {
         })?;
         anyhow::ensure!(
             !c.kb.dir.as_os_str().is_empty(),
-            "councils.{id}: set kb.dir, the council's knowledge-base folder"
+            "councils.{id}: kb.dir is empty; set the council's knowledge-base folder"
         );
         if !set_data_dir {
             c.data_dir = self.data_dir.join("councils").join(id);
@@ -1112,6 +1125,103 @@ mod tests {
         std::fs::write(dir.path().join("council.toml"), "nmae = \"x\"\n").unwrap();
         let err = c.resolve_council().unwrap_err();
         assert!(err.to_string().contains("council.toml"), "{err}");
+    }
+
+    #[test]
+    fn each_council_is_the_shared_settings_with_its_own_table_over_them() {
+        let text = r#"
+data_dir = "/srv/signpost"
+[council]
+phone = "0113 496 0555"
+[staff]
+admin_token = "install-wide-token-should-not-leak"
+[server]
+rate_limit_per_minute = 30
+[councils.north-bay]
+hosts = ["Care.Northbay.example"]
+kb.dir = "/srv/content/northbay"
+staff.admin_token = "northbay-token"
+server.rate_limit_per_minute = 10
+[councils.wrenfield]
+kb.dir = "/srv/content/wrenfield"
+"#;
+        let c: Config = toml::from_str(text).unwrap();
+        let all = c.councils().unwrap();
+        assert_eq!(all.len(), 2);
+        let n = &all[0];
+        assert_eq!(n.council_id, "north-bay");
+        assert_eq!(n.base_path(), "/c/north-bay");
+        assert_eq!(n.hosts, ["care.northbay.example"]);
+        assert_eq!(n.data_dir, Path::new("/srv/signpost/councils/north-bay"));
+        assert_eq!(n.staff.admin_token, "northbay-token");
+        assert_eq!(n.server.rate_limit_per_minute, 10);
+        let w = &all[1];
+        assert_eq!(
+            w.server.rate_limit_per_minute, 30,
+            "shared settings reach every council"
+        );
+        assert!(
+            w.staff.admin_token.is_empty(),
+            "a council never takes the install's staff token"
+        );
+        assert!(w.council.phone.is_empty(), "nor its contacts");
+        assert_eq!(c.base_path(), "");
+    }
+
+    #[test]
+    fn a_council_cannot_set_what_the_install_shares_or_reuse_a_host() {
+        let err = |text: &str| {
+            let c: Config = toml::from_str(text).unwrap();
+            format!("{:#}", c.councils().unwrap_err())
+        };
+        let e = err("[councils.a]\nkb.dir = \"x\"\nllm.model = \"qwen\"\n");
+        assert!(
+            e.contains("councils.a.llm") && e.contains("shared by every council"),
+            "{e}"
+        );
+        let e = err("[councils.a]\nkb.dir = \"x\"\nserver.addr = \"0.0.0.0:80\"\n");
+        assert!(e.contains("councils.a.server.addr"), "{e}");
+        let e = err("[councils.a]\nkb.dir = \"x\"\nhosts = [\"h\"]\n[councils.b]\nkb.dir = \"y\"\nhosts = [\"h\"]\n");
+        assert!(e.contains("'h' is already council 'a'"), "{e}");
+        let e = err("[councils.a]\nkb.dir = \"x\"\nwyoming.addr = \"0.0.0.0:10700\"\n[councils.b]\nkb.dir = \"y\"\nwyoming.addr = \"0.0.0.0:10700\"\n");
+        assert!(e.contains("own port"), "{e}");
+        let e = err("[councils.a]\nkb.dir = \"x\"\ndata_dir = \"/d\"\n[councils.b]\nkb.dir = \"y\"\ndata_dir = \"/d\"\n");
+        assert!(e.contains("own folder"), "{e}");
+        let e = err("[councils.Bad_Id]\nkb.dir = \"x\"\n");
+        assert!(e.contains("lower-case letters"), "{e}");
+        let e = err("[councils.a]\nstaff.admin_token = \"t\"\n");
+        assert!(e.contains("set kb.dir"), "{e}");
+        let e = err("[councils.a]\nkb.dir = \"x\"\nsearch.top_kk = 3\n");
+        assert!(e.contains("top_kk"), "{e}");
+        let e = err("[councils.a]\nkb.dir = \"x\"\nbranding.accent = \"#ffee00\"\n");
+        assert!(e.contains("contrast") && e.contains("4.5"), "{e}");
+        let e = err(
+            "[councils.a]\nkb.dir = \"x\"\nembed.allowed_sites = [\"https://x.example/page\"]\n",
+        );
+        assert!(e.contains("no path"), "{e}");
+        let c: Config = toml::from_str("[councils.a]\nkb.dir = \"x\"\n").unwrap();
+        let e = format!("{:#}", c.for_council("b").unwrap_err());
+        assert!(
+            e.contains("no council 'b'") && e.contains("known: a"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_accent_colour_must_carry_white_text() {
+        let b = |a: &str| {
+            BrandingSettings {
+                accent: a.into(),
+                logo_text: String::new(),
+            }
+            .accent()
+        };
+        assert_eq!(b("").unwrap(), None);
+        assert_eq!(b("#1D4F91").unwrap().as_deref(), Some("#1d4f91"));
+        assert!(b("#0b0c0c").is_ok());
+        assert!(b("#767676").is_ok(), "4.54 to 1, just enough");
+        assert!(b("#777777").is_err(), "4.48 to 1, not enough");
+        assert!(b("blue").is_err());
     }
 
     #[test]

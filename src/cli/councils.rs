@@ -137,7 +137,12 @@ fn vm_hwm(pid: u32) -> Option<f64> {
         .map(|kb| kb / 1024.0)
 }
 
-fn measure(kb: &Path, n: usize, answers: usize, questions: &[String]) -> anyhow::Result<CouncilsRow> {
+fn measure(
+    kb: &Path,
+    n: usize,
+    answers: usize,
+    questions: &[String],
+) -> anyhow::Result<CouncilsRow> {
     let dir = tempfile::tempdir()?;
     let settings = settings(dir.path(), kb, n)?;
     let cold = start(&settings)?;
