@@ -88,9 +88,39 @@ pub struct BrandingSettings {
     pub accent: String,
     /// The name in the banner ("" for the council's name).
     pub logo_text: String,
+    /// Links the council adds to every page's footer, after Signpost's own.
+    pub footer_links: Vec<FooterLink>,
+}
+
+/// A link in the footer: its words and where it goes (an https or http
+/// address, mailto:, tel:, or a path on this site).
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FooterLink {
+    pub text: String,
+    pub url: String,
 }
 
 impl BrandingSettings {
+    /// Every branding setting checked: the accent's contrast, and footer
+    /// links with words and a safe address.
+    pub fn check(&self) -> Result<()> {
+        self.accent()?;
+        for l in &self.footer_links {
+            let u = l.url.trim();
+            let safe = ["https://", "http://", "mailto:", "tel:"]
+                .iter()
+                .any(|p| u.to_ascii_lowercase().starts_with(p))
+                || (u.starts_with('/') && !u.starts_with("//"));
+            anyhow::ensure!(
+                !l.text.trim().is_empty() && safe,
+                "branding.footer_links: each link needs text and an address starting https://, http://, mailto:, tel: or / (got '{}')",
+                l.url
+            );
+        }
+        Ok(())
+    }
+
     /// The accent colour, checked; None for Signpost's own.
     pub fn accent(&self) -> Result<Option<String>> {
         let a = self.accent.trim();
@@ -1212,7 +1242,7 @@ kb.dir = "/srv/content/wrenfield"
         let b = |a: &str| {
             BrandingSettings {
                 accent: a.into(),
-                logo_text: String::new(),
+                ..Default::default()
             }
             .accent()
         };

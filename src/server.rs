@@ -187,18 +187,20 @@ async fn route_by_host(
 }
 
 /// The install's front page when no council is chosen: a list of councils.
+#[derive(askama::Template)]
+#[template(
+    source = "<!DOCTYPE html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Adult social care: choose your council</title></head><body><main><h1>Choose your council</h1><ul>{% for (id, name) in list.iter() %}<li><a href=\"/c/{{ id }}/\">{{ name }}</a></li>{% endfor %}</ul></main></body></html>",
+    ext = "html"
+)]
+struct CouncilList<'a> {
+    list: &'a [(String, String)],
+}
+
 fn council_list(list: &[(String, String)]) -> Response {
-    let mut items = String::new();
-    for (id, name) in list {
-        items.push_str(&format!(
-            "<li><a href=\"/c/{}/\">{}</a></li>",
-            crate::text::escape_html(id),
-            crate::text::escape_html(name)
-        ));
-    }
+    let page = askama::Template::render(&CouncilList { list }).unwrap_or_default();
     (
         [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        format!("<!DOCTYPE html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Adult social care: choose your council</title></head><body><main><h1>Choose your council</h1><ul>{items}</ul></main></body></html>"),
+        page,
     )
         .into_response()
 }

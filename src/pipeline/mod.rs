@@ -92,7 +92,7 @@ impl Engine {
     fn build(config: Config, models: Option<startup::Loaded>) -> Result<Engine> {
         let mut config = config;
         config.embed.check()?;
-        config.branding.accent()?;
+        config.branding.check()?;
         config.resolve_council()?;
         let missing = config.council.missing();
         anyhow::ensure!(

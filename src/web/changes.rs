@@ -5,8 +5,6 @@
 //! form token, and audited. Approved changes are written to the knowledge
 //! base and loaded at once, without a restart.
 
-use std::fmt::Write as _;
-
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -17,7 +15,7 @@ use super::html::{layout, Prefs};
 use super::{csrf_ok, csrf_token, html_response, WebState};
 use crate::api::{ApiError, ErrorCode, Staff};
 use crate::import::state::{Change, State as ImportState};
-use crate::text::escape_html as esc;
+use askama::Template;
 
 pub const PATH: &str = "/staff/changes";
 
@@ -44,7 +42,7 @@ fn show(
                 config,
                 &Prefs::default(),
                 "Changes from the council website",
-                &changes_html(&list, token, message),
+                &changes_html(config.base_path(), &list, token, message),
             ),
             set,
         ),
@@ -185,83 +183,27 @@ pub async fn decide(
     show(&state, &token, set, StatusCode::OK, Some(&message))
 }
 
-fn button(token: &str, action: &str, id: &str, label: &str) -> String {
-    format!(
-        "<form method=\"post\" action=\"{PATH}\" class=\"inline-form\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"action\" value=\"{action}\"><input type=\"hidden\" name=\"id\" value=\"{}\"><button type=\"submit\">{label}</button></form>",
-        esc(token),
-        esc(id)
-    )
+#[derive(Template)]
+#[template(path = "changes.html")]
+struct ChangesBody<'a> {
+    base: String,
+    path: &'static str,
+    list: &'a [Change],
+    token: &'a str,
+    message: Option<&'a str>,
+    any_to_apply: bool,
 }
 
-fn changes_html(list: &[Change], token: &str, message: Option<&str>) -> String {
-    let mut m = String::from("<h1>Changes from the council website</h1>");
-    if let Some(msg) = message {
-        let _ = write!(
-            m,
-            "<div class=\"notice\" role=\"status\"><p>{}</p></div>",
-            esc(msg)
-        );
-    }
-    if list.is_empty() {
-        m.push_str("<p>Nothing is waiting for approval.</p>");
-        return m;
-    }
-    let _ = write!(
-        m,
-        "<p>{} change(s) are waiting. Added and changed pages are used in answers once approved. Removals always need a person.</p>",
-        list.len()
-    );
-    if list
-        .iter()
-        .any(|c| c.content.is_some() && matches!(c.kind.as_str(), "added" | "changed"))
-    {
-        m.push_str(&button(
-            token,
-            "approve",
-            "all",
-            "Approve all additions and changes",
-        ));
-    }
-    for c in list {
-        let _ = write!(
-            m,
-            "<section class=\"change\" aria-labelledby=\"change-{id}\"><h2 id=\"change-{id}\">#{id} {kind}: {target}</h2><p><a href=\"{url}\">{url_text}</a></p>",
-            id = c.id,
-            kind = esc(&c.kind),
-            target = esc(&c.target),
-            url = esc(&c.url),
-            url_text = esc(&c.url)
-        );
-        if !c.note.is_empty() {
-            m.push_str("<ul class=\"problems\">");
-            for n in c.note.lines() {
-                let _ = write!(m, "<li>{}</li>", esc(n));
-            }
-            m.push_str("</ul>");
-        }
-        if !c.diff.is_empty() {
-            let _ = write!(
-                m,
-                "<details><summary>What changed</summary><pre>{}</pre></details>",
-                esc(&c.diff)
-            );
-        }
-        let can_apply = c.content.is_some() || c.kind == "removed";
-        if can_apply {
-            m.push_str(&button(
-                token,
-                "approve",
-                &c.id.to_string(),
-                &format!("Approve #{}", c.id),
-            ));
-        }
-        m.push_str(&button(
-            token,
-            "reject",
-            &c.id.to_string(),
-            &format!("Reject #{}", c.id),
-        ));
-        m.push_str("</section>");
-    }
-    m
+fn changes_html(base: String, list: &[Change], token: &str, message: Option<&str>) -> String {
+    let body = ChangesBody {
+        base,
+        path: PATH,
+        list,
+        token,
+        message,
+        any_to_apply: list
+            .iter()
+            .any(|c| c.content.is_some() && matches!(c.kind.as_str(), "added" | "changed")),
+    };
+    body.render().unwrap_or_default()
 }

@@ -3,18 +3,17 @@
 //! form, so it works without JavaScript, changes nothing on the server, and
 //! a result can be bookmarked or printed.
 
-use std::fmt::Write as _;
-
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::html::{error_summary, esc, field_notes, layout, Prefs};
+use super::html::{layout, line, Line, Notes, Prefs, Seg};
 use super::WebState;
 use super::{html_response, FieldError};
 use crate::rules::calc::{what_you_might_pay, PayingAnswers};
 use crate::rules::parse::{Amount, Approx, Occupant, Role, Setting};
+use askama::Template;
 
 pub const PATH: &str = "/check-what-you-might-pay";
 
@@ -146,26 +145,11 @@ pub async fn page(
             Ok(a) => {
                 let engine = state.service.engine();
                 let calc = what_you_might_pay(&a, engine.rules(), &engine.config().council);
-                let mut r = String::from(
-                    "<div class=\"result\" id=\"result\" tabindex=\"-1\" aria-labelledby=\"result-h\"><h2 id=\"result-h\">What you might pay</h2>",
-                );
-                for s in &calc.sentences {
-                    let _ = write!(r, "<p>{}</p>", super::html::inline_text(s));
-                }
-                r.push_str("<p>This is a guide worked out from the council's rules. It is not a decision.</p>");
-                r.push_str("<h3>Where these rules come from</h3><ul class=\"sources\">");
-                for slug in &calc.pages {
-                    if let Some(src) = engine.source(slug) {
-                        let _ = write!(
-                            r,
-                            "<li><a href=\"{}\">{}</a></li>",
-                            esc(&src.url),
-                            esc(&src.title)
-                        );
-                    }
-                }
-                r.push_str("</ul></div>");
-                (Vec::new(), Some(r))
+                let result = PayResult {
+                    sentences: calc.sentences.iter().map(|s| line(s)).collect(),
+                    sources: calc.pages.iter().filter_map(|p| engine.source(p)).collect(),
+                };
+                (Vec::new(), Some(result))
             }
             Err(e) => (e, None),
         }
@@ -177,49 +161,76 @@ pub async fn page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let body = form_page(
-        state.service.config(),
-        &prefs,
-        &f,
-        &errors,
-        result.as_deref(),
-    );
+    let body = form_page(state.service.config(), &prefs, &f, &errors, result);
     html_response(status, body, None)
 }
 
+/// What the calculator worked out, with the pages it comes from.
+struct PayResult {
+    sentences: Vec<Line>,
+    sources: Vec<crate::pipeline::Source>,
+}
+
+/// One radio button of a group.
+struct RadioOption {
+    id: String,
+    value: &'static str,
+    label: &'static str,
+    checked: bool,
+}
+
+/// A group of radio buttons with its legend, hint and error.
+struct Radios {
+    notes: Notes,
+    legend: &'static str,
+    options: Vec<RadioOption>,
+}
+
 fn radios(
-    m: &mut String,
-    name: &str,
-    legend: &str,
-    hint: Option<&str>,
-    options: &[(&str, &str)],
+    name: &'static str,
+    legend: &'static str,
+    hint: Option<&'static str>,
+    options: &[(&'static str, &'static str)],
     chosen: &str,
     errors: &[FieldError],
-) {
-    let n = field_notes(name, hint, errors);
-    let _ = write!(
-        m,
-        "<div class=\"field{}\"><fieldset class=\"radios-fieldset\"{}><legend class=\"label\">{}</legend>{}",
-        n.class,
-        n.described,
-        esc(legend),
-        n.html
-    );
-    for (i, (value, label)) in options.iter().enumerate() {
-        // The first option carries the field's id, so the error summary can link to it.
-        let id = if i == 0 {
-            name.to_string()
-        } else {
-            format!("{name}-{value}")
-        };
-        let checked = if chosen == *value { " checked" } else { "" };
-        let _ = write!(
-            m,
-            "<div class=\"check\"><input type=\"radio\" id=\"{id}\" name=\"{name}\" value=\"{value}\"{checked}><label for=\"{id}\">{}</label></div>",
-            esc(label)
-        );
+) -> Radios {
+    Radios {
+        notes: Notes::new(name, hint, errors),
+        legend,
+        options: options
+            .iter()
+            .enumerate()
+            .map(|(i, &(value, label))| RadioOption {
+                // The first option carries the field's id, so the error
+                // summary can link to it.
+                id: if i == 0 {
+                    name.to_string()
+                } else {
+                    format!("{name}-{value}")
+                },
+                value,
+                label,
+                checked: chosen == value,
+            })
+            .collect(),
     }
-    m.push_str("</fieldset></div>");
+}
+
+#[derive(Template)]
+#[template(path = "pay.html")]
+struct PayPage<'a> {
+    base: String,
+    path: &'static str,
+    errors: &'a [FieldError],
+    result: Option<PayResult>,
+    care: Radios,
+    savings: Notes,
+    savings_value: &'a str,
+    own: Radios,
+    lives: Radios,
+    front: &'a str,
+    phone: Line,
+    hours: &'a str,
 }
 
 fn form_page(
@@ -227,75 +238,48 @@ fn form_page(
     prefs: &Prefs,
     f: &PayForm,
     errors: &[FieldError],
-    result: Option<&str>,
+    result: Option<PayResult>,
 ) -> String {
-    let mut m = error_summary(errors);
-    m.push_str("<h1>Check what you might pay for care</h1>");
-    m.push_str("<p>Answer a few questions to see how your savings affect what you pay towards your care, and whether your home is counted. It takes about a minute. Nothing you enter is stored.</p>");
-    if let Some(r) = result {
-        m.push_str(r);
-        m.push_str("<h2>Change your answers</h2>");
-    }
-    let _ = write!(
-        m,
-        "<form method=\"get\" action=\"{PATH}\" novalidate><input type=\"hidden\" name=\"check\" value=\"1\">"
-    );
-    radios(
-        &mut m,
-        "care",
-        "Where will the care be?",
-        None,
-        &CARE,
-        &f.care,
-        errors,
-    );
-    let n = field_notes(
-        "savings",
-        Some("Include bank and building society accounts, shares and premium bonds. Do not include the value of your home. For example, £20,000 or 20 thousand."),
-        errors,
-    );
-    let _ = write!(
-        m,
-        "<div class=\"field{}\"><label class=\"label\" for=\"savings\">About how much do you have in savings and investments?</label>{}<input class=\"input input-short\" type=\"text\" id=\"savings\" name=\"savings\" inputmode=\"decimal\" spellcheck=\"false\" autocomplete=\"off\" value=\"{}\"{}{}></div>",
-        n.class,
-        n.html,
-        esc(&f.savings),
-        n.described,
-        n.invalid
-    );
-    radios(
-        &mut m,
-        "own",
-        "If the care will be in a care home: do you own your home?",
-        Some("Leave this out for care at home."),
-        &OWN,
-        &f.own,
-        errors,
-    );
-    radios(
-        &mut m,
-        "lives",
-        "If you own your home: who will still live there?",
-        Some("Leave this out for care at home, or if you do not own your home."),
-        &LIVES,
-        &f.lives,
-        errors,
-    );
-    m.push_str("<button type=\"submit\" class=\"button\">Check what I might pay</button></form>");
     let c = &config.council;
-    let _ = write!(
-        m,
-        "<p>Only a financial assessment can say exactly what you will pay. To ask for one, call {} on {}, {}.</p>",
-        esc(&c.front_door_name),
-        super::html::inline_text(&c.phone),
-        esc(&c.hours)
-    );
+    let page = PayPage {
+        base: config.base_path(),
+        path: PATH,
+        errors,
+        result,
+        care: radios("care", "Where will the care be?", None, &CARE, &f.care, errors),
+        savings: Notes::new(
+            "savings",
+            Some("Include bank and building society accounts, shares and premium bonds. Do not include the value of your home. For example, £20,000 or 20 thousand."),
+            errors,
+        ),
+        savings_value: &f.savings,
+        own: radios(
+            "own",
+            "If the care will be in a care home: do you own your home?",
+            Some("Leave this out for care at home."),
+            &OWN,
+            &f.own,
+            errors,
+        ),
+        lives: radios(
+            "lives",
+            "If you own your home: who will still live there?",
+            Some("Leave this out for care at home, or if you do not own your home."),
+            &LIVES,
+            &f.lives,
+            errors,
+        ),
+        front: &c.front_door_name,
+        phone: line(&c.phone),
+        hours: &c.hours,
+    };
     let title = if errors.is_empty() {
         "Check what you might pay for care"
     } else {
         "Error: Check what you might pay for care"
     };
-    layout(config, prefs, title, &m)
+    let main = page.render().unwrap_or_default();
+    layout(config, prefs, title, &main)
 }
 
 #[cfg(test)]

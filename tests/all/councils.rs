@@ -159,6 +159,8 @@ staff.admin_token = "{WRENFIELD_TOKEN}"
 alexa.skill_id = "{WRENFIELD_SKILL}"
 wyoming.addr = "127.0.0.1:0"
 branding.accent = "#4a2574"
+branding.logo_text = "Wrenfield <Care> & Support"
+branding.footer_links = [{{ text = "Wrenfield's care directory", url = "https://www.wrenfield.example/directory" }}]
 council.refusal = "Sorry, this chat only covers adult social care in Wrenfield."
 "##,
             northbay = kb_dir().display(),
@@ -344,6 +346,22 @@ fn two_councils_in_one_process_each_get_their_own_answers_on_every_channel() {
     );
     let (_, css) = get(&server, "/c/wrenfield/static/council.css", None, None);
     assert!(css.contains("#4a2574"), "{css}");
+    // Its banner and footer, from its settings, escaped by the templates.
+    let (_, page) = get(&server, "/c/wrenfield/", None, None);
+    assert!(
+        !page.contains("<Care>") && page.contains("Wrenfield &"),
+        "the banner text is escaped"
+    );
+    assert!(
+        page.contains("href=\"https://www.wrenfield.example/directory\""),
+        "the footer link"
+    );
+    assert!(
+        page.contains("/c/wrenfield/static/council.css"),
+        "its colour"
+    );
+    let (_, page) = get(&server, "/c/northbay/", None, None);
+    assert!(!page.contains("directory\">Wrenfield") && !page.contains("council.css"));
 
     // A council's host name reaches its pages at /, and only its pages.
     let (status, page) = get(&server, "/", Some("care.northbay.example"), None);

@@ -67,15 +67,22 @@
     button.setAttribute("aria-expanded", "true");
     if (frame.src) intoChat();
   }
-  button.addEventListener("click", open);
-  close.addEventListener("click", function () { dialog.close(); });
-  dialog.addEventListener("close", function () {
+  // Closed: the button says so and has focus again. (Also on the dialog's
+  // own close event, for Escape pressed on the page around the chat.)
+  function closed() {
     button.setAttribute("aria-expanded", "false");
     button.focus();
-  });
+  }
+  function shut() {
+    if (dialog.open) dialog.close();
+    closed();
+  }
+  button.addEventListener("click", open);
+  close.addEventListener("click", shut);
+  dialog.addEventListener("close", closed);
   window.addEventListener("message", function (e) {
     if (e.origin !== origin || e.source !== frame.contentWindow) return;
-    if (e.data && e.data.signpost === "close") dialog.close();
+    if (e.data && e.data.signpost === "close") shut();
   });
   button.setAttribute("aria-expanded", "false");
 
