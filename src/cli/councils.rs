@@ -5,15 +5,14 @@
 //! time to be ready, the server's peak memory, and answer times across the
 //! councils.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::Instant;
 
 use serde::Serialize;
 use signpost::config::Config;
 
-use super::load::{percentile, server_resources};
+use super::load::{percentile, server_resources, spawn_serve};
 
 #[derive(Debug, Serialize)]
 pub struct CouncilsRow {
@@ -84,44 +83,26 @@ fn settings(root: &Path, kb: &Path, n: usize) -> anyhow::Result<PathBuf> {
 
 fn start(settings: &Path) -> anyhow::Result<Running> {
     let started = Instant::now();
-    let mut child = Command::new(std::env::current_exe()?)
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("SIGNPOST_CONFIG", settings)
-        .env("SIGNPOST_LOG", "info")
-        .env("SIGNPOST_LOG_JSON", "1")
-        .env("SIGNPOST_QUIET", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let stderr = child.stderr.take().expect("piped");
-    let mut reader = BufReader::new(stderr);
-    let mut line = String::new();
     let mut ready_ms = Vec::new();
-    let base = loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            let _ = child.kill();
-            anyhow::bail!("the server stopped before it was ready: {line}");
-        }
-        if let Some(rest) = line.trim().strip_prefix("Signpost is listening on ") {
-            break rest.to_string();
-        }
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-            let m = v["fields"]["message"].as_str().unwrap_or("");
-            if m.starts_with("council ") && m.ends_with(" ready") {
-                if let Some(ms) = v["fields"]["ms"].as_f64() {
-                    ready_ms.push(ms);
+    let (child, base) = spawn_serve(
+        settings,
+        &[("SIGNPOST_LOG", "info"), ("SIGNPOST_LOG_JSON", "1")],
+        |line| {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
+                let m = v["fields"]["message"].as_str().unwrap_or("");
+                if m.starts_with("council ") && m.ends_with(" ready") {
+                    if let Some(ms) = v["fields"]["ms"].as_f64() {
+                        ready_ms.push(ms);
+                    }
                 }
             }
-        }
-    };
-    let started_s = started.elapsed().as_secs_f64();
-    std::thread::spawn(move || for _ in reader.lines().map_while(Result::ok) {});
+        },
+    )?;
     Ok(Running {
         child,
         base,
         ready_ms,
-        started_s,
+        started_s: started.elapsed().as_secs_f64(),
     })
 }
 

@@ -107,14 +107,33 @@ fn start_server(config: &Config, keep_rate_limit: bool) -> anyhow::Result<Target
     }
     let settings = dir.path().join("signpost.toml");
     std::fs::write(&settings, toml::to_string(&c)?)?;
-    let mut child = Command::new(std::env::current_exe()?)
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("SIGNPOST_CONFIG", &settings)
-        .env("SIGNPOST_LOG", "warn")
+    let (child, base) = spawn_serve(&settings, &[("SIGNPOST_LOG", "warn")], |_| {})?;
+    Ok(Target {
+        base,
+        child: Some(child),
+        _dir: Some(dir),
+    })
+}
+
+/// Starts `signpost serve` on a free loopback port with these settings and
+/// waits until it takes requests; each line it logs before then goes to
+/// `early`. Returns the process and its address. Its later output is read
+/// and dropped, so it never blocks on a full pipe.
+pub(super) fn spawn_serve(
+    settings: &std::path::Path,
+    envs: &[(&str, &str)],
+    mut early: impl FnMut(&str),
+) -> anyhow::Result<(std::process::Child, String)> {
+    let mut cmd = Command::new(std::env::current_exe()?);
+    cmd.args(["serve", "--addr", "127.0.0.1:0"])
+        .env("SIGNPOST_CONFIG", settings)
         .env("SIGNPOST_QUIET", "1")
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()?;
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn()?;
     let stderr = child.stderr.take().expect("piped");
     let mut reader = BufReader::new(stderr);
     let mut line = String::new();
@@ -127,14 +146,10 @@ fn start_server(config: &Config, keep_rate_limit: bool) -> anyhow::Result<Target
         if let Some(rest) = line.trim().strip_prefix("Signpost is listening on ") {
             break rest.to_string();
         }
+        early(&line);
     };
-    // Keep reading the server's log so it never blocks on a full pipe.
     std::thread::spawn(move || for _ in reader.lines().map_while(Result::ok) {});
-    Ok(Target {
-        base,
-        child: Some(child),
-        _dir: Some(dir),
-    })
+    Ok((child, base))
 }
 
 /// Resident memory (MiB) and open files of a process, from /proc.

@@ -8,10 +8,9 @@
 //! that council only; every log line of a request names its council.
 
 use crate::common;
-use crate::speakers::{envelope, intent, speech, wyoming_wheel, CERT_URL};
+use crate::speakers::{envelope, intent, speech, wyoming_client, CERT_URL};
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::*;
 use serde_json::{json, Value};
@@ -50,11 +49,7 @@ fn only(council: &str, reply: &str, what: &str) {
 }
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .new_agent()
+    lenient()
 }
 
 fn get(server: &Server, path: &str, host: Option<&str>, token: Option<&str>) -> (u16, String) {
@@ -288,12 +283,6 @@ fn two_councils_in_one_process_each_get_their_own_answers_on_every_channel() {
     }
 
     // Wyoming: one handle server per council, driven by the real library.
-    let wheel = wyoming_wheel();
-    assert!(
-        wheel.exists(),
-        "{} is missing: run ./setup.sh",
-        wheel.display()
-    );
     for council in ["northbay", "wrenfield"] {
         let prefix = format!("Wyoming handle server for {council} is listening on tcp://");
         let addr = server
@@ -302,19 +291,7 @@ fn two_councils_in_one_process_each_get_their_own_answers_on_every_channel() {
             .find_map(|l| l.strip_prefix(&prefix))
             .unwrap_or_else(|| panic!("{council}'s Wyoming address is printed: {:?}", server.early))
             .to_string();
-        let (host, port) = addr.rsplit_once(':').unwrap();
-        let out = Command::new("python3")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wyoming_client.py"))
-            .args([host, port])
-            .env("PYTHONPATH", &wheel)
-            .output()
-            .expect("run python3");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v = wyoming_client(&addr);
         only(
             council,
             v["answer"]["text"].as_str().unwrap(),

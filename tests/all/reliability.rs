@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{csrf, post_form, Server};
+use crate::common::{csrf, lenient, post_form, Server};
 
 fn settings(dir: &Path, toml: &str) -> String {
     let p = dir.join("signpost.toml");
@@ -19,11 +19,7 @@ fn settings(dir: &Path, toml: &str) -> String {
 }
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .new_agent()
+    lenient()
 }
 
 /// POST /api/chat: status, Retry-After, body.

@@ -409,29 +409,22 @@ fn alexa_certificates_must_be_trusted_in_date_and_for_echo_api() {
 }
 
 /// Where ./setup.sh puts the pinned `wyoming` wheel.
-pub(crate) fn wyoming_wheel() -> PathBuf {
+fn wyoming_wheel() -> PathBuf {
     let dir = std::env::var_os("SIGNPOST_TEST_PACKAGES")
         .map(PathBuf::from)
         .unwrap_or_else(|| dirs::cache_dir().unwrap().join("signpost/test-packages"));
     dir.join("wyoming-1.10.2-py3-none-any.whl")
 }
 
-#[test]
-fn wyoming_handle_server_answers_home_assistant() {
+/// Runs tests/wyoming_client.py (the real `wyoming` library, as Home
+/// Assistant uses it) against a Wyoming server; what came back.
+pub(crate) fn wyoming_client(addr: &str) -> Value {
     let wheel = wyoming_wheel();
     assert!(
         wheel.exists(),
         "{} is missing: run ./setup.sh",
         wheel.display()
     );
-    let data = tempfile::tempdir().unwrap();
-    let server = Server::start_with(data.path(), &[], &["--wyoming-addr", "127.0.0.1:0"]);
-    let addr = server
-        .early
-        .iter()
-        .find_map(|l| l.strip_prefix("Wyoming handle server is listening on tcp://"))
-        .expect("the Wyoming address is printed")
-        .to_string();
     let (host, port) = addr.rsplit_once(':').unwrap();
     let client = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wyoming_client.py");
     let out = Command::new("python3")
@@ -445,7 +438,20 @@ fn wyoming_handle_server_answers_home_assistant() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn wyoming_handle_server_answers_home_assistant() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with(data.path(), &[], &["--wyoming-addr", "127.0.0.1:0"]);
+    let addr = server
+        .early
+        .iter()
+        .find_map(|l| l.strip_prefix("Wyoming handle server is listening on tcp://"))
+        .expect("the Wyoming address is printed")
+        .to_string();
+    let v = wyoming_client(&addr);
     assert_eq!(v["handle"][0]["name"], "signpost", "{v}");
     assert_eq!(v["handle"][0]["installed"], true);
     assert_eq!(v["handle"][0]["languages"], json!(["en"]));

@@ -13,13 +13,9 @@
 // the internet from loading anything from a private address.)
 
 import { chromium } from "playwright-core";
-import { readFileSync, mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
+import { mkdirSync } from "node:fs";
 import { createServer } from "node:http";
-
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
+import { axe, check, finish, noOverflow } from "./lib.mjs";
 
 const [signpost, council, shots, allowedPort, otherPort] = process.argv.slice(2);
 if (!signpost || !council || !shots || !allowedPort || !otherPort) {
@@ -30,13 +26,6 @@ mkdirSync(shots, { recursive: true });
 const ALLOWED = `http://127.0.0.1:${allowedPort}`;
 const OTHER = `http://127.0.0.1:${otherPort}`;
 
-const failures = [];
-let checks = 0;
-function check(ok, what) {
-  checks++;
-  if (!ok) failures.push(what);
-  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
-}
 
 // A council's own page, written the way council sites are, with the one
 // line the embed snippet page gives.
@@ -88,15 +77,6 @@ async function councilSite(origin, watchErrors) {
   return { ctx, page };
 }
 
-async function axe(target, state) {
-  await target.evaluate(AXE);
-  const r = await target.evaluate(
-    (tags) => window.axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] }),
-    TAGS,
-  );
-  const v = r.violations.map((x) => `${x.id} (${x.impact}): ${x.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  check(v.length === 0, `axe: no violations on ${state}${v.length ? "\n     " + v.join("\n     ") : ""}`);
-}
 
 async function chatFrame(page) {
   for (let i = 0; i < 100; i++) {
@@ -110,21 +90,6 @@ async function chatFrame(page) {
   throw new Error("the chat frame never loaded");
 }
 
-async function noOverflow(target, what) {
-  const r = await target.evaluate(() => {
-    const w = document.documentElement.clientWidth;
-    const bad = [];
-    if (document.documentElement.scrollWidth > w + 1) bad.push(`page is ${document.documentElement.scrollWidth}px wide`);
-    for (const el of document.querySelectorAll("body *")) {
-      if (el.closest(".visually-hidden, .skip-link, [hidden]")) continue;
-      const b = el.getBoundingClientRect();
-      if (b.width === 0 && b.height === 0) continue;
-      if (b.right > w + 1) bad.push(`${el.tagName.toLowerCase()}.${el.className} ends at ${Math.round(b.right)}px`);
-    }
-    return bad.slice(0, 8);
-  });
-  check(r.length === 0, `reflow: nothing scrolls sideways ${what}${r.length ? ": " + r.join("; ") : ""}`);
-}
 
 try {
   // 1. The council's page with the launcher, by keyboard alone.
@@ -218,8 +183,4 @@ try {
   for (const s of sites) s.close();
 }
 
-console.log(`${checks - failures.length} of ${checks} embed checks passed`);
-if (failures.length) {
-  console.log("Failures:\n- " + failures.join("\n- "));
-  process.exit(1);
-}
+finish("embed");

@@ -7,12 +7,8 @@
 // Exits 1 with a list of failures if any check fails.
 
 import { chromium } from "playwright-core";
-import { readFileSync, mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
-
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
+import { mkdirSync } from "node:fs";
+import { axe, check, finish, noOverflow } from "./lib.mjs";
 
 const base = process.argv[2];
 const shots = process.argv[3];
@@ -22,13 +18,6 @@ if (!base || !shots) {
 }
 mkdirSync(shots, { recursive: true });
 
-const failures = [];
-let checks = 0;
-function check(ok, what) {
-  checks++;
-  if (!ok) failures.push(what);
-  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
-}
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -64,15 +53,6 @@ async function newPage(opts = {}) {
   return { ctx, page };
 }
 
-async function axe(page, state) {
-  await page.evaluate(AXE);
-  const r = await page.evaluate(
-    (tags) => window.axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] }),
-    TAGS,
-  );
-  const v = r.violations.map((x) => `${x.id} (${x.impact}): ${x.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  check(v.length === 0, `axe: no violations on ${state}${v.length ? "\n     " + v.join("\n     ") : ""}`);
-}
 
 // axe needs script; a page from a no-JavaScript context is checked as a copy
 // served at the same address in a context with script on.
@@ -113,26 +93,6 @@ async function waitForAnswers(page, n) {
   );
 }
 
-// Nothing sticks out sideways and no clipped text, at the current size.
-async function noOverflow(page, what) {
-  const r = await page.evaluate(() => {
-    const w = document.documentElement.clientWidth;
-    const bad = [];
-    if (document.documentElement.scrollWidth > w + 1) bad.push(`page is ${document.documentElement.scrollWidth}px wide`);
-    for (const el of document.querySelectorAll("body *")) {
-      if (el.closest(".visually-hidden, .skip-link, [hidden]")) continue;
-      const b = el.getBoundingClientRect();
-      if (b.width === 0 && b.height === 0) continue;
-      if (b.right > w + 1) bad.push(`${el.tagName.toLowerCase()}.${el.className} ends at ${Math.round(b.right)}px`);
-      const cs = getComputedStyle(el);
-      if ((cs.overflowX === "hidden" || cs.overflowX === "clip") && el.scrollWidth > el.clientWidth + 1) {
-        bad.push(`${el.tagName.toLowerCase()}.${el.className} cuts off text`);
-      }
-    }
-    return bad.slice(0, 8);
-  });
-  check(r.length === 0, `reflow: nothing cut off or scrolling sideways ${what}${r.length ? ": " + r.join("; ") : ""}`);
-}
 
 // Every control at least 24 by 24 CSS pixels (links inside sentences are exempt, as WCAG 2.5.8 allows).
 async function targetSizes(page, what) {
@@ -370,8 +330,4 @@ try {
   await browser.close();
 }
 
-console.log(`${checks - failures.length} of ${checks} browser checks passed`);
-if (failures.length) {
-  console.log("Failures:\n- " + failures.join("\n- "));
-  process.exit(1);
-}
+finish("browser");

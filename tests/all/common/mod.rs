@@ -159,7 +159,9 @@ pub fn form_body(fields: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-fn lenient() -> ureq::Agent {
+/// An HTTP client that returns error statuses instead of failing, and
+/// does not follow redirects.
+pub fn lenient() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
