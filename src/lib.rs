@@ -13,6 +13,7 @@ pub mod fuzz;
 pub mod import;
 pub mod kb;
 pub mod llm;
+pub mod metrics;
 pub mod models;
 pub mod pipeline;
 pub mod privacy;

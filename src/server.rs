@@ -65,7 +65,7 @@ pub fn app(engine: Engine) -> anyhow::Result<(Router, Arc<Service>)> {
     let speech = load_speech(engine.config());
     let service = Service::new(engine)?;
     service.spawn_retention();
-    let routes = council_routes(&service, speech)?;
+    let routes = council_routes(&service, speech)?.merge(operations(vec![service.clone()]));
     Ok((outer_layers(routes, service.config()), service))
 }
 
@@ -118,6 +118,7 @@ pub fn app_councils(engines: Vec<Engine>) -> anyhow::Result<(Router, Vec<Arc<Ser
                 move || async move { install_health(&services) }
             }),
         )
+        .merge(operations(services.clone()))
         .layer(axum::middleware::from_fn_with_state(
             framing,
             crate::web::security_headers,
@@ -205,6 +206,58 @@ fn council_list(list: &[(String, String)]) -> Response {
         .into_response()
 }
 
+/// For the install's operators: `/metrics` (Prometheus's text format, every
+/// series labelled with its council) and `/readyz` (ready when every
+/// council's knowledge base is loaded and its database answers; `/healthz`
+/// says more about each).
+fn operations(services: Vec<Arc<Service>>) -> Router {
+    let metrics = services[0].metrics().clone();
+    Router::new()
+        .route(
+            "/metrics",
+            get(move || {
+                let metrics = metrics.clone();
+                async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                        )],
+                        metrics.encode(),
+                    )
+                }
+            }),
+        )
+        .route(
+            "/readyz",
+            get(move || {
+                let services = services.clone();
+                async move {
+                    let not_ready: Vec<String> = tokio::task::spawn_blocking(move || {
+                        services
+                            .iter()
+                            .filter(|s| !s.store().ping() || s.engine().kb().pages.is_empty())
+                            .map(|s| s.council_label().to_string())
+                            .collect()
+                    })
+                    .await
+                    .unwrap_or_else(|_| vec!["unknown".into()]);
+                    if not_ready.is_empty() {
+                        (
+                            axum::http::StatusCode::OK,
+                            Json(serde_json::json!({"ready": true})),
+                        )
+                    } else {
+                        (
+                            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                            Json(serde_json::json!({"ready": false, "not_ready": not_ready})),
+                        )
+                    }
+                }
+            }),
+        )
+}
+
 /// Every council's health, for the install's own monitoring.
 fn install_health(services: &[Arc<Service>]) -> Json<serde_json::Value> {
     let councils: Vec<serde_json::Value> = services
@@ -248,6 +301,7 @@ fn council_routes(
         .with_state(service.clone());
     let framing = crate::web::Framing::new(&config.embed)?;
     let council = config.council_id.clone();
+    let counted = service.clone();
     Ok(Router::new()
         .merge(json_api)
         .merge(crate::speakers::alexa::routes(service.clone(), alexa))
@@ -261,6 +315,7 @@ fn council_routes(
             framing,
             crate::web::security_headers,
         ))
+        .layer(axum::middleware::from_fn_with_state(counted, count_request))
         .layer(axum::middleware::from_fn(
             move |req, next: axum::middleware::Next| {
                 if !council.is_empty() {
@@ -269,6 +324,31 @@ fn council_routes(
                 next.run(req)
             },
         )))
+}
+
+/// Counts a council's request and times it, by the route's pattern (never
+/// the address as sent, which could hold anything).
+async fn count_request(
+    State(service): State<Arc<Service>>,
+    req: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |m| m.as_str())
+        .to_string();
+    let method = req.method().as_str().to_string();
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    service.metrics().http(
+        service.council_label(),
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
 }
 
 /// What every request passes through, whichever council it is for: size

@@ -223,6 +223,10 @@ pub struct Service {
     /// Shared by every council of an install: they share its processors.
     answers: Arc<Gate>,
     speech: Arc<Gate>,
+    /// The install's metrics, shared by its councils; `council` is this
+    /// council's label in them.
+    metrics: Arc<crate::metrics::Metrics>,
+    council: String,
 }
 
 impl Service {
@@ -237,19 +241,25 @@ impl Service {
             l.speech_waiting,
             wait,
         ));
-        Service::with_gates(engine, answers, speech)
+        Service::with_gates(engine, answers, speech, Arc::default())
     }
 
     /// Another council's service, sharing this one's admission control: the
     /// limits on work at once are the install's, not each council's.
     pub fn sharing_limits(&self, engine: Engine) -> anyhow::Result<Arc<Service>> {
-        Service::with_gates(engine, self.answers.clone(), self.speech.clone())
+        Service::with_gates(
+            engine,
+            self.answers.clone(),
+            self.speech.clone(),
+            self.metrics.clone(),
+        )
     }
 
     fn with_gates(
         engine: Engine,
         answers: Arc<Gate>,
         speech: Arc<Gate>,
+        metrics: Arc<crate::metrics::Metrics>,
     ) -> anyhow::Result<Arc<Service>> {
         let store = Store::open_for(&engine.config().data_dir, &engine.config().council_id)?;
         let s = &engine.config().server;
@@ -261,7 +271,10 @@ impl Service {
         let limiter = per_minute(s.rate_limit_per_minute);
         let alexa_limiter = per_minute(engine.config().alexa.rate_limit_per_minute);
         let wyoming_limiter = per_minute(engine.config().wyoming.rate_limit_per_minute);
+        let council = crate::metrics::Metrics::label(&engine.config().council_id);
         Ok(Arc::new(Service {
+            metrics,
+            council,
             config: engine.config().clone(),
             engine: std::sync::RwLock::new(Arc::new(engine)),
             reloading: Mutex::new(()),
@@ -318,6 +331,16 @@ impl Service {
         &self.store
     }
 
+    /// The install's metrics (shared by every council).
+    pub fn metrics(&self) -> &Arc<crate::metrics::Metrics> {
+        &self.metrics
+    }
+
+    /// This council's label in the metrics.
+    pub fn council_label(&self) -> &str {
+        &self.council
+    }
+
     /// Whether one more message from `client` (an address, a device) is
     /// within the rate limit. Always true when the limit is off.
     pub fn allow(&self, client: &str) -> bool {
@@ -333,9 +356,13 @@ impl Service {
             ChannelId::Wyoming => &self.wyoming_limiter,
             _ => &self.limiter,
         };
-        limiter
+        let allowed = limiter
             .as_ref()
-            .is_none_or(|l| l.check_key(&client.to_string()).is_ok())
+            .is_none_or(|l| l.check_key(&client.to_string()).is_ok());
+        if !allowed {
+            self.metrics.refusal(&self.council, "rate-limited");
+        }
+        allowed
     }
 
     /// What a speaker says when its limit is reached.
@@ -402,6 +429,29 @@ impl Service {
     /// logging and storage. `brief` asks for the shorter web answer (a
     /// resident's setting).
     pub async fn respond(
+        self: &Arc<Self>,
+        message: String,
+        conversation_id: Option<String>,
+        channel: ChannelId,
+        brief: bool,
+    ) -> Result<Answered, Refusal> {
+        let result = self
+            .respond_inner(message, conversation_id, channel, brief)
+            .await;
+        if let Err(r) = &result {
+            let reason = match r {
+                Refusal::Empty => "empty",
+                Refusal::TooLong { .. } => "too-long",
+                Refusal::SwitchedOff { .. } => "switched-off",
+                Refusal::Internal { .. } => "internal",
+                Refusal::Busy { .. } => "busy",
+            };
+            self.metrics.refusal(&self.council, reason);
+        }
+        result
+    }
+
+    async fn respond_inner(
         self: &Arc<Self>,
         message: String,
         conversation_id: Option<String>,
@@ -486,6 +536,25 @@ impl Service {
             }),
             text = if config.logging.log_message_text { redacted.as_str() } else { "[not logged]" },
             "answered"
+        );
+        let model = match &reply.stages.model {
+            None => "none",
+            Some(m) if m.notes.iter().any(|n| n.contains("busy")) => "fallback-busy",
+            Some(m)
+                if m.answer_from.contains("out of time")
+                    || m.notes.iter().any(|n| n.contains("Deadline")) =>
+            {
+                "fallback-late"
+            }
+            Some(_) => "used",
+        };
+        self.metrics.answer(
+            &self.council,
+            channel.name(),
+            reply.route.as_str(),
+            &reply.stages.triage,
+            model,
+            reply.ms / 1000.0,
         );
         let rendered = crate::channels::render(&reply, channel.channel(), config);
         let text = if brief && channel.channel() == Channel::Web {

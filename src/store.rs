@@ -223,6 +223,13 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Whether the database answers (for readiness): a trivial query.
+    pub fn ping(&self) -> bool {
+        self.db()
+            .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+            .is_ok()
+    }
+
     /// A setting's key in the table: the council's own ("<council>:<key>").
     fn key(&self, key: &str) -> String {
         if self.council.is_empty() {

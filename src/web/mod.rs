@@ -907,6 +907,8 @@ mod tests {
             "/api/transcribe",
             "/api/voice",
             "/healthz",
+            "/readyz",
+            "/metrics",
         ] {
             assert!(v["paths"][p].is_object(), "{p} missing");
         }

@@ -575,6 +575,25 @@ fn one_councils_staff_never_see_anothers_data_and_its_kill_switch_is_its_own() {
     let v = chat(&server, "wrenfield", "how much does a blue badge cost");
     assert_eq!(v["route"], "answer", "{v}");
 
+    // The install's metrics: every series carries its council, and nothing
+    // anyone typed is in them.
+    let (status, metrics) = get(&server, "/metrics", None, None);
+    assert_eq!(status, 200);
+    for line in [
+        "signpost_answers_total{council=\"wrenfield\",channel=\"web\",route=\"decline\"}",
+        "signpost_refusals_total{council=\"northbay\",outcome=\"switched-off\"} 1",
+        "signpost_http_requests_total{council=\"wrenfield\",route=\"/c/wrenfield/talk-to-a-person\",method=\"POST\",status=\"200\"} 1",
+        "signpost_http_requests_total{council=\"northbay\",route=\"/c/northbay/staff/callbacks\",method=\"GET\",status=\"401\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} is missing from:\n{metrics}");
+    }
+    assert!(
+        !metrics.contains("zorblax") && !metrics.contains("Resident"),
+        "{metrics}"
+    );
+    let (status, ready) = get(&server, "/readyz", None, None);
+    assert_eq!((status, ready.as_str()), (200, "{\"ready\":true}"));
+
     // Every log line of a council's request names the council.
     drop(server);
     // The log is copied from the server's output by a thread: wait for it.
