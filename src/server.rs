@@ -66,7 +66,7 @@ pub fn app(engine: Engine) -> anyhow::Result<(Router, Arc<Service>)> {
     let service = Service::new(engine)?;
     service.spawn_retention();
     let routes = council_routes(&service, speech)?.merge(operations(vec![service.clone()]));
-    Ok((outer_layers(routes, service.config()), service))
+    Ok((outer_layers(routes, service.config())?, service))
 }
 
 /// The router for an install serving several councils, and each council's
@@ -133,7 +133,7 @@ pub fn app_councils(engines: Vec<Engine>) -> anyhow::Result<(Router, Vec<Arc<Ser
         ))
         .service(inner);
     let router = Router::new().fallback_service(by_host);
-    Ok((outer_layers(router, &install), services))
+    Ok((outer_layers(router, &install)?, services))
 }
 
 /// A request to one of a council's own host names goes to that council:
@@ -353,10 +353,18 @@ async fn count_request(
 
 /// What every request passes through, whichever council it is for: size
 /// and time limits on the body, a request id, and a log span.
-fn outer_layers(router: Router, config: &crate::config::Config) -> Router {
+fn outer_layers(router: Router, config: &crate::config::Config) -> anyhow::Result<Router> {
     let body_limit = config.server.max_body_bytes;
     let body_timeout = Duration::from_secs(config.server.body_timeout_seconds.max(1));
-    router
+    // Every response has the security headers: each council's own routes
+    // set theirs (with its framing policy); anything else gets the strict
+    // default here.
+    let strict = crate::web::Framing::new(&Default::default())?;
+    Ok(router
+        .layer(axum::middleware::from_fn_with_state(
+            strict,
+            crate::web::security_headers,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(move |req, next| {
             deadline_for_body(req, next, body_timeout)
@@ -372,7 +380,7 @@ fn outer_layers(router: Router, config: &crate::config::Config) -> Router {
             }),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid)))
 }
 
 /// The latest evaluation report, written by `signpost eval`.
