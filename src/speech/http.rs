@@ -99,12 +99,15 @@ async fn transcribe(
     }
     let max_seconds = state.service.config().speech.max_seconds;
     let hint = ct.filter(|c| c.starts_with("audio/"));
+    // The words that help recognise this council's own names.
+    let prompt = super::prompt(state.service.config());
     // Wait for a turn at the recogniser, or hear at once that it is busy.
     let turn = state.service.speech_turn().await.map_err(ApiError::from)?;
     // Bad audio is the sender's to fix (4xx); a recogniser failure is ours (500).
     let work = tokio::task::spawn_blocking(move || {
         let _turn = turn;
-        decode(&body, hint.as_deref(), limit, max_seconds).map(|audio| t.transcribe(&audio))
+        decode(&body, hint.as_deref(), limit, max_seconds)
+            .map(|audio| t.transcribe_with(&audio, &prompt))
     })
     .await;
     match work {

@@ -313,7 +313,7 @@ pub fn converted(config: &Config, name: &str) -> Result<PathBuf> {
 
 /// The words that help recognition: `speech.prompt` if set, else the
 /// council's own, else one naming the subject and the council's area.
-fn prompt(config: &Config) -> String {
+pub fn prompt(config: &Config) -> String {
     [&config.speech.prompt, &config.council.speech_prompt]
         .into_iter()
         .find(|p| !p.trim().is_empty())
@@ -366,6 +366,13 @@ impl Transcriber {
 
     /// Transcribes 16 kHz mono audio. Silence gives an empty transcript.
     pub fn transcribe(&self, audio: &Audio) -> Result<Transcript> {
+        self.transcribe_with(audio, &self.prompt)
+    }
+
+    /// The same with another prompt: the words of the council this
+    /// recording is for ([`prompt`] of its settings), when one model serves
+    /// several councils.
+    pub fn transcribe_with(&self, audio: &Audio, prompt: &str) -> Result<Transcript> {
         let duration_ms = (audio.seconds() * 1000.0).round() as u64;
         let empty = Transcript {
             text: String::new(),
@@ -392,8 +399,8 @@ impl Transcriber {
         p.set_print_timestamps(false);
         p.set_print_special(false);
         p.set_suppress_blank(true);
-        if !self.prompt.is_empty() {
-            p.set_initial_prompt(&self.prompt);
+        if !prompt.is_empty() {
+            p.set_initial_prompt(prompt);
         }
         if self.fit_window {
             // 50 encoder positions a second, with a second to spare.
@@ -461,6 +468,24 @@ pub fn clean(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_council_has_its_own_recognition_words() {
+        let mut a = Config::default();
+        a.council.area = "Wrenfield".into();
+        let mut b = Config::default();
+        b.council.speech_prompt = "Northbay Care Connect, Seafield, Harbourside.".into();
+        assert!(
+            prompt(&a).starts_with("Adult social care in Wrenfield:"),
+            "{}",
+            prompt(&a)
+        );
+        assert!(!prompt(&a).contains("Northbay"));
+        assert_eq!(prompt(&b), "Northbay Care Connect, Seafield, Harbourside.");
+        // The install's own words, when set, are for every council.
+        b.speech.prompt = "Shared words.".into();
+        assert_eq!(prompt(&b), "Shared words.");
+    }
 
     fn wav(rate: u32, channels: u16, samples: &[i16]) -> Vec<u8> {
         let data_len = (samples.len() * 2) as u32;
