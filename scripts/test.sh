@@ -29,6 +29,9 @@ cargo test --release --locked -- --test-threads 2
 echo "== API contract (schemathesis, fixed seed)"
 scripts/api-contract.sh 100
 
+echo "== deployment files (systemd unit, Dockerfile)"
+scripts/check-deploy.sh
+
 echo "== fuzzers (each for a short bounded time; a longer run: scripts/fuzz.sh 3600 TARGET)"
 scripts/fuzz.sh "${SIGNPOST_FUZZ_SECONDS:-15}"
 
