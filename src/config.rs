@@ -29,6 +29,8 @@ pub struct Config {
     pub speech: SpeechSettings,
     pub llm: LlmSettings,
     pub import: ImportSettings,
+    /// State shared by several replicas of this install.
+    pub shared: SharedSettings,
     /// The chat on the council's own website (the embed snippet).
     pub embed: EmbedSettings,
     /// The council's look: its colour and the name in the page's banner.
@@ -43,6 +45,27 @@ pub struct Config {
     /// Host names that reach this council of several at `/`.
     #[serde(skip)]
     pub hosts: Vec<String>,
+}
+
+/// State that several replicas share: conversations (so a follow-up may
+/// land on any replica), the per-client rate limits and the kill switch.
+/// Empty: kept in this process, as on one server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SharedSettings {
+    /// "redis://host:6379/0" (`SIGNPOST_REDIS_URL`); "" for none.
+    pub redis_url: String,
+    /// Longest wait for Redis before a replica carries on with its own state.
+    pub timeout_ms: u64,
+}
+
+impl Default for SharedSettings {
+    fn default() -> Self {
+        Self {
+            redis_url: String::new(),
+            timeout_ms: 250,
+        }
+    }
 }
 
 /// Which other websites may show the chat in a frame (the embed snippet's
@@ -176,8 +199,9 @@ const COUNCIL_OWN: [&str; 12] = [
 ];
 
 /// Settings the whole install shares: a council cannot set them.
-const INSTALL_WIDE: [&str; 13] = [
+const INSTALL_WIDE: [&str; 14] = [
     "councils",
+    "shared",
     "models",
     "llm",
     "speech",
@@ -1092,6 +1116,9 @@ impl Config {
         }
         if let Some(v) = env_nonempty("SIGNPOST_ALEXA_SKILL_ID") {
             self.alexa.skill_id = v;
+        }
+        if let Some(v) = env_nonempty("SIGNPOST_REDIS_URL") {
+            self.shared.redis_url = v;
         }
         if let Some(v) = env_nonempty("SIGNPOST_ADMIN_TOKEN") {
             self.staff.admin_token = v;

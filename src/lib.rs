@@ -22,6 +22,7 @@ pub mod rules;
 pub mod search;
 pub mod server;
 pub mod service;
+pub mod shared;
 pub mod speakers;
 pub mod speech;
 pub mod store;

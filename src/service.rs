@@ -10,6 +10,8 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
+
 use crate::admission::{Admitted, Gate, Load};
 use crate::config::Config;
 use crate::pipeline::{Channel, Engine, Question, Role, Route, Source, Turn};
@@ -115,7 +117,7 @@ pub struct Answered {
 }
 
 /// One exchange as the web page shows it (the question already redacted).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Shown {
     pub question: String,
     pub route: Route,
@@ -123,10 +125,29 @@ pub struct Shown {
     pub sources: Vec<Source>,
 }
 
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 struct Conversation {
     turns: Vec<Turn>,
     shown: Vec<Shown>,
+}
+
+impl Conversation {
+    /// Adds one exchange, keeping only the most recent.
+    fn push(&mut self, user: &str, assistant: &str, shown: Shown) {
+        self.turns.push(Turn {
+            role: Role::User,
+            text: user.to_string(),
+        });
+        self.turns.push(Turn {
+            role: Role::Assistant,
+            text: assistant.to_string(),
+        });
+        let excess = self.turns.len().saturating_sub(HISTORY_TURNS);
+        self.turns.drain(..excess);
+        self.shown.push(shown);
+        let excess = self.shown.len().saturating_sub(SHOWN_MAX);
+        self.shown.drain(..excess);
+    }
 }
 
 /// Recent turns per conversation, in memory only, forgotten after the TTL.
@@ -170,20 +191,7 @@ impl Conversations {
             .entry(id.to_string())
             .or_insert_with(|| (Instant::now(), Conversation::default()));
         entry.0 = Instant::now();
-        let c = &mut entry.1;
-        c.turns.push(Turn {
-            role: Role::User,
-            text: user.to_string(),
-        });
-        c.turns.push(Turn {
-            role: Role::Assistant,
-            text: assistant.to_string(),
-        });
-        let excess = c.turns.len().saturating_sub(HISTORY_TURNS);
-        c.turns.drain(..excess);
-        c.shown.push(shown);
-        let excess = c.shown.len().saturating_sub(SHOWN_MAX);
-        c.shown.drain(..excess);
+        entry.1.push(user, assistant, shown);
     }
 
     fn expire(&mut self) {
@@ -227,6 +235,11 @@ pub struct Service {
     /// council's label in them.
     metrics: Arc<crate::metrics::Metrics>,
     council: String,
+    /// State shared with other replicas (`[shared] redis_url`), if any.
+    shared: Option<crate::shared::Shared>,
+    /// The kill switch as last read from the shared state, for when it
+    /// cannot be read (this replica's database may be out of date).
+    kill_seen: Mutex<Option<bool>>,
 }
 
 impl Service {
@@ -272,9 +285,20 @@ impl Service {
         let alexa_limiter = per_minute(engine.config().alexa.rate_limit_per_minute);
         let wyoming_limiter = per_minute(engine.config().wyoming.rate_limit_per_minute);
         let council = crate::metrics::Metrics::label(&engine.config().council_id);
+        let sh = &engine.config().shared;
+        let shared = if sh.redis_url.trim().is_empty() {
+            None
+        } else {
+            let timeout = Duration::from_millis(sh.timeout_ms.max(1));
+            let s = crate::shared::Shared::connect(sh.redis_url.trim(), &council, timeout)?;
+            tracing::info!(council = %council, "conversations, rate limits and the kill switch are shared through Redis");
+            Some(s)
+        };
         Ok(Arc::new(Service {
             metrics,
             council,
+            shared,
+            kill_seen: Mutex::new(None),
             config: engine.config().clone(),
             engine: std::sync::RwLock::new(Arc::new(engine)),
             reloading: Mutex::new(()),
@@ -356,9 +380,26 @@ impl Service {
             ChannelId::Wyoming => &self.wyoming_limiter,
             _ => &self.limiter,
         };
-        let allowed = limiter
-            .as_ref()
-            .is_none_or(|l| l.check_key(&client.to_string()).is_ok());
+        let per_minute = match channel {
+            ChannelId::Alexa => self.config.alexa.rate_limit_per_minute,
+            ChannelId::Wyoming => self.config.wyoming.rate_limit_per_minute,
+            _ => self.config.server.rate_limit_per_minute,
+        };
+        let shared = match (&self.shared, per_minute) {
+            (Some(sh), n) if n > 0 => match sh.allow(channel.name(), client, n) {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "shared rate limit unreachable; using this server's");
+                    None
+                }
+            },
+            _ => None,
+        };
+        let allowed = shared.unwrap_or_else(|| {
+            limiter
+                .as_ref()
+                .is_none_or(|l| l.check_key(&client.to_string()).is_ok())
+        });
         if !allowed {
             self.metrics.refusal(&self.council, "rate-limited");
         }
@@ -376,13 +417,73 @@ impl Service {
 
     /// Whether staff have switched the assistant off.
     pub fn switched_off(&self) -> bool {
+        if let Some(sh) = &self.shared {
+            let mut seen = self.kill_seen.lock().unwrap_or_else(|p| p.into_inner());
+            match sh.kill_switch() {
+                Ok(Some(on)) => {
+                    *seen = Some(on);
+                    return on;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "shared kill switch unreadable; using the last one seen");
+                    if let Some(on) = *seen {
+                        return on;
+                    }
+                }
+            }
+        }
         self.store.setting(KILL_SWITCH).as_deref() == Some("on")
     }
 
-    /// Switches the assistant off or back on.
+    /// Switches the assistant off or back on (on every replica, when state
+    /// is shared).
     pub fn set_switched_off(&self, on: bool) -> anyhow::Result<()> {
         self.store
-            .set_setting(KILL_SWITCH, if on { "on" } else { "off" })
+            .set_setting(KILL_SWITCH, if on { "on" } else { "off" })?;
+        if let Some(sh) = &self.shared {
+            *self.kill_seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(on);
+            sh.set_kill_switch(on)
+                .context("the kill switch was saved here but not shared with the other servers")?;
+        }
+        Ok(())
+    }
+
+    /// A conversation's recent exchanges: from the shared state when there
+    /// is one (so a follow-up may land on any replica), else this process's.
+    fn conversation(&self, id: &str) -> Conversation {
+        if let Some(sh) = &self.shared {
+            match sh.load::<Conversation>(&format!("conversation:{id}")) {
+                Ok(Some(c)) => return c,
+                Ok(None) => return Conversation::default(),
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "shared conversation unreadable; using this server's memory")
+                }
+            }
+        }
+        let mut c = self.conversations.lock().unwrap_or_else(|p| p.into_inner());
+        Conversation {
+            turns: c.history(id),
+            shown: c.shown(id),
+        }
+    }
+
+    /// Remembers one exchange here, and in the shared state when there is one.
+    fn remember(&self, id: &str, user: &str, assistant: &str, shown: Shown) {
+        if let Some(sh) = &self.shared {
+            let mut c = match sh.load::<Conversation>(&format!("conversation:{id}")) {
+                Ok(c) => c.unwrap_or_default(),
+                Err(_) => Conversation::default(),
+            };
+            c.push(user, assistant, shown.clone());
+            let ttl = Duration::from_secs(self.config.server.conversation_ttl_minutes.max(1) * 60);
+            if let Err(e) = sh.save(&format!("conversation:{id}"), &c, ttl) {
+                tracing::warn!(error = %format!("{e:#}"), "conversation not shared; kept on this server");
+            }
+        }
+        if let Ok(mut c) = self.conversations.lock() {
+            c.record(id, user, assistant, shown);
+        }
     }
 
     /// What every channel says while the assistant is switched off.
@@ -418,10 +519,7 @@ impl Service {
 
     /// The exchanges so far, for the page that shows the whole conversation.
     pub fn shown(&self, conversation_id: &str) -> Vec<Shown> {
-        self.conversations
-            .lock()
-            .map(|mut c| c.shown(conversation_id))
-            .unwrap_or_default()
+        self.conversation(conversation_id).shown
     }
 
     /// Answers one message: limits, the kill switch, the conversation's
@@ -480,11 +578,7 @@ impl Service {
                 conversation_id,
             });
         }
-        let history = self
-            .conversations
-            .lock()
-            .map(|mut c| c.history(&conversation_id))
-            .unwrap_or_default();
+        let history = self.conversation(&conversation_id).turns;
         // If this request is dropped (the person closed the page or hung up),
         // the guard tells the model to stop.
         let cancel = Arc::new(AtomicBool::new(false));
@@ -562,15 +656,13 @@ impl Service {
         } else {
             rendered.clone()
         };
-        if let Ok(mut c) = self.conversations.lock() {
-            let shown = Shown {
-                question: redacted.clone(),
-                route: reply.route,
-                reply: text.clone(),
-                sources: reply.sources.clone(),
-            };
-            c.record(&conversation_id, &redacted, &reply.answer.join(" "), shown);
-        }
+        let shown = Shown {
+            question: redacted.clone(),
+            route: reply.route,
+            reply: text.clone(),
+            sources: reply.sources.clone(),
+        };
+        self.remember(&conversation_id, &redacted, &reply.answer.join(" "), shown);
         if config.privacy.store_conversations {
             if let Err(e) = self.store.record(
                 &conversation_id,

@@ -21,6 +21,7 @@ mod models;
 mod pages;
 mod privacy;
 mod reliability;
+mod replicas;
 mod semantic;
 mod speakers;
 mod speech;

@@ -1,0 +1,223 @@
+//! Two replicas of one install on loopback sharing a real Redis (Debian's
+//! redis-server, started here): a follow-up asked of the other replica
+//! continues the conversation, the per-client limit holds across both, the
+//! kill switch set on one reaches the other at once, and when Redis goes
+//! away both keep answering from their own state. A wrong address is a
+//! clear error when Signpost starts.
+
+use crate::common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{json, Value};
+
+const TOKEN: &str = "replica-staff-token-0123456789abcdef";
+
+struct Redis(Child);
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A real redis-server on a free loopback port, with nothing saved to disk.
+fn redis(dir: &Path) -> (Redis, u16) {
+    let bin = Path::new("/usr/bin/redis-server");
+    assert!(bin.exists(), "redis-server is missing: run ./setup.sh");
+    let port = free_port();
+    let child = Command::new(bin)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .arg("--dir")
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start redis-server");
+    let redis = Redis(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = s.write_all(b"PING\r\n");
+            let mut buf = [0u8; 16];
+            if s.read(&mut buf)
+                .is_ok_and(|n| buf[..n].starts_with(b"+PONG"))
+            {
+                return (redis, port);
+            }
+        }
+        assert!(Instant::now() < deadline, "redis-server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// POST /api/chat from a given client address (the replicas trust
+/// X-Forwarded-For, as behind the council's load balancer).
+fn chat(server: &Server, client: &str, message: &str, conversation: Option<&str>) -> (u16, Value) {
+    let mut r = lenient()
+        .post(&server.url("/api/chat"))
+        .header("content-type", "application/json")
+        .header("x-forwarded-for", client)
+        .send(
+            json!({"message": message, "conversation_id": conversation})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.body_mut().read_to_string().unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn kill_switch(server: &Server, on: bool) {
+    let mut r = lenient()
+        .post(&server.url("/staff/kill-switch"))
+        .header("content-type", "application/json")
+        .header("authorization", &format!("Bearer {TOKEN}"))
+        .header("x-forwarded-for", "198.51.100.250")
+        .send(json!({ "on": on }).to_string().as_bytes())
+        .unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        200,
+        "{}",
+        r.body_mut().read_to_string().unwrap()
+    );
+}
+
+#[test]
+fn two_replicas_share_conversations_limits_and_the_kill_switch_through_redis() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (redis, port) = redis(d);
+    let config = d.join("signpost.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nrate_limit_per_minute = 4\ntrust_forwarded_for = true\n\n[shared]\nredis_url = \"redis://127.0.0.1:{port}/0\"\n"
+        ),
+    )
+    .unwrap();
+    let envs = [
+        ("SIGNPOST_CONFIG", config.to_str().unwrap()),
+        ("SIGNPOST_ADMIN_TOKEN", TOKEN),
+    ];
+    let a = Server::start(&d.join("a"), &envs);
+    let b = Server::start(&d.join("b"), &envs);
+
+    // A follow-up asked of the other replica continues the conversation.
+    let (status, first) = chat(&a, "198.51.100.1", "how much does a blue badge cost", None);
+    assert_eq!(status, 200, "{first}");
+    assert!(first["reply"].as_str().unwrap().contains("£10"), "{first}");
+    let conversation = first["conversation_id"].as_str().unwrap().to_string();
+    let (status, follow) = chat(
+        &b,
+        "198.51.100.1",
+        "how long does it last",
+        Some(&conversation),
+    );
+    assert_eq!(status, 200, "{follow}");
+    assert!(
+        follow["reply"].as_str().unwrap().contains("3 years"),
+        "{follow}"
+    );
+
+    // The limit (4 a minute) holds across both replicas. The window is the
+    // clock's minute: start it with time to spare.
+    let second = time::OffsetDateTime::now_utc().second();
+    if second > 45 {
+        std::thread::sleep(Duration::from_secs(u64::from(61 - second)));
+    }
+    let client = "198.51.100.2";
+    let mut statuses = Vec::new();
+    for (i, server) in [&a, &b, &a, &b, &a].into_iter().enumerate() {
+        let (status, _) = chat(server, client, &format!("what is reablement {i}"), None);
+        statuses.push(status);
+    }
+    assert_eq!(
+        statuses,
+        [200, 200, 200, 200, 429],
+        "the fifth message in a minute is refused"
+    );
+    // Another client is unaffected.
+    let (status, _) = chat(&b, "198.51.100.3", "what is reablement", None);
+    assert_eq!(status, 200);
+
+    // The kill switch set on one replica reaches the other at once.
+    kill_switch(&a, true);
+    let (_, off) = chat(&b, "198.51.100.4", "how much does a blue badge cost", None);
+    assert_eq!(off["route"], "decline", "{off}");
+    assert!(
+        off["reply"].as_str().unwrap().contains("not available"),
+        "{off}"
+    );
+    kill_switch(&b, false);
+    let (_, on) = chat(&a, "198.51.100.4", "how much does a blue badge cost", None);
+    assert_eq!(on["route"], "answer", "{on}");
+
+    // Redis goes away: both replicas go on answering from their own state.
+    drop(redis);
+    for server in [&a, &b] {
+        let (status, v) = chat(
+            server,
+            "198.51.100.5",
+            "how much does a blue badge cost",
+            None,
+        );
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["route"], "answer", "{v}");
+    }
+    let (status, _) = lenient()
+        .get(&a.url("/readyz"))
+        .call()
+        .map(|r| (r.status().as_u16(), ()))
+        .unwrap();
+    assert_eq!(
+        status, 200,
+        "a replica without Redis is still ready to answer"
+    );
+}
+
+#[test]
+fn a_wrong_redis_address_is_a_clear_error_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let out = bin()
+        .env("SIGNPOST_DATA_DIR", dir.path())
+        .env("SIGNPOST_REDIS_URL", format!("redis://127.0.0.1:{port}/0"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("cannot reach Redis") && err.contains("shared.redis_url"),
+        "{err}"
+    );
+}
