@@ -27,9 +27,16 @@ fn web_chat_passes_the_browser_and_accessibility_checks() {
         "Chromium is missing at {chromium}: run ./setup.sh (or set CHROMIUM)"
     );
     let data = tempfile::tempdir().unwrap();
-    // The checks send more messages than a resident would in a minute.
+    // The checks send more messages than a resident would in a minute. The
+    // recogniser may be slow while the rest of the suite shares the cores
+    // (one CI run overran the 30 s default), so it has longer here; its
+    // speed is measured by `signpost bench`, not by this test.
     let config = data.path().join("signpost.toml");
-    std::fs::write(&config, "[server]\nrate_limit_per_minute = 1000\n").unwrap();
+    std::fs::write(
+        &config,
+        "[server]\nrate_limit_per_minute = 1000\n[speech]\ndeadline_ms = 150000\n",
+    )
+    .unwrap();
     let server = Server::start(
         data.path(),
         &[("SIGNPOST_CONFIG", config.to_str().unwrap())],
