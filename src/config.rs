@@ -799,6 +799,10 @@ pub struct AnswerSettings {
     pub max_sources: usize,
     /// Longest speakable answer for voice channels, in words.
     pub voice_max_words: usize,
+    /// How much a sentence's closeness in meaning to the question counts
+    /// when choosing what to quote, beside the question's words (0: words
+    /// alone). Needs the embedding model; see BENCHMARKS.md.
+    pub meaning_weight: f32,
 }
 
 impl Default for AnswerSettings {
@@ -807,6 +811,9 @@ impl Default for AnswerSettings {
             max_words: 80,
             max_sources: 3,
             voice_max_words: 90,
+            // Chosen on the development sets: see "Choosing sentences by
+            // meaning" in BENCHMARKS.md.
+            meaning_weight: 24.0,
         }
     }
 }

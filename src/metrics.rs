@@ -240,7 +240,7 @@ fn triage_outcome(summary: &str) -> String {
         .filter(|w| !w.is_empty());
     let first = words.next().unwrap_or("unknown").to_ascii_lowercase();
     match first.as_str() {
-        "escalate" | "clarify" | "decline" => match words.next() {
+        "escalate" | "caution" | "clarify" | "decline" => match words.next() {
             Some(kind) => format!("{first}:{}", kind.to_ascii_lowercase()),
             None => first,
         },
@@ -297,6 +297,10 @@ mod tests {
         assert_eq!(triage_outcome("proceed"), "proceed");
         assert_eq!(triage_outcome("escalate: fall (pattern)"), "escalate:fall");
         assert_eq!(triage_outcome("decline: off-topic"), "decline:off-topic");
+        assert_eq!(
+            triage_outcome("caution:financial-abuse (semantic 0.65: \"...\")"),
+            "caution:financial-abuse"
+        );
         assert_eq!(triage_outcome(""), "unknown");
     }
 }

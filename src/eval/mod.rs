@@ -151,6 +151,10 @@ pub struct CaseResult {
     pub grounded: bool,
     pub ms: f64,
     pub reply: String,
+    /// How triage decided (the pattern, or the nearest example and its
+    /// similarity), to see why a case was escalated or declined.
+    #[serde(default)]
+    pub triage: String,
 }
 
 /// The summary `signpost eval --json` writes (field names fixed by the contract).
@@ -291,6 +295,7 @@ fn judge(
             grounded,
             ms: reply.ms,
             reply: rendered.to_string(),
+            triage: reply.stages.triage.clone(),
         },
         facts_ok,
         source_ok,

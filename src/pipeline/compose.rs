@@ -25,6 +25,7 @@ pub fn sentences(
     qterms: &[(String, f32)],
     hits: &[Hit],
     max_sentences: usize,
+    meaning: Option<&[f32]>,
 ) -> (Vec<String>, Vec<Passage>) {
     let wants = Wants::of(message);
     let best = hits.first().map(|h| h.score).unwrap_or(1.0).max(1e-6);
@@ -43,7 +44,9 @@ pub fn sentences(
     }
     let mut cands: Vec<Cand> = Vec::new();
     // The best page's opening (its key answer) is always a candidate.
-    let mut considered: Vec<Hit> = hits.iter().take(5).cloned().collect();
+    // Judged by meaning as well, every passage retrieved is worth a look.
+    let look = if meaning.is_some() { hits.len() } else { 5 };
+    let mut considered: Vec<Hit> = hits.iter().take(look).cloned().collect();
     if let Some(intro) = content
         .index
         .chunks
@@ -77,11 +80,28 @@ pub fn sentences(
             }
             // Pages put what matters most first.
             score += 0.6 / (1.0 + c.position as f32 * 0.5);
-            score += wants.bonus(unit);
+            // What kind of thing was asked for (a figure, a number to call,
+            // a step to take), which closeness in meaning does not see: it
+            // keeps its weight beside the meaning's.
+            let kind = 1.0 + meaning.map_or(0.0, |_| settings.meaning_weight / 8.0);
+            score += wants.bonus(unit) * kind;
+            let mut close = 0.0;
+            let vector = content
+                .unit_vectors
+                .as_ref()
+                .and_then(|u| u.get(h.chunk))
+                .and_then(|u| u.get(i))
+                .map(Vec::as_slice);
+            // Closeness in meaning: a sentence that says what was asked in
+            // other words ("a year to live" and "12 months").
+            if let (Some(q), Some(v)) = (meaning, vector) {
+                close = crate::embed::cosine(q, v);
+                score += settings.meaning_weight * (close - 0.2).max(0.0);
+            }
             if c.slug != top_slug {
                 score *= 0.8;
             }
-            if overlap > 0.0 || (rank == 0 && c.page_start && i < 2) {
+            if overlap > 0.0 || close >= 0.5 || (rank == 0 && c.page_start && i < 2) {
                 cands.push(Cand {
                     text: unit.clone(),
                     score,
@@ -131,6 +151,25 @@ pub fn sentences(
         }
     }
     (chosen.into_iter().map(|(t, _)| t).collect(), passages)
+}
+
+/// The question's embedding, when sentences are chosen by meaning too.
+pub fn meaning_of(
+    content: &Content,
+    settings: &AnswerSettings,
+    question: &str,
+) -> Option<Vec<f32>> {
+    if settings.meaning_weight <= 0.0 || content.unit_vectors.is_none() {
+        return None;
+    }
+    let embedder = content.embedder()?;
+    match embedder.embed_one(question) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::error!(error = %e, "the question could not be embedded; sentences are chosen by their words alone");
+            None
+        }
+    }
 }
 
 /// The answer put together: the calculation's sentences lead (they rest on
@@ -238,12 +277,19 @@ fn similar(a: &str, b: &str) -> bool {
     inter / (wa.len().min(wb.len()).max(1) as f32) > 0.8
 }
 
+static HOW_TO: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r" (how|where) (do|can|should) (i|we|you) | who (do|can|should) (i|we) ")
+        .expect("a valid pattern")
+});
+
 /// What kind of information the question asks for, to prefer sentences that carry it.
 struct Wants {
     money: bool,
     duration: bool,
     contact: bool,
     eligibility: bool,
+    /// "How do I report…", "where do I apply": the step to take.
+    how_to: bool,
 }
 
 impl Wants {
@@ -262,6 +308,7 @@ impl Wants {
                 "phone", "call", "contact", "number", "ring", "email", "speak", "talk",
             ]),
             eligibility: has(&["can", "eligible", "qualify", "entitled", "who"]),
+            how_to: HOW_TO.is_match(&m),
         }
     }
 
@@ -280,6 +327,16 @@ impl Wants {
             b += 1.0;
         }
         if self.contact && crate::text::UK_PHONE.is_match(&u) {
+            b += 1.5;
+        }
+        if self.how_to
+            && (crate::text::UK_PHONE.is_match(&u)
+                || [
+                    "call ", "apply", "fill in", "contact ", "email ", "online", "form ",
+                ]
+                .iter()
+                .any(|w| u.contains(w)))
+        {
             b += 1.5;
         }
         if self.eligibility

@@ -48,6 +48,9 @@ pub struct Content {
     pub(crate) semantic: Option<Semantic>,
     /// Each passage's embedding, for hybrid retrieval (when switched on).
     pub(crate) chunk_vectors: Option<Vec<Vec<f32>>>,
+    /// Each passage's sentences' embeddings (passage, then sentence), for
+    /// choosing sentences by meaning (`answer.meaning_weight`).
+    pub(crate) unit_vectors: Option<Vec<Vec<Vec<f32>>>>,
     /// When each imported page was last checked against the council's
     /// website (its front matter or the import's record, the later).
     pub(crate) checked: HashMap<String, time::Date>,
@@ -211,7 +214,6 @@ impl Engine {
     /// The stages, in order. `use_model` is false for the ordinary part of a
     /// message that also disclosed danger: the model never sees it.
     fn run(&self, q: &Question, use_model: bool) -> Reply {
-        let c = &self.content;
         let council = &self.config.council;
         let mut stages = Stages::default();
         let jobs = model_jobs::Jobs::new(self.llm.as_deref(), &self.config.llm, q, use_model);
@@ -219,9 +221,41 @@ impl Engine {
         // Triage: urgent help, a clarifying question or a kind refusal end here.
         let has_history = q.history.iter().any(|t| t.role == Role::User);
         let (decision, how) = self.triage(&q.message, has_history);
-        if let Some(reply) = self.triage_reply(q, decision, &how, &mut stages) {
-            return reply;
+        let Triage::Caution(urgent) = decision else {
+            if let Some(reply) = self.triage_reply(q, decision, &how, &mut stages) {
+                return reply;
+            }
+            return self.proceed(q, stages, &jobs);
+        };
+        // Unsure: the answer with the urgent line first, or, with no answer
+        // in the pages, the urgent reply.
+        stages.triage = format!("caution:{}{how}", urgent.name());
+        let mut reply = self.proceed(q, stages, &jobs);
+        if reply.route != Route::Answer {
+            let mut stages = std::mem::take(&mut reply.stages);
+            stages.triage.clear();
+            return self
+                .triage_reply(q, Triage::Escalate(urgent), &how, &mut stages)
+                .unwrap_or(reply);
         }
+        let line = urgent.line(council);
+        reply.passages.insert(
+            0,
+            Passage {
+                chunk: format!("urgent:{}", urgent.name()),
+                slug: format!("urgent:{}", urgent.name()),
+                text: line.clone(),
+            },
+        );
+        reply.answer.insert(0, line);
+        reply
+    }
+
+    /// Understanding, calculators, retrieval, composition, verification and
+    /// the model's jobs: the answer from the pages.
+    fn proceed(&self, q: &Question, mut stages: Stages, jobs: &model_jobs::Jobs) -> Reply {
+        let c = &self.content;
+        let council = &self.config.council;
 
         // Understanding, with the model's rewrite of a follow-up.
         let understood = understand::standalone(c, q);
@@ -273,6 +307,7 @@ impl Engine {
             (None, false) => 2,
         };
         let quoted = if found.pages && !found.off_topic {
+            let meaning = compose::meaning_of(c, &self.config.answer, &standalone);
             compose::sentences(
                 c,
                 &self.config.answer,
@@ -280,6 +315,7 @@ impl Engine {
                 &qterms,
                 &retrieved.hits,
                 max_sentences,
+                meaning.as_deref(),
             )
         } else {
             (Vec::new(), Vec::new())
@@ -338,7 +374,7 @@ impl Engine {
     ) -> Option<Reply> {
         let council = &self.config.council;
         match decision {
-            Triage::Escalate(u) => {
+            Triage::Escalate(u) | Triage::Caution(u) => {
                 stages.triage = format!("escalate:{}{how}", u.name());
                 let mut reply = self.fixed(
                     Route::Escalate,
@@ -524,7 +560,7 @@ mod tests {
         let q = "how much does a blue badge cost";
         let h = hits(&c, q);
         let qterms = understand::key_terms(&c, &understand::expand(&c, q));
-        let (sentences, passages) = compose::sentences(&c, &settings, q, &qterms, &h, 4);
+        let (sentences, passages) = compose::sentences(&c, &settings, q, &qterms, &h, 4, None);
         assert_eq!(sentences[0], "A Blue Badge costs £10.", "{sentences:?}");
         assert!(sentences.len() <= 4);
         // Every sentence is quoted whole from a passage it names.
@@ -539,7 +575,7 @@ mod tests {
         let q = "who do i phone for help with the blue badge form";
         let h = hits(&c, q);
         let qterms = understand::key_terms(&c, q);
-        let (sentences, _) = compose::sentences(&c, &settings, q, &qterms, &h, 1);
+        let (sentences, _) = compose::sentences(&c, &settings, q, &qterms, &h, 1, None);
         assert!(sentences[0].contains("01632 960210"), "{sentences:?}");
     }
 

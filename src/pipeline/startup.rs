@@ -86,6 +86,11 @@ pub(crate) fn load(
     } else {
         None
     };
+    let unit_vectors = if config.answer.meaning_weight > 0.0 {
+        sentence_vectors(config, &index, semantic.as_ref())
+    } else {
+        None
+    };
     let checked = last_checked(config, &kb);
     let llm = match llm {
         Some(llm) => llm,
@@ -101,6 +106,7 @@ pub(crate) fn load(
             areas,
             semantic,
             chunk_vectors,
+            unit_vectors,
             checked,
         },
         llm,
@@ -179,6 +185,49 @@ fn passage_vectors(
             None
         }
     }
+}
+
+/// Each passage's sentences' embeddings, for choosing what to quote by
+/// meaning. A sentence is embedded with its section's heading (or the
+/// page's title), so one that says "it" still carries its subject.
+fn sentence_vectors(
+    config: &Config,
+    index: &SearchIndex,
+    semantic: Option<&Semantic>,
+) -> Option<Vec<Vec<Vec<f32>>>> {
+    let Some(sem) = semantic else {
+        tracing::warn!("answer.meaning_weight needs the embedding model; sentences are chosen by their words alone");
+        return None;
+    };
+    let texts: Vec<String> = index
+        .chunks
+        .iter()
+        .flat_map(|c| {
+            let about = c.headings.last().unwrap_or(&c.title).clone();
+            c.units.iter().map(move |u| format!("{about}. {u}"))
+        })
+        .collect();
+    let flat = match crate::triage::semantic::embed_cached(
+        &texts,
+        &sem.embedder,
+        &sem.model_key,
+        &config.models.derived(),
+        "sentences",
+    ) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(error = %e, "sentences could not be embedded; they are chosen by their words alone");
+            return None;
+        }
+    };
+    let mut flat = flat.into_iter();
+    Some(
+        index
+            .chunks
+            .iter()
+            .map(|c| flat.by_ref().take(c.units.len()).collect())
+            .collect(),
+    )
 }
 
 /// The example bank: the council's labelled examples, plus every page's

@@ -24,6 +24,10 @@ use semantic::{Label, Verdict};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Triage {
     Escalate(Urgent),
+    /// Close in meaning to an emergency, but asked as a question with
+    /// nothing said to be happening now ("how do I check a call from my
+    /// bank was real"): answer it, with the urgent line first.
+    Caution(Urgent),
     Clarify(Vague),
     Decline(Decline),
     /// Not caught by triage: answer from the knowledge base.
@@ -121,6 +125,26 @@ impl Urgent {
             Urgent::FinancialAbuse => "financial-abuse",
             Urgent::Neglect => "neglect",
             Urgent::CareBreakdown => "care-breakdown",
+        }
+    }
+
+    /// One or two sentences of urgent help to put before an answer when
+    /// triage is unsure ([`Triage::Caution`]).
+    pub fn line(self, c: &Council) -> String {
+        match self {
+            Urgent::Abuse | Urgent::FinancialAbuse | Urgent::Neglect => format!(
+                "If anyone is in danger now, call 999. To report abuse or neglect of an adult, call {} ({}), or {} out of hours.",
+                c.safeguarding_phone, c.hours, c.out_of_hours_phone
+            ),
+            Urgent::Fall | Urgent::Medical | Urgent::Overdose => {
+                "If someone is hurt or very unwell now, call 999, or NHS 111 if you are not sure.".into()
+            }
+            Urgent::Crisis => "If your life or someone else's life is at risk now, call 999. You can talk to Samaritans for free at any time on 116 123.".into(),
+            Urgent::Danger | Urgent::CareBreakdown => format!(
+                "If anyone is in danger now, call 999. If someone is not safe without care today, call {}, or {} out of hours.",
+                c.front_door_hours(),
+                c.out_of_hours_phone
+            ),
         }
     }
 
@@ -271,6 +295,12 @@ pub fn decide(
         }
     });
     let how = |v: &Verdict| format!(" (semantic {:.2}: \"{}\")", v.similarity, v.example);
+    let unsure_how = |v: &Verdict| {
+        format!(
+            " (semantic {:.2}: \"{}\"; unsure: a question, with nothing said to be happening now)",
+            v.similarity, v.example
+        )
+    };
     let strong = |v: &Verdict| v.similarity >= settings.escalate_over_decline;
     match (&by_pattern, verdict) {
         (
@@ -281,7 +311,13 @@ pub fn decide(
                     ..
                 },
             ),
-        ) if strong(&v) => (Triage::Escalate(u), how(&v)),
+        ) if strong(&v) => {
+            if unsure(message, u) {
+                (Triage::Caution(u), unsure_how(&v))
+            } else {
+                (Triage::Escalate(u), how(&v))
+            }
+        }
         (Triage::Decline(_), _) => (by_pattern, String::new()),
         // Something that happened and is over (a fall weeks ago, someone
         // who wandered off and was found), asked about to stop it happening
@@ -310,6 +346,15 @@ pub fn decide(
                     ..
                 },
             ),
+        ) if unsure(message, u) => (Triage::Caution(u), unsure_how(&v)),
+        (
+            _,
+            Some(
+                v @ Verdict {
+                    label: Label::Escalate(u),
+                    ..
+                },
+            ),
         ) => (Triage::Escalate(u), how(&v)),
         (
             Triage::Proceed,
@@ -323,6 +368,61 @@ pub fn decide(
         _ => (by_pattern, String::new()),
     }
 }
+
+/// A message that is close in meaning to an emergency, found by meaning
+/// alone, is unsure when it asks for information and says nothing is
+/// happening now or has just happened. Asking what to do is asking for
+/// urgent help, and a crisis, an overdose, a fall or a medical emergency
+/// (a stroke's signs, asked about as a question) is never unsure.
+fn unsure(message: &str, u: Urgent) -> bool {
+    if matches!(
+        u,
+        Urgent::Crisis | Urgent::Overdose | Urgent::Medical | Urgent::Fall
+    ) {
+        return false;
+    }
+    let m = crate::text::for_matching(message);
+    ASKS_FOR_INFORMATION.is_match(&m)
+        && !HAPPENING_NOW.is_match(&m)
+        && !ASKS_WHAT_TO_DO.is_match(&m)
+}
+
+/// A request for information: how to, who to call, whether someone can get
+/// something, what to do.
+static ASKS_FOR_INFORMATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)
+        \bhow\s+(do|can|would|should|could)\s+(i|we|you|they|he|she)\b
+        | \b(who|where)\s+(do|can|should|would)\s+(i|we)\b
+        | \bwhat\s+(can|should|do)\s+(i|we)\s+(get|claim|ask|apply|pay)\b
+        | \b(is|are)\s+there\s+(any|a|anything|anyone|some|something)\b
+        | \b(can|could|will|would|do|does|should)\s+(i|we|he|she|they|you|my|mum|dad)\s+\w+
+        | \bwhat\s+(is|are|counts|happens|help|support)\b
+        | \bhow\s+(much|long|often)\b",
+    )
+    .unwrap()
+});
+
+/// Asking what to do, or for help: urgent, however it is put.
+static ASKS_WHAT_TO_DO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bwhat\s+(do|should|can|shall)\s+(i|we)\s+do\b|\bwhat\s+now\b|\bplease\s+help\b|\bhelp\s+(me|us)\b")
+        .unwrap()
+});
+
+/// Words that say something is happening at this moment: these keep an
+/// emergency found by meaning urgent, however it is asked.
+static HAPPENING_NOW: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)
+        \b(right\s+now|just|at\s+the\s+moment|this\s+minute|tonight|today|this\s+(morning|afternoon|evening)|last\s+night|ambulance)\b
+        | \b(at|outside)\s+(the|my|her|his|our)\s+(door|house|home|window)\b
+        | \b(hes|shes|theyre|(he|she|they|someone|somebody|it)\s+(is|are))\s+(here|there|inside|in\s+the\s+house|in\s+my\s+house|on\s+the\s+(phone|line))\b
+        | \bstill\s+(here|there|on\s+the|in\s+the|at\s+the|inside|outside|not|cant|wont|hasnt|havent|isnt)\b
+        | \b(wont|will\s+not)\s+leave\b
+        | \b(hurt|bleeding|unconscious|collapsed|not\s+breathing|cant\s+get\s+up|on\s+the\s+floor|missing)\b",
+    )
+    .unwrap()
+});
 
 /// Words that say it happened before and is over, or that the question is
 /// about stopping it happening again.
@@ -1055,6 +1155,40 @@ mod tests {
             Triage::Decline(k) => Some(k),
             _ => None,
         }
+    }
+
+    #[test]
+    fn unsure_only_for_a_question_with_nothing_happening_now() {
+        let ask = "how do i check if a call from my bank was really them";
+        assert!(unsure(ask, Urgent::FinancialAbuse));
+        assert!(unsure(
+            "is there any way i can get some time off from caring",
+            Urgent::CareBreakdown
+        ));
+        // Happening now, just happened, or asking what to do: urgent.
+        for m in [
+            "how do i check if the man at the door is really from the water board",
+            "they are on the phone right now, how do i check its my bank",
+            "dad has just been taken away in an ambulance, who do i call about mum",
+            "a visitor touched her this afternoon, what do i do",
+            "can you help me, hes still here shouting",
+        ] {
+            assert!(!unsure(m, Urgent::Abuse), "{m}");
+        }
+        // Never softened: a crisis, an overdose, a fall or a medical emergency.
+        for u in [
+            Urgent::Crisis,
+            Urgent::Overdose,
+            Urgent::Fall,
+            Urgent::Medical,
+        ] {
+            assert!(!unsure(ask, u), "{u:?}");
+        }
+        // A statement with no question is not unsure.
+        assert!(!unsure(
+            "nobody has seen the old man across the road for weeks and there is a smell",
+            Urgent::Neglect
+        ));
     }
 
     #[test]

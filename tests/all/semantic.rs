@@ -170,3 +170,60 @@ fn hybrid_retrieval_fuses_embedding_and_bm25_rankings() {
         assert!(text.contains(expect), "{text}");
     }
 }
+
+#[test]
+fn unsure_triage_answers_with_the_urgent_line_first_and_what_to_do_stays_urgent() {
+    let (e, _d) = engine();
+    // Close in meaning to a bank-impersonation emergency, but a question
+    // about checking a call, with nothing happening now: the answer, led by
+    // the urgent line, citing the page that answers.
+    let r = e.answer(&Question::new(
+        "how do i call my bank safely if i think a call was a scam",
+        Channel::Web,
+    ));
+    assert_eq!(r.route, Route::Answer, "{}", r.stages.triage);
+    assert!(
+        r.stages.triage.starts_with("caution:"),
+        "{}",
+        r.stages.triage
+    );
+    assert!(r.answer[0].contains("999"), "{:?}", r.answer);
+    assert!(r.answer.iter().any(|s| s.contains("159")), "{:?}", r.answer);
+    assert!(r.grounded && !r.sources.is_empty());
+    // The same worry while it is happening, or asked as "what do I do",
+    // gets the urgent reply.
+    for m in [
+        "someone on the phone right now says they are my bank and i must move my money, how do i check",
+        "someone rang saying they were from my bank and wants me to move my money. what do i do",
+    ] {
+        let r = e.answer(&Question::new(m, Channel::Web));
+        assert_eq!(r.route, Route::Escalate, "{m}: {}", r.stages.triage);
+    }
+}
+
+#[test]
+fn sentences_are_chosen_by_meaning_as_well_as_words() {
+    // "What is the State Pension age" matches many sentences that use the
+    // words; the one that gives the ages by date of birth is found by its
+    // meaning.
+    let q = "what is the state pension age";
+    let (e, _d) = engine();
+    let r = e.answer(&Question::new(q, Channel::Web));
+    assert_eq!(r.route, Route::Answer);
+    let text = r.answer.join(" ");
+    assert!(text.contains("6 April 1960"), "{text}");
+    assert!(r.grounded);
+    // With meaning switched off, words alone miss it.
+    let data = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.kb.dir = common::kb_dir();
+    config.data_dir = data.path().to_path_buf();
+    config.answer.meaning_weight = 0.0;
+    let words_only = Engine::new(config).unwrap();
+    let r = words_only.answer(&Question::new(q, Channel::Web));
+    assert!(
+        !r.answer.join(" ").contains("6 April 1960"),
+        "{:?}",
+        r.answer
+    );
+}
