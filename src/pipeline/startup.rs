@@ -199,16 +199,22 @@ fn sentence_vectors(
         tracing::warn!("answer.meaning_weight needs the embedding model; sentences are chosen by their words alone");
         return None;
     };
-    let texts: Vec<String> = index
-        .chunks
-        .iter()
-        .flat_map(|c| {
-            let about = c.headings.last().unwrap_or(&c.title).clone();
-            c.units.iter().map(move |u| format!("{about}. {u}"))
-        })
-        .collect();
-    let flat = match crate::triage::semantic::embed_cached(
-        &texts,
+    // One group per page (a page's passages are next to each other), so a
+    // change to one page embeds only that page's sentences again.
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    let mut last_slug: Option<&str> = None;
+    for c in &index.chunks {
+        if last_slug != Some(c.slug.as_str()) {
+            groups.push(Vec::new());
+            last_slug = Some(c.slug.as_str());
+        }
+        let about = c.headings.last().unwrap_or(&c.title);
+        if let Some(g) = groups.last_mut() {
+            g.extend(c.units.iter().map(|u| format!("{about}. {u}")));
+        }
+    }
+    let grouped = match crate::triage::semantic::embed_cached_groups(
+        &groups,
         &sem.embedder,
         &sem.model_key,
         &config.models.derived(),
@@ -220,7 +226,7 @@ fn sentence_vectors(
             return None;
         }
     };
-    let mut flat = flat.into_iter();
+    let mut flat = grouped.into_iter().flatten();
     Some(
         index
             .chunks

@@ -7,7 +7,7 @@
 //! Recall comes first: a message escalates when it is close enough to an
 //! emergency example and not clearly closer to an ordinary question.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
@@ -77,6 +77,23 @@ pub struct Verdict {
     pub example: String,
 }
 
+/// The key and the derived file's path for a list of texts.
+fn cache_file(
+    texts: &[String],
+    model_key: &str,
+    cache_dir: &Path,
+    label: &str,
+) -> ([u8; 32], PathBuf) {
+    let mut h = Sha256::new();
+    h.update(model_key.as_bytes());
+    for t in texts {
+        h.update(format!("{t}\u{2}").as_bytes());
+    }
+    let key: [u8; 32] = h.finalize().into();
+    let name: String = key.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    (key, cache_dir.join(format!("{label}-{name}.vectors")))
+}
+
 /// Embeds texts, reusing a derived file in `cache_dir` named by `label` and
 /// keyed by the texts and the model (see [`crate::derived`]).
 pub fn embed_cached(
@@ -86,14 +103,51 @@ pub fn embed_cached(
     cache_dir: &Path,
     label: &str,
 ) -> Result<Vec<Vec<f32>>> {
-    let mut h = Sha256::new();
-    h.update(model_key.as_bytes());
-    for t in texts {
-        h.update(format!("{t}\u{2}").as_bytes());
+    let mut progress = crate::progress::Progress::new(label, texts.len() as u64);
+    let v = embed_group(texts, embedder, model_key, cache_dir, label, &mut progress)?;
+    progress.finish("embedded");
+    Ok(v)
+}
+
+/// Like [`embed_cached`] for many groups of texts (each page's sentences),
+/// each group in its own derived file, so that a change to one page embeds
+/// only that page again. One progress line covers the whole.
+pub fn embed_cached_groups(
+    groups: &[Vec<String>],
+    embedder: &Embedder,
+    model_key: &str,
+    cache_dir: &Path,
+    label: &str,
+) -> Result<Vec<Vec<Vec<f32>>>> {
+    let total: usize = groups.iter().map(Vec::len).sum();
+    let mut progress = crate::progress::Progress::new(label, total as u64);
+    let mut out = Vec::with_capacity(groups.len());
+    for texts in groups {
+        out.push(embed_group(
+            texts,
+            embedder,
+            model_key,
+            cache_dir,
+            label,
+            &mut progress,
+        )?);
     }
-    let key: [u8; 32] = h.finalize().into();
-    let name: String = key.iter().take(12).map(|b| format!("{b:02x}")).collect();
-    let path = cache_dir.join(format!("{label}-{name}.vectors"));
+    progress.finish("embedded");
+    Ok(out)
+}
+
+fn embed_group(
+    texts: &[String],
+    embedder: &Embedder,
+    model_key: &str,
+    cache_dir: &Path,
+    label: &str,
+    progress: &mut crate::progress::Progress,
+) -> Result<Vec<Vec<f32>>> {
+    if texts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (key, path) = cache_file(texts, model_key, cache_dir, label);
     let mut made: Option<Vec<Vec<f32>>> = None;
     let result = crate::derived::ensure(
         &path,
@@ -101,27 +155,31 @@ pub fn embed_cached(
         |p| crate::derived::read_vectors(p, &key, texts.len(), embedder.dims),
         |w| {
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-            let mut progress = crate::progress::Progress::new(label, refs.len() as u64);
             let mut v = Vec::with_capacity(refs.len());
             for chunk in refs.chunks(32) {
                 v.extend(embedder.embed(chunk)?);
                 progress.inc(chunk.len() as u64);
             }
-            progress.finish("embedded");
             crate::derived::write_vectors(w, &key, &v)?;
             made = Some(v);
             Ok(())
         },
     );
-    match (result, made) {
-        (Ok(v), _) => Ok(v),
+    let fresh = made.is_some();
+    let v = match (result, made) {
+        (Ok(v), _) => v,
         // Embedded but not saved (a full or read-only disk): use them anyway.
         (Err(e), Some(v)) => {
             tracing::warn!(error = %format!("{e:#}"), "the embedded {label} could not be saved; they will be made again next start");
-            Ok(v)
+            v
         }
-        (Err(e), None) => Err(e).context("cannot embed"),
+        (Err(e), None) => return Err(e).context("cannot embed"),
+    };
+    if !fresh {
+        // Read from the cache: counted as done.
+        progress.inc(texts.len() as u64);
     }
+    Ok(v)
 }
 
 impl ExampleBank {

@@ -243,7 +243,7 @@ fn baseline_shows_what_regressed_and_improved() {
     std::fs::write(
         &worse,
         "{\"id\":\"bb-001\",\"question\":\"how much does a blue badge cost\",\"expect\":{\"route\":\"answer\",\"facts\":[\"£99\"]}}\n\
-         {\"id\":\"bb-002\",\"question\":\"what is reablement\",\"expect\":{\"route\":\"answer\",\"facts\":[\"6 weeks\"]}}\n",
+         {\"id\":\"bb-002\",\"question\":\"what is reablement\",\"expect\":{\"route\":\"answer\",\"facts\":[\"short-term help\"]}}\n",
     )
     .unwrap();
     let base = data.path().join("base.json");

@@ -501,7 +501,25 @@ fn processes_starting_together_on_an_empty_derived_folder_all_load_good_files() 
     let ggufs = files("gguf");
     let vectors = files("vectors");
     assert_eq!(ggufs.len(), 1, "{ggufs:?}");
-    assert_eq!(vectors.len(), 1, "{vectors:?}");
+    // One file of embedded triage examples, and each page's embedded
+    // sentences (named by their contents, so never made twice).
+    let named = |prefix: &str| {
+        vectors
+            .iter()
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(prefix))
+            })
+            .count()
+    };
+    assert_eq!(named("triage-examples-"), 1, "{vectors:?}");
+    assert!(named("sentences-") > 1, "{vectors:?}");
+    assert_eq!(
+        named("triage-examples-") + named("sentences-"),
+        vectors.len(),
+        "{vectors:?}"
+    );
     assert!(files("tmp").is_empty(), "temporary files were left behind");
     // The copy is a good model: it loads and generates.
     let m = Llm::load(
@@ -660,7 +678,7 @@ fn a_busy_model_does_not_stop_the_server_answering() {
             let url = url.clone();
             std::thread::spawn(move || {
                 let mut r = ureq::post(&url)
-                    .send_json(serde_json::json!({ "message": "how do I get a blue badge" }))
+                    .send_json(serde_json::json!({ "message": "how much does a blue badge cost" }))
                     .unwrap();
                 r.body_mut().read_json::<serde_json::Value>().unwrap()
             })
