@@ -43,6 +43,10 @@ pub fn sentences(
         order: (usize, usize),
     }
     let mut cands: Vec<Cand> = Vec::new();
+    // What kind of thing was asked for (a figure, a number to call, a step
+    // to take), which closeness in meaning does not see, keeps its weight
+    // beside the meaning's.
+    let kind = 1.0 + meaning.map_or(0.0, |_| settings.meaning_weight / 8.0);
     // The best page's opening (its key answer) is always a candidate.
     // Judged by meaning as well, every passage retrieved is worth a look.
     let look = if meaning.is_some() { hits.len() } else { 5 };
@@ -80,10 +84,6 @@ pub fn sentences(
             }
             // Pages put what matters most first.
             score += 0.6 / (1.0 + c.position as f32 * 0.5);
-            // What kind of thing was asked for (a figure, a number to call,
-            // a step to take), which closeness in meaning does not see: it
-            // keeps its weight beside the meaning's.
-            let kind = 1.0 + meaning.map_or(0.0, |_| settings.meaning_weight / 8.0);
             score += wants.bonus(unit) * kind;
             let mut close = 0.0;
             let vector = content
@@ -153,14 +153,19 @@ pub fn sentences(
     (chosen.into_iter().map(|(t, _)| t).collect(), passages)
 }
 
-/// The question's embedding, when sentences are chosen by meaning too.
+/// The question's embedding, when sentences are chosen by meaning too:
+/// `known` when the caller already has it, else made here.
 pub fn meaning_of(
     content: &Content,
     settings: &AnswerSettings,
     question: &str,
+    known: Option<Vec<f32>>,
 ) -> Option<Vec<f32>> {
     if settings.meaning_weight <= 0.0 || content.unit_vectors.is_none() {
         return None;
+    }
+    if known.is_some() {
+        return known;
     }
     let embedder = content.embedder()?;
     match embedder.embed_one(question) {

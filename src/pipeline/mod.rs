@@ -220,17 +220,22 @@ impl Engine {
 
         // Triage: urgent help, a clarifying question or a kind refusal end here.
         let has_history = q.history.iter().any(|t| t.role == Role::User);
-        let (decision, how) = self.triage(&q.message, has_history);
+        let (decision, how, embedded) = triage::decide_embedded(
+            &q.message,
+            has_history,
+            self.content.semantic.as_ref(),
+            &self.config.triage,
+        );
         let Triage::Caution(urgent) = decision else {
             if let Some(reply) = self.triage_reply(q, decision, &how, &mut stages) {
                 return reply;
             }
-            return self.proceed(q, stages, &jobs);
+            return self.proceed(q, stages, &jobs, embedded);
         };
         // Unsure: the answer with the urgent line first, or, with no answer
         // in the pages, the urgent reply.
         stages.triage = format!("caution:{}{how}", urgent.name());
-        let mut reply = self.proceed(q, stages, &jobs);
+        let mut reply = self.proceed(q, stages, &jobs, embedded);
         if reply.route != Route::Answer {
             let mut stages = std::mem::take(&mut reply.stages);
             stages.triage.clear();
@@ -252,8 +257,15 @@ impl Engine {
     }
 
     /// Understanding, calculators, retrieval, composition, verification and
-    /// the model's jobs: the answer from the pages.
-    fn proceed(&self, q: &Question, mut stages: Stages, jobs: &model_jobs::Jobs) -> Reply {
+    /// the model's jobs: the answer from the pages. `embedded` is the
+    /// message's embedding when triage made one.
+    fn proceed(
+        &self,
+        q: &Question,
+        mut stages: Stages,
+        jobs: &model_jobs::Jobs,
+        embedded: Option<Vec<f32>>,
+    ) -> Reply {
         let c = &self.content;
         let council = &self.config.council;
 
@@ -307,7 +319,10 @@ impl Engine {
             (None, false) => 2,
         };
         let quoted = if found.pages && !found.off_topic {
-            let meaning = compose::meaning_of(c, &self.config.answer, &standalone);
+            // The message's embedding from triage, unless a follow-up was
+            // rewritten into another question.
+            let known = embedded.filter(|_| standalone == q.message);
+            let meaning = compose::meaning_of(c, &self.config.answer, &standalone, known);
             compose::sentences(
                 c,
                 &self.config.answer,

@@ -265,6 +265,30 @@ pub fn decide(
     semantic: Option<&semantic::Semantic>,
     settings: &TriageSettings,
 ) -> (Triage, String) {
+    let (t, how, _) = decide_embedded(message, has_history, semantic, settings);
+    (t, how)
+}
+
+/// [`decide`], also returning the whole message's embedding when triage
+/// made one, so later stages need not embed the message again.
+pub fn decide_embedded(
+    message: &str,
+    has_history: bool,
+    semantic: Option<&semantic::Semantic>,
+    settings: &TriageSettings,
+) -> (Triage, String, Option<Vec<f32>>) {
+    let mut embedding = None;
+    let (t, how) = decide_into(message, has_history, semantic, settings, &mut embedding);
+    (t, how, embedding)
+}
+
+fn decide_into(
+    message: &str,
+    has_history: bool,
+    semantic: Option<&semantic::Semantic>,
+    settings: &TriageSettings,
+    embedding: &mut Option<Vec<f32>>,
+) -> (Triage, String) {
     let by_pattern = triage(message, has_history);
     if let Triage::Escalate(u) = by_pattern {
         if u.can_be_over() && settled(message) {
@@ -286,7 +310,9 @@ pub fn decide(
             Ok(mut vs) => {
                 let whole = vs.remove(0);
                 let pieces: Vec<(String, Vec<f32>)> = parts.into_iter().zip(vs).collect();
-                s.bank.verdict_with_pieces(&whole, &pieces, settings)
+                let verdict = s.bank.verdict_with_pieces(&whole, &pieces, settings);
+                *embedding = Some(whole);
+                verdict
             }
             Err(e) => {
                 tracing::error!(error = %e, "embedding failed; semantic triage skipped");

@@ -103,15 +103,13 @@ pub fn embed_cached(
     cache_dir: &Path,
     label: &str,
 ) -> Result<Vec<Vec<f32>>> {
-    let mut progress = crate::progress::Progress::new(label, texts.len() as u64);
-    let v = embed_group(texts, embedder, model_key, cache_dir, label, &mut progress)?;
-    progress.finish("embedded");
-    Ok(v)
+    let mut out = embed_cached_groups(&[texts.to_vec()], embedder, model_key, cache_dir, label)?;
+    Ok(out.pop().unwrap_or_default())
 }
 
 /// Like [`embed_cached`] for many groups of texts (each page's sentences),
 /// each group in its own derived file, so that a change to one page embeds
-/// only that page again. One progress line covers the whole.
+/// only that page again. Progress is shown only for what is embedded now.
 pub fn embed_cached_groups(
     groups: &[Vec<String>],
     embedder: &Embedder,
@@ -119,67 +117,68 @@ pub fn embed_cached_groups(
     cache_dir: &Path,
     label: &str,
 ) -> Result<Vec<Vec<Vec<f32>>>> {
-    let total: usize = groups.iter().map(Vec::len).sum();
-    let mut progress = crate::progress::Progress::new(label, total as u64);
-    let mut out = Vec::with_capacity(groups.len());
-    for texts in groups {
-        out.push(embed_group(
-            texts,
-            embedder,
-            model_key,
-            cache_dir,
-            label,
-            &mut progress,
-        )?);
+    let files: Vec<([u8; 32], PathBuf)> = groups
+        .iter()
+        .map(|texts| cache_file(texts, model_key, cache_dir, label))
+        .collect();
+    let read = |texts: &[String], (key, path): &([u8; 32], PathBuf)| {
+        crate::derived::read_vectors(path, key, texts.len(), embedder.dims)
+    };
+    // What the cache already holds; the rest is embedded below.
+    let mut out: Vec<Option<Vec<Vec<f32>>>> = groups
+        .iter()
+        .zip(&files)
+        .map(|(texts, file)| {
+            if texts.is_empty() {
+                Some(Vec::new())
+            } else {
+                file.1.exists().then(|| read(texts, file).ok()).flatten()
+            }
+        })
+        .collect();
+    let missing: usize = groups
+        .iter()
+        .zip(&out)
+        .filter(|(_, v)| v.is_none())
+        .map(|(t, _)| t.len())
+        .sum();
+    if missing == 0 {
+        return Ok(out.into_iter().flatten().collect());
+    }
+    let mut progress = crate::progress::Progress::new(label, missing as u64);
+    for ((texts, (key, path)), slot) in groups.iter().zip(&files).zip(&mut out) {
+        if slot.is_some() {
+            continue;
+        }
+        let mut made: Option<Vec<Vec<f32>>> = None;
+        let result = crate::derived::ensure(
+            path,
+            &format!("the embedded {label}"),
+            |p| crate::derived::read_vectors(p, key, texts.len(), embedder.dims),
+            |w| {
+                let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                let mut v = Vec::with_capacity(refs.len());
+                for chunk in refs.chunks(32) {
+                    v.extend(embedder.embed(chunk)?);
+                    progress.inc(chunk.len() as u64);
+                }
+                crate::derived::write_vectors(w, key, &v)?;
+                made = Some(v);
+                Ok(())
+            },
+        );
+        *slot = Some(match (result, made) {
+            (Ok(v), _) => v,
+            // Embedded but not saved (a full or read-only disk): use them anyway.
+            (Err(e), Some(v)) => {
+                tracing::warn!(error = %format!("{e:#}"), "the embedded {label} could not be saved; they will be made again next start");
+                v
+            }
+            (Err(e), None) => return Err(e).context("cannot embed"),
+        });
     }
     progress.finish("embedded");
-    Ok(out)
-}
-
-fn embed_group(
-    texts: &[String],
-    embedder: &Embedder,
-    model_key: &str,
-    cache_dir: &Path,
-    label: &str,
-    progress: &mut crate::progress::Progress,
-) -> Result<Vec<Vec<f32>>> {
-    if texts.is_empty() {
-        return Ok(Vec::new());
-    }
-    let (key, path) = cache_file(texts, model_key, cache_dir, label);
-    let mut made: Option<Vec<Vec<f32>>> = None;
-    let result = crate::derived::ensure(
-        &path,
-        &format!("the embedded {label}"),
-        |p| crate::derived::read_vectors(p, &key, texts.len(), embedder.dims),
-        |w| {
-            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-            let mut v = Vec::with_capacity(refs.len());
-            for chunk in refs.chunks(32) {
-                v.extend(embedder.embed(chunk)?);
-                progress.inc(chunk.len() as u64);
-            }
-            crate::derived::write_vectors(w, &key, &v)?;
-            made = Some(v);
-            Ok(())
-        },
-    );
-    let fresh = made.is_some();
-    let v = match (result, made) {
-        (Ok(v), _) => v,
-        // Embedded but not saved (a full or read-only disk): use them anyway.
-        (Err(e), Some(v)) => {
-            tracing::warn!(error = %format!("{e:#}"), "the embedded {label} could not be saved; they will be made again next start");
-            v
-        }
-        (Err(e), None) => return Err(e).context("cannot embed"),
-    };
-    if !fresh {
-        // Read from the cache: counted as done.
-        progress.inc(texts.len() as u64);
-    }
-    Ok(v)
+    Ok(out.into_iter().flatten().collect())
 }
 
 impl ExampleBank {

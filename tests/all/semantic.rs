@@ -9,10 +9,16 @@ use signpost::embed::cosine;
 use signpost::pipeline::{Engine, Question, Route};
 
 fn engine() -> (Engine, tempfile::TempDir) {
+    engine_with(|_| {})
+}
+
+/// The Northbay engine with the real embedding model, with settings changed.
+fn engine_with(change: impl FnOnce(&mut Config)) -> (Engine, tempfile::TempDir) {
     let data = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     config.kb.dir = common::kb_dir();
     config.data_dir = data.path().to_path_buf();
+    change(&mut config);
     let e = Engine::new(config).unwrap();
     assert!(
         e.semantic().is_some(),
@@ -214,12 +220,7 @@ fn sentences_are_chosen_by_meaning_as_well_as_words() {
     assert!(text.contains("6 April 1960"), "{text}");
     assert!(r.grounded);
     // With meaning switched off, words alone miss it.
-    let data = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.kb.dir = common::kb_dir();
-    config.data_dir = data.path().to_path_buf();
-    config.answer.meaning_weight = 0.0;
-    let words_only = Engine::new(config).unwrap();
+    let (words_only, _d2) = engine_with(|c| c.answer.meaning_weight = 0.0);
     let r = words_only.answer(&Question::new(q, Channel::Web));
     assert!(
         !r.answer.join(" ").contains("6 April 1960"),
