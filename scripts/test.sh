@@ -46,7 +46,7 @@ echo "== evaluation gates"
 # The corrected 2026 to 2027 facts: no fact answered now may be lost, and
 # every emergency escalated.
 ./target/release/signpost eval eval/advice-2026.jsonl --json target/eval-advice.json \
-  --min-escalate-recall 1.0 --min-fact-recall 0.75 --min-route-accuracy 0.95 \
+  --min-escalate-recall 1.0 --min-fact-recall 0.9 --min-route-accuracy 0.95 \
   --max-false-alarm-rate 0.0
 # The main set: every emergency escalated, at most 1% false alarms.
 ./target/release/signpost eval eval/cases.jsonl --json target/eval-cases.json \

@@ -41,6 +41,9 @@ pub fn sentences(
         hit: usize,
         /// Where the sentence is in its page, to keep page order.
         order: (usize, usize),
+        /// The passage and the sentence's place in it.
+        chunk: usize,
+        unit: usize,
     }
     let mut cands: Vec<Cand> = Vec::new();
     // What kind of thing was asked for (a figure, a number to call, a step
@@ -107,6 +110,8 @@ pub fn sentences(
                     score,
                     hit: rank,
                     order: (c.position, i),
+                    chunk: h.chunk,
+                    unit: i,
                 });
             }
         }
@@ -116,6 +121,8 @@ pub fn sentences(
     let max_words = settings.max_words;
     let mut words = 0;
     let mut chosen: Vec<Cand> = Vec::new();
+    // How many sentences the best one brings (it and any it leans on).
+    let mut lead = 0;
     for c in cands {
         if chosen
             .iter()
@@ -123,19 +130,45 @@ pub fn sentences(
         {
             continue;
         }
-        let n = crate::text::word_count(&c.text);
+        // A sentence that leans on the one before it ("It is free for 6
+        // weeks") is quoted with the sentences it refers to, or not at all.
+        let units = &content.index.chunks[c.chunk].units;
+        let mut first = c.unit;
+        while first > 0 && c.unit - first < 2 && leans_back(&units[first]) {
+            first -= 1;
+        }
+        let before: Vec<Cand> = (first..c.unit)
+            .filter(|&j| !chosen.iter().any(|x| x.text == units[j]))
+            .map(|j| Cand {
+                text: units[j].clone(),
+                score: c.score,
+                hit: c.hit,
+                order: (c.order.0, j),
+                chunk: c.chunk,
+                unit: j,
+            })
+            .collect();
+        let n = crate::text::word_count(&c.text)
+            + before
+                .iter()
+                .map(|b| crate::text::word_count(&b.text))
+                .sum::<usize>();
         if !chosen.is_empty() && words + n > max_words {
             continue;
         }
         words += n;
+        chosen.extend(before);
         chosen.push(c);
+        if lead == 0 {
+            lead = chosen.len();
+        }
         if words >= max_words * 3 / 4 || chosen.len() >= max_sentences {
             break;
         }
     }
     // The best sentence leads; the rest follow in page order so they read naturally.
-    if chosen.len() > 2 {
-        let rest = &mut chosen[1..];
+    if chosen.len() > lead + 1 {
+        let rest = &mut chosen[lead..];
         rest.sort_by_key(|c| (c.hit.min(1), considered[c.hit].chunk, c.order));
     }
     let chosen: Vec<(String, usize)> = chosen.into_iter().map(|c| (c.text, c.hit)).collect();
@@ -274,6 +307,19 @@ fn service_sentence(s: &Service) -> String {
     out
 }
 
+/// Whether a sentence leans on the one before it for its meaning: it opens
+/// with a pronoun or a phrase that points back ("They", "This", "If so").
+fn leans_back(sentence: &str) -> bool {
+    LEANS_BACK.is_match(sentence)
+}
+
+static LEANS_BACK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"^(?i:(it|its|it's|they|they're|their|them|these|those|he|she|this|that)\b|(if|unless) (so|not|that|this|they|it)\b|otherwise\b)",
+    )
+    .expect("a valid pattern")
+});
+
 /// Two sentences are near-duplicates when most of their words are shared.
 fn similar(a: &str, b: &str) -> bool {
     let wa: HashSet<&str> = a.split_whitespace().collect();
@@ -284,6 +330,20 @@ fn similar(a: &str, b: &str) -> bool {
 
 static HOW_TO: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(r" (how|where) (do|can|should) (i|we|you) | who (do|can|should) (i|we) ")
+        .expect("a valid pattern")
+});
+
+/// A length of time: "6 weeks", "one month", "12 months or less".
+static SPAN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a few) (working )?(day|week|month|year)s?\b",
+    )
+    .expect("a valid pattern")
+});
+
+/// "Last" as a time in the past ("last month"), not as "how long it lasts".
+static PAST: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r" last (night|week|month|year|time|weekend|winter|summer|christmas) ")
         .expect("a valid pattern")
 });
 
@@ -306,9 +366,11 @@ impl Wants {
                 "cost", "costs", "much", "price", "pay", "paying", "charge", "charged", "fee",
                 "fees", "free", "afford", "money",
             ]),
+            // "How long does it last", but not "she fell last month".
             duration: has(&[
-                "long", "last", "lasts", "when", "weeks", "expire", "expires", "renew",
-            ]),
+                "long", "lasts", "when", "weeks", "expire", "expires", "renew", "quicker",
+                "quickly", "faster", "soon", "deadline",
+            ]) || (has(&["last"]) && !PAST.is_match(&m)),
             contact: has(&[
                 "phone", "call", "contact", "number", "ring", "email", "speak", "talk",
             ]),
@@ -323,12 +385,7 @@ impl Wants {
         if self.money && (u.contains('£') || u.contains(" free") || u.contains("cost")) {
             b += 1.5;
         }
-        if self.duration
-            && ["week", "month", "year", "days"]
-                .iter()
-                .any(|w| u.contains(w))
-            && u.chars().any(|c| c.is_ascii_digit())
-        {
+        if self.duration && SPAN.is_match(&u) {
             b += 1.0;
         }
         if self.contact && crate::text::UK_PHONE.is_match(&u) {

@@ -20,6 +20,7 @@ mod llm;
 mod models;
 mod pages;
 mod privacy;
+mod prose;
 mod reliability;
 mod replicas;
 mod semantic;
