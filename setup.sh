@@ -11,10 +11,11 @@ say() { printf '[setup] %s\n' "$*"; }
 # Alexa tests' certificates, and espeak-ng, sox, flac, lame and vorbis-tools
 # to make real spoken test audio in every format; poppler-utils (pdftotext)
 # to read the PDFs a council links from its pages when its site is imported;
-# redis-server for the tests of replicas sharing state (the tests start
-# their own on a free port).
+# redis-server and postgresql for the tests of replicas sharing state and
+# of the PostgreSQL store (the tests start their own servers on free ports,
+# in temporary folders; nothing uses the package's own cluster).
 packages=(build-essential pkg-config cmake ca-certificates chromium python3 python3-pip python3-venv openssl
-  espeak-ng sox flac lame vorbis-tools poppler-utils redis-server)
+  espeak-ng sox flac lame vorbis-tools poppler-utils redis-server postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -55,6 +55,13 @@ pub struct Config {
 pub struct SharedSettings {
     /// "redis://host:6379/0" (`SIGNPOST_REDIS_URL`); "" for none.
     pub redis_url: String,
+    /// "postgres://user:password@host:5432/database"
+    /// (`SIGNPOST_POSTGRES_URL`): conversations, call-backs, the audit log
+    /// and settings live in PostgreSQL, shared by every replica. "" keeps
+    /// them in the embedded SQLite file in the data folder.
+    pub postgres_url: String,
+    /// Longest wait for PostgreSQL (a connection or one statement).
+    pub postgres_timeout_ms: u64,
     /// Longest wait for Redis before a replica carries on with its own state.
     pub timeout_ms: u64,
 }
@@ -63,6 +70,8 @@ impl Default for SharedSettings {
     fn default() -> Self {
         Self {
             redis_url: String::new(),
+            postgres_url: String::new(),
+            postgres_timeout_ms: 5000,
             timeout_ms: 250,
         }
     }
@@ -1126,6 +1135,9 @@ impl Config {
         }
         if let Some(v) = env_nonempty("SIGNPOST_REDIS_URL") {
             self.shared.redis_url = v;
+        }
+        if let Some(v) = env_nonempty("SIGNPOST_POSTGRES_URL") {
+            self.shared.postgres_url = v;
         }
         if let Some(v) = env_nonempty("SIGNPOST_ADMIN_TOKEN") {
             self.staff.admin_token = v;

@@ -274,7 +274,16 @@ impl Service {
         speech: Arc<Gate>,
         metrics: Arc<crate::metrics::Metrics>,
     ) -> anyhow::Result<Arc<Service>> {
-        let store = Store::open_for(&engine.config().data_dir, &engine.config().council_id)?;
+        let sh = &engine.config().shared;
+        let store = Store::open_configured(
+            &engine.config().data_dir,
+            &engine.config().council_id,
+            &sh.postgres_url,
+            Duration::from_millis(sh.postgres_timeout_ms.max(1)),
+        )?;
+        if store.backend() == "postgres" {
+            tracing::info!(council = %engine.config().council_id, "conversations, call-backs, the audit log and settings are stored in PostgreSQL");
+        }
         let s = &engine.config().server;
         let conversations = Conversations {
             map: HashMap::new(),

@@ -26,4 +26,5 @@ mod replicas;
 mod semantic;
 mod speakers;
 mod speech;
+mod storage;
 mod web;

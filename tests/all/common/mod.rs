@@ -2,6 +2,7 @@
 //! knowledge base, and a fresh data directory per test.
 #![allow(dead_code)]
 
+pub mod postgres;
 pub mod site_server;
 
 use std::io::{BufRead, BufReader};
@@ -59,14 +60,22 @@ impl Server {
     pub fn start_with(data: &Path, envs: &[(&str, &str)], args: &[&str]) -> Server {
         let mut cmd = bin();
         cmd.env("SIGNPOST_DATA_DIR", data)
-            .env("SIGNPOST_LOG", "info")
             .args(["serve", "--addr", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+            .args(args);
         for (k, v) in envs {
             cmd.env(k, v);
         }
+        Server::spawn(cmd, data)
+    }
+
+    /// Starts a server from a prepared command (`serve` with its
+    /// arguments), waiting until it listens; its log goes to
+    /// `data/server.log`.
+    pub fn spawn(mut cmd: Command, data: &Path) -> Server {
+        cmd.env("SIGNPOST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        std::fs::create_dir_all(data).unwrap();
         let mut child = cmd.spawn().expect("start server");
         let stderr = child.stderr.take().unwrap();
         let mut reader = BufReader::new(stderr);

@@ -1,6 +1,10 @@
-//! The embedded SQLite store: conversations (only when switched on, always
-//! redacted, deleted on schedule), the audit log of staff actions, and
-//! service settings such as the kill switch.
+//! The store: conversations (only when switched on, always redacted,
+//! deleted on schedule), call-back requests, the audit log of staff actions,
+//! and service settings such as the kill switch. Embedded SQLite by default;
+//! PostgreSQL when `[shared] postgres_url` is set, so that replicas share
+//! one store. Both backends behave the same, and the same tests run on both.
+
+mod postgres;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -9,7 +13,7 @@ use anyhow::{Context, Result};
 use rusqlite::{params, Connection};
 
 pub struct Store {
-    db: Mutex<Connection>,
+    backend: Backend,
     /// The council every row is written for and read back for ("" for an
     /// install with one council), so councils' rows stay apart even in one
     /// database file.
@@ -41,6 +45,11 @@ pub struct Callback {
     pub contact: String,
     pub best_time: String,
     pub question: String,
+}
+
+enum Backend {
+    Sqlite(Mutex<Connection>),
+    Postgres(postgres::Pg),
 }
 
 fn now() -> i64 {
@@ -92,13 +101,53 @@ impl Store {
             }
         }
         Ok(Store {
-            db: Mutex::new(db),
+            backend: Backend::Sqlite(Mutex::new(db)),
             council: council.to_string(),
         })
     }
 
+    /// Opens the store the settings choose: PostgreSQL at `postgres_url`
+    /// (creating or upgrading its tables), else SQLite in `data_dir`.
+    pub fn open_configured(
+        data_dir: &Path,
+        council: &str,
+        postgres_url: &str,
+        timeout: std::time::Duration,
+    ) -> Result<Store> {
+        if postgres_url.trim().is_empty() {
+            return Store::open_for(data_dir, council);
+        }
+        Ok(Store {
+            backend: Backend::Postgres(postgres::Pg::connect(postgres_url.trim(), timeout)?),
+            council: council.to_string(),
+        })
+    }
+
+    /// Which backend this is, for logs and readiness: "sqlite" or "postgres".
+    pub fn backend(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    fn sqlite(&self) -> Option<std::sync::MutexGuard<'_, Connection>> {
+        match &self.backend {
+            Backend::Sqlite(db) => Some(db.lock().unwrap_or_else(|p| p.into_inner())),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    fn pg(&self) -> Option<&postgres::Pg> {
+        match &self.backend {
+            Backend::Postgres(pg) => Some(pg),
+            Backend::Sqlite(_) => None,
+        }
+    }
+
+    #[cfg(test)]
     fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.db.lock().unwrap_or_else(|p| p.into_inner())
+        self.sqlite().expect("a SQLite store")
     }
 
     /// Records one exchange. The caller passes text already redacted.
@@ -111,7 +160,14 @@ impl Store {
         question: &str,
         reply: &str,
     ) -> Result<()> {
-        self.db().execute(
+        if let Some(pg) = self.pg() {
+            return pg.record(
+                &self.council,
+                now(),
+                [conversation, channel, route, triage, question, reply],
+            );
+        }
+        self.db_sqlite()?.execute(
             "INSERT INTO conversations (conversation, at, channel, route, triage, question, reply, council) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![conversation, now(), channel, route, triage, question, reply, self.council],
         )?;
@@ -120,15 +176,25 @@ impl Store {
 
     /// Deletes conversations older than `days`; returns how many.
     pub fn delete_older_than(&self, days: u32) -> Result<usize> {
-        let cutoff = now() - i64::from(days) * 86_400;
-        Ok(self.db().execute(
+        self.delete_conversations_before(now() - i64::from(days) * 86_400)
+    }
+
+    /// Deletes conversations recorded before `unix` (seconds); returns how many.
+    pub fn delete_conversations_before(&self, unix: i64) -> Result<usize> {
+        if let Some(pg) = self.pg() {
+            return pg.delete_before("conversations", &self.council, unix);
+        }
+        Ok(self.db_sqlite()?.execute(
             "DELETE FROM conversations WHERE at < ?1 AND council = ?2",
-            params![cutoff, self.council],
+            params![unix, self.council],
         )?)
     }
 
     pub fn conversation_count(&self) -> Result<i64> {
-        Ok(self.db().query_row(
+        if let Some(pg) = self.pg() {
+            return pg.conversation_count(&self.council);
+        }
+        Ok(self.db_sqlite()?.query_row(
             "SELECT COUNT(*) FROM conversations WHERE council = ?1",
             params![self.council],
             |r| r.get(0),
@@ -137,27 +203,34 @@ impl Store {
 
     /// Questions Signpost could not answer from the pages (content gaps).
     pub fn gaps(&self) -> Result<Vec<Gap>> {
-        let db = self.db();
-        let mut st = db.prepare(
-            "SELECT at, question FROM conversations WHERE route = 'decline' AND triage LIKE 'proceed%' AND council = ?1 ORDER BY at DESC",
-        )?;
-        let rows = st.query_map(params![self.council], |r| {
-            let at: i64 = r.get(0)?;
-            let date = time::OffsetDateTime::from_unix_timestamp(at)
-                .map(|t| t.date().to_string())
-                .unwrap_or_default();
-            Ok(Gap {
-                date,
-                question: r.get(1)?,
+        let rows: Vec<(i64, String)> = if let Some(pg) = self.pg() {
+            pg.gaps(&self.council)?
+        } else {
+            let db = self.db_sqlite()?;
+            let mut st = db.prepare(
+                "SELECT at, question FROM conversations WHERE route = 'decline' AND triage LIKE 'proceed%' AND council = ?1 ORDER BY at DESC, id DESC",
+            )?;
+            let rows = st.query_map(params![self.council], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(at, question)| Gap {
+                date: time::OffsetDateTime::from_unix_timestamp(at)
+                    .map(|t| t.date().to_string())
+                    .unwrap_or_default(),
+                question,
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            .collect())
     }
 
     /// Stores a request for a call back (the person gave these details
     /// for this purpose; they are deleted on the callback schedule).
     pub fn add_callback(&self, c: &NewCallback) -> Result<i64> {
-        let db = self.db();
+        if let Some(pg) = self.pg() {
+            return pg.add_callback(&self.council, now(), c);
+        }
+        let db = self.db_sqlite()?;
         db.execute(
             "INSERT INTO callbacks (at, name, contact, best_time, question, council) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![now(), c.name, c.contact, c.best_time, c.question, self.council],
@@ -167,44 +240,69 @@ impl Store {
 
     /// Call-back requests, newest first.
     pub fn callbacks(&self) -> Result<Vec<Callback>> {
-        let db = self.db();
-        let mut st = db.prepare(
-            "SELECT id, at, name, contact, best_time, question FROM callbacks WHERE council = ?1 ORDER BY id DESC",
-        )?;
-        let rows = st.query_map(params![self.council], |r| {
-            let at: i64 = r.get(1)?;
-            let when = time::OffsetDateTime::from_unix_timestamp(at)
-                .ok()
-                .and_then(|t| {
-                    t.format(time::macros::format_description!(
-                        "[year]-[month]-[day] [hour]:[minute] UTC"
-                    ))
+        let rows: Vec<(i64, i64, NewCallback)> = if let Some(pg) = self.pg() {
+            pg.callbacks(&self.council)?
+        } else {
+            let db = self.db_sqlite()?;
+            let mut st = db.prepare(
+                "SELECT id, at, name, contact, best_time, question FROM callbacks WHERE council = ?1 ORDER BY id DESC",
+            )?;
+            let rows = st.query_map(params![self.council], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    NewCallback {
+                        name: r.get(2)?,
+                        contact: r.get(3)?,
+                        best_time: r.get(4)?,
+                        question: r.get(5)?,
+                    },
+                ))
+            })?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(id, at, c)| Callback {
+                id,
+                when: time::OffsetDateTime::from_unix_timestamp(at)
                     .ok()
-                })
-                .unwrap_or_default();
-            Ok(Callback {
-                id: r.get(0)?,
-                when,
-                name: r.get(2)?,
-                contact: r.get(3)?,
-                best_time: r.get(4)?,
-                question: r.get(5)?,
+                    .and_then(|t| {
+                        t.format(time::macros::format_description!(
+                            "[year]-[month]-[day] [hour]:[minute] UTC"
+                        ))
+                        .ok()
+                    })
+                    .unwrap_or_default(),
+                name: c.name,
+                contact: c.contact,
+                best_time: c.best_time,
+                question: c.question,
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            .collect())
     }
 
     /// Deletes call-back requests older than `days`; returns how many.
     pub fn delete_callbacks_older_than(&self, days: u32) -> Result<usize> {
-        let cutoff = now() - i64::from(days) * 86_400;
-        Ok(self.db().execute(
+        self.delete_callbacks_before(now() - i64::from(days) * 86_400)
+    }
+
+    /// Deletes call-back requests made before `unix` (seconds); returns how many.
+    pub fn delete_callbacks_before(&self, unix: i64) -> Result<usize> {
+        if let Some(pg) = self.pg() {
+            return pg.delete_before("callbacks", &self.council, unix);
+        }
+        Ok(self.db_sqlite()?.execute(
             "DELETE FROM callbacks WHERE at < ?1 AND council = ?2",
-            params![cutoff, self.council],
+            params![unix, self.council],
         )?)
     }
 
     pub fn audit(&self, actor: &str, action: &str, detail: &str) -> Result<()> {
-        self.db().execute(
+        if let Some(pg) = self.pg() {
+            return pg.audit(&self.council, now(), [actor, action, detail]);
+        }
+        self.db_sqlite()?.execute(
             "INSERT INTO audit (at, actor, action, detail, council) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![now(), actor, action, detail, self.council],
         )?;
@@ -213,7 +311,10 @@ impl Store {
 
     /// The audit log, newest first: (unix time, actor, action, detail).
     pub fn audit_log(&self) -> Result<Vec<(i64, String, String, String)>> {
-        let db = self.db();
+        if let Some(pg) = self.pg() {
+            return pg.audit_log(&self.council);
+        }
+        let db = self.db_sqlite()?;
         let mut st = db.prepare(
             "SELECT at, actor, action, detail FROM audit WHERE council = ?1 ORDER BY id DESC",
         )?;
@@ -225,9 +326,11 @@ impl Store {
 
     /// Whether the database answers (for readiness): a trivial query.
     pub fn ping(&self) -> bool {
-        self.db()
-            .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
-            .is_ok()
+        if let Some(pg) = self.pg() {
+            return pg.ping();
+        }
+        self.sqlite()
+            .is_some_and(|db| db.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).is_ok())
     }
 
     /// A setting's key in the table: the council's own ("<council>:<key>").
@@ -239,9 +342,19 @@ impl Store {
         }
     }
 
+    /// A service setting, or None when unset or the store cannot be read.
     pub fn setting(&self, key: &str) -> Option<String> {
         let key = self.key(key);
-        self.db()
+        if let Some(pg) = self.pg() {
+            return match pg.setting(&key) {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::warn!(error = %e, "a setting could not be read from PostgreSQL");
+                    None
+                }
+            };
+        }
+        self.sqlite()?
             .query_row(
                 "SELECT value FROM settings WHERE key = ?1",
                 params![key],
@@ -252,11 +365,19 @@ impl Store {
 
     pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
         let key = self.key(key);
-        self.db().execute(
+        if let Some(pg) = self.pg() {
+            return pg.set_setting(&key, value);
+        }
+        self.db_sqlite()?.execute(
             "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             params![key, value],
         )?;
         Ok(())
+    }
+
+    fn db_sqlite(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
+        self.sqlite()
+            .ok_or_else(|| anyhow::anyhow!("not a SQLite store"))
     }
 }
 
