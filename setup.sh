@@ -98,6 +98,13 @@ if [ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz 0.13.2" ]; then
   cargo install --quiet --locked cargo-fuzz --version 0.13.2
 fi
 
+# llama.cpp's llama-server, for the tests and benchmarks of the
+# OpenAI-compatible model-server backend: built once from the llama.cpp
+# source inside the llama-cpp-python source package (pinned by version and
+# sha256), cached outside the repository.
+say "llama-server for the model-server tests (built once; cached)"
+scripts/build-llama-server.sh >/dev/null
+
 say "fetching models (packages checked against models/manifest.toml)"
 # Embeddings, both speech models, and the two language models the tests and
 # benchmarks use. The larger qwen2.5-1.5b is optional: `signpost models fetch qwen2.5-1.5b`.

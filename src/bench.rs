@@ -101,9 +101,11 @@ pub struct ModelBench {
 
 /// Measures the engine's model (run in its own process).
 pub fn model(engine: &Engine, path: &Path, runs: usize) -> Result<ModelBench> {
-    let llm = engine
+    let model = engine
         .llm()
-        .context("no language model is loaded (set llm.model)")?;
+        .filter(|m| m.local().is_some())
+        .context("no language model is loaded in this process (set llm.model)")?;
+    let llm = model.local().context("no language model in this process")?;
     let runs = runs.max(1);
     // A real prompt: the rephrase system prompt, a question and the text of
     // the passages retrieval found for it.
@@ -129,7 +131,7 @@ pub fn model(engine: &Engine, path: &Path, runs: usize) -> Result<ModelBench> {
     };
     // Cold: a fresh process has not read this system prompt yet.
     let cold = roles::rephrase(
-        llm,
+        model,
         question,
         &facts,
         Limits {
@@ -155,7 +157,7 @@ pub fn model(engine: &Engine, path: &Path, runs: usize) -> Result<ModelBench> {
         let t = Instant::now();
         for h in hits.iter().take(4) {
             let c = &engine.index().chunks[h.chunk];
-            roles::relevance(llm, question, &c.title, &c.units.join(" "), unlimited)?;
+            roles::relevance(model, question, &c.title, &c.units.join(" "), unlimited)?;
         }
         rerank.push(t.elapsed().as_secs_f64() * 1000.0);
     }
@@ -191,6 +193,86 @@ pub fn model(engine: &Engine, path: &Path, runs: usize) -> Result<ModelBench> {
         runs,
         peak_mib: Llm::memory_mib().1,
     })
+}
+
+/// One model backend's figures, medians over runs.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BackendFigures {
+    pub backend: String,
+    pub model: String,
+    /// First token of the rephrase job, its system prompt already read once.
+    pub first_token_ms: f64,
+    /// The rephrase job to its end (end of turn, or 80 tokens).
+    pub rephrase_ms: f64,
+    pub rephrase_tokens: usize,
+    /// Judging four passages for the reranker.
+    pub rerank_ms: f64,
+    /// Whole `answer` with rerank and rephrase, median over the questions.
+    pub whole_answer_ms: f64,
+    pub drafts_used: usize,
+    pub questions: usize,
+    pub runs: usize,
+}
+
+/// The same jobs on each engine's model (in this process, or on a server).
+pub fn model_backends(engines: &[(&str, &Engine)], runs: usize) -> Result<Vec<BackendFigures>> {
+    let runs = runs.max(1);
+    let mut out = Vec::new();
+    for (backend, engine) in engines {
+        let model = engine.llm().context("no language model is configured")?;
+        let question = QUESTIONS[0];
+        let facts: Vec<String> = engine.answer(&Question::new(question, Channel::Web)).answer;
+        let hits = engine.index().search(question, 4)?;
+        let limits = Limits {
+            max_tokens: ANSWER_TOKENS,
+            deadline: None,
+            cancel: None,
+        };
+        // Once to read the system prompt into the cache, as at start-up.
+        roles::rephrase(model, question, &facts, limits, &mut |_| {})?;
+        let (mut first, mut whole, mut tokens) = (Vec::new(), Vec::new(), 0);
+        for _ in 0..runs {
+            let t = Instant::now();
+            let g = roles::rephrase(model, question, &facts, limits, &mut |_| {})?;
+            whole.push(t.elapsed().as_secs_f64() * 1000.0);
+            first.push(g.first_token_ms);
+            tokens = g.new_tokens;
+        }
+        let mut rerank = Vec::new();
+        for _ in 0..runs {
+            let t = Instant::now();
+            for h in hits.iter().take(4) {
+                let c = &engine.index().chunks[h.chunk];
+                roles::relevance(model, question, &c.title, &c.units.join(" "), limits)?;
+            }
+            rerank.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        let (mut answers, mut drafts) = (Vec::new(), 0);
+        for q in QUESTIONS {
+            let r = engine.answer(&Question::new(q, Channel::Web));
+            answers.push(r.ms);
+            if r.stages
+                .model
+                .as_ref()
+                .is_some_and(|m| m.answer_from == "model draft")
+            {
+                drafts += 1;
+            }
+        }
+        out.push(BackendFigures {
+            backend: backend.to_string(),
+            model: model.name(),
+            first_token_ms: median(first),
+            rephrase_ms: median(whole),
+            rephrase_tokens: tokens,
+            rerank_ms: median(rerank),
+            whole_answer_ms: median(answers),
+            drafts_used: drafts,
+            questions: QUESTIONS.len(),
+            runs,
+        });
+    }
+    Ok(out)
 }
 
 /// llama.cpp's figures for the same file, from its `llama-bench` tool.

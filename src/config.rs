@@ -338,6 +338,13 @@ pub struct LlmSettings {
     pub min_support: f32,
     /// Re-quantize tensor types with no fast CPU kernel (Q4_1, Q5_0, Q5_1) to Q8_0 once, at first load.
     pub requantize: bool,
+    /// An OpenAI-compatible model server (llama.cpp's llama-server, vLLM,
+    /// Ollama) such as "http://10.0.0.7:8080" (`SIGNPOST_LLM_SERVER_URL`),
+    /// used instead of a model in this process; "" for none. Its API key,
+    /// if it needs one, comes from `SIGNPOST_LLM_SERVER_API_KEY`.
+    pub server_url: String,
+    /// The model name to ask the server for ("" lets it choose).
+    pub server_model: String,
 }
 
 impl Default for LlmSettings {
@@ -352,6 +359,8 @@ impl Default for LlmSettings {
             rerank_passages: 4,
             min_support: 0.8,
             requantize: true,
+            server_url: String::new(),
+            server_model: String::new(),
         }
     }
 }
@@ -397,8 +406,13 @@ impl std::str::FromStr for Job {
 }
 
 impl LlmSettings {
+    /// Whether a model (in this process, or on a server) is configured.
+    pub fn configured(&self) -> bool {
+        !self.model.is_empty() || !self.server_url.trim().is_empty()
+    }
+
     pub fn has(&self, job: Job) -> bool {
-        !self.model.is_empty() && self.roles.contains(&job)
+        self.configured() && self.roles.contains(&job)
     }
 }
 
@@ -1135,6 +1149,9 @@ impl Config {
         }
         if let Some(v) = env_nonempty("SIGNPOST_REDIS_URL") {
             self.shared.redis_url = v;
+        }
+        if let Some(v) = env_nonempty("SIGNPOST_LLM_SERVER_URL") {
+            self.llm.server_url = v;
         }
         if let Some(v) = env_nonempty("SIGNPOST_POSTGRES_URL") {
             self.shared.postgres_url = v;

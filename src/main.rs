@@ -77,6 +77,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             cli::councils::run(&config, &counts, answers, runs, json)
         }
         Command::Bench {
+            what:
+                Some(BenchCommand::ModelServer {
+                    url,
+                    model,
+                    runs,
+                    json,
+                }),
+            ..
+        } => {
+            init_logging(&config, "warn");
+            cli::bench::model_server(&config, &url, &model, runs, json)
+        }
+        Command::Bench {
             what: Some(BenchCommand::Speech { models, json }),
             ..
         } => {

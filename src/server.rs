@@ -482,13 +482,32 @@ async fn staff_kill_switch(
 
 async fn healthz(State(service): State<Arc<Service>>) -> impl IntoResponse {
     let e = service.engine();
-    Json(serde_json::json!({
+    let mut body = serde_json::json!({
         "status": "ok",
         "pages": e.kb().pages.len(),
         "chunks": e.index().chunks.len(),
         "services": e.kb().services.len(),
         "content_hash": e.kb().content_hash,
-    }))
+    });
+    // A model server that does not answer is reported here; readiness
+    // stays green, since every answer can be quoted without the model.
+    let engine = e.clone();
+    let model = tokio::task::spawn_blocking(move || {
+        engine.llm().map(|m| {
+            serde_json::json!({
+                "name": m.name(),
+                "runs": if m.local().is_some() { "in-process" } else { "server" },
+                "reachable": m.reachable(),
+            })
+        })
+    })
+    .await
+    .ok()
+    .flatten();
+    if let Some(m) = model {
+        body["model"] = m;
+    }
+    Json(body)
 }
 
 async fn chat(

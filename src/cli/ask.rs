@@ -21,6 +21,7 @@ pub fn run(
     init_logging(&config, "warn");
     if no_llm {
         config.llm.model.clear();
+        config.llm.server_url.clear();
     }
     let engine = Engine::new(config)?;
     let mut q = Question::new(question, channel);

@@ -60,6 +60,7 @@ pub fn all(
             .map(|c| c.question)
             .collect();
     config.llm.model.clear();
+    config.llm.server_url.clear();
     let engine = Engine::new(config.clone())?;
     let none = bench::no_model(&engine, &questions);
     drop(engine);
@@ -191,6 +192,58 @@ pub fn speech(
     }
     if let Some(p) = json {
         std::fs::write(&p, serde_json::to_string_pretty(&results)?)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `signpost bench model-server`: the same model file in this process and
+/// on a server, measured in one run.
+pub fn model_server(
+    config: &Config,
+    url: &str,
+    model: &str,
+    runs: usize,
+    json: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    use signpost::config::Job;
+    let mut local = config.clone();
+    local.llm.model = model.to_string();
+    local.llm.server_url = String::new();
+    let mut server = config.clone();
+    server.llm.model = String::new();
+    server.llm.server_url = url.to_string();
+    for c in [&mut local, &mut server] {
+        c.llm.roles = vec![Job::Rerank, Job::Rephrase];
+        c.llm.deadline_ms = 600_000;
+    }
+    let local = signpost::pipeline::Engine::new(local)?;
+    let server = signpost::pipeline::Engine::new(server)?;
+    anyhow::ensure!(
+        server.llm().is_some_and(|m| m.reachable()),
+        "the model server at {url} does not answer: start it (e.g. llama-server -m FILE --port N)"
+    );
+    let figures =
+        signpost::bench::model_backends(&[("in-process", &local), ("server", &server)], runs)?;
+    println!("{model}, medians of {runs} runs, both in this run:");
+    println!(
+        "| backend | first token | rephrase (tokens) | rerank of 4 | whole answer | drafts used |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for f in &figures {
+        println!(
+            "| {} | {:.0} ms | {:.0} ms ({}) | {:.0} ms | {:.0} ms | {}/{} |",
+            f.backend,
+            f.first_token_ms,
+            f.rephrase_ms,
+            f.rephrase_tokens,
+            f.rerank_ms,
+            f.whole_answer_ms,
+            f.drafts_used,
+            f.questions
+        );
+    }
+    if let Some(path) = json {
+        std::fs::write(&path, serde_json::to_string_pretty(&figures)?)?;
     }
     Ok(ExitCode::SUCCESS)
 }

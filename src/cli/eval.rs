@@ -12,6 +12,7 @@ pub fn run(config: Config, a: EvalArgs) -> anyhow::Result<ExitCode> {
     let mut config = config;
     if a.no_llm {
         config.llm.model.clear();
+        config.llm.server_url.clear();
     }
     let mut cases = eval::read_cases(&a.file)?;
     if let Some(n) = a.sample.filter(|&n| n > 0 && n < cases.len()) {

@@ -295,9 +295,11 @@ fn run_clients(
     sink: &Arc<Mutex<Vec<Outcome>>>,
 ) -> Vec<std::thread::JoinHandle<()>> {
     let next = Arc::new(AtomicUsize::new(0));
+    // Several servers (replicas behind no balancer): clients take turns.
+    let bases: Vec<&str> = base.split(',').collect();
     (0..clients)
-        .map(|_| {
-            let (base, endpoint) = (base.to_string(), endpoint.to_string());
+        .map(|i| {
+            let (base, endpoint) = (bases[i % bases.len()].to_string(), endpoint.to_string());
             let (questions, clip, stop, sink, next) = (
                 questions.clone(),
                 clip.clone(),
@@ -406,7 +408,11 @@ pub fn run(config: &Config, args: LoadArgs) -> anyhow::Result<ExitCode> {
     });
     let target = match &args.url {
         Some(u) => Target {
-            base: u.trim_end_matches('/').to_string(),
+            base: u
+                .split(',')
+                .map(|b| b.trim().trim_end_matches('/'))
+                .collect::<Vec<_>>()
+                .join(","),
             child: None,
             _dir: None,
         },
@@ -424,9 +430,11 @@ pub fn run(config: &Config, args: LoadArgs) -> anyhow::Result<ExitCode> {
     let mut levels = Vec::new();
     for endpoint in &args.endpoints {
         // Warm up: each endpoint's first answers load what they need.
-        let mut warm = Client::new(&target.base);
-        for q in questions.iter().take(3) {
-            warm.request(endpoint, q, &clip);
+        for base in target.base.split(',') {
+            let mut warm = Client::new(base);
+            for q in questions.iter().take(3) {
+                warm.request(endpoint, q, &clip);
+            }
         }
         for &c in &args.concurrency {
             let stop = Arc::new(AtomicBool::new(false));

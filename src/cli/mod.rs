@@ -282,7 +282,8 @@ pub enum BenchCommand {
     /// JSON API, the stream, the no-JavaScript form and the voice API.
     Load {
         /// A running server to test (default: start one on the built-in
-        /// knowledge base, with the per-address rate limit off).
+        /// knowledge base, with the per-address rate limit off). Several,
+        /// comma-separated (replicas): the clients take turns among them.
         #[arg(long)]
         url: Option<String>,
         /// Endpoints: chat, stream, form, voice.
@@ -320,6 +321,23 @@ pub enum BenchCommand {
         answers: usize,
         /// Runs per count (each figure is the median).
         #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Write the results as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// One language model in this process and the same file on an
+    /// OpenAI-compatible server (started by you, e.g. llama-server -m FILE):
+    /// time to first token, a rephrase, a rerank of four passages and whole
+    /// answers, each on both, in this run.
+    ModelServer {
+        /// The server's address, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        url: String,
+        /// The model from models/manifest.toml that the server also serves.
+        #[arg(long, default_value = "smollm2-135m")]
+        model: String,
+        #[arg(long, default_value_t = 5)]
         runs: usize,
         /// Write the results as JSON here.
         #[arg(long)]

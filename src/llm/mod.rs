@@ -9,6 +9,8 @@
 //! cached; and a bounded queue turns overload into a clear "busy" answer
 //! rather than a pile-up.
 
+pub mod server;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -209,6 +211,62 @@ struct Turn<'a> {
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The language model the request path uses: loaded in this process, or
+/// on an OpenAI-compatible server. Every check on its output is the same.
+pub enum Model {
+    Local(Box<Llm>),
+    Server(server::ModelServer),
+}
+
+impl Model {
+    /// The name shown in stages and logs.
+    pub fn name(&self) -> String {
+        match self {
+            Model::Local(l) => l.name.clone(),
+            Model::Server(s) => s.label(),
+        }
+    }
+
+    /// See [`Llm::generate`].
+    pub fn generate(
+        &self,
+        system: &str,
+        user: &str,
+        temperature: f64,
+        limits: Limits,
+        on_text: &mut (dyn FnMut(&str) + Send),
+    ) -> Result<Generated> {
+        match self {
+            Model::Local(l) => l.generate(system, user, temperature, limits, on_text),
+            Model::Server(s) => s.generate(system, user, temperature, limits, on_text),
+        }
+    }
+
+    /// See [`Llm::yes_probability`].
+    pub fn yes_probability(&self, system: &str, user: &str, limits: Limits) -> Result<f32> {
+        match self {
+            Model::Local(l) => l.yes_probability(system, user, limits),
+            Model::Server(s) => s.yes_probability(system, user, limits),
+        }
+    }
+
+    /// The model in this process, if that is where it runs.
+    pub fn local(&self) -> Option<&Llm> {
+        match self {
+            Model::Local(l) => Some(l.as_ref()),
+            Model::Server(_) => None,
+        }
+    }
+
+    /// Whether the model can be reached now (always, in this process).
+    pub fn reachable(&self) -> bool {
+        match self {
+            Model::Local(_) => true,
+            Model::Server(s) => s.reachable(),
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 
-use super::{check, Generated, Limits, Llm};
+use super::{check, Generated, Limits, Model};
 
 const REWRITE_SYSTEM: &str = "You rewrite a resident's follow-up message as one short stand-alone question, using the earlier question for context. Keep the resident's meaning. Do not answer it. Reply with the question only.";
 
@@ -18,7 +18,7 @@ pub const REPHRASE_SYSTEM: &str = "You help a council answer residents kindly in
 /// and at least three quarters of its words taken from what the resident
 /// wrote); else `None`.
 pub fn rewrite(
-    llm: &Llm,
+    llm: &Model,
     earlier: &str,
     follow_up: &str,
     limits: Limits,
@@ -58,7 +58,7 @@ pub fn rewrite(
 
 /// The model's probability that `passage` answers `question`.
 pub fn relevance(
-    llm: &Llm,
+    llm: &Model,
     question: &str,
     title: &str,
     passage: &str,
@@ -74,7 +74,7 @@ pub fn relevance(
 
 /// A warmer draft of the quoted answer. The caller checks every sentence.
 pub fn rephrase(
-    llm: &Llm,
+    llm: &Model,
     question: &str,
     facts: &[String],
     limits: Limits,

@@ -68,7 +68,7 @@ pub struct Engine {
     config: Config,
     content: Content,
     /// Shared with the engine a reload makes, so the model loads once.
-    llm: Option<std::sync::Arc<crate::llm::Llm>>,
+    llm: Option<std::sync::Arc<crate::llm::Model>>,
 }
 
 impl Engine {
@@ -145,7 +145,7 @@ impl Engine {
     }
 
     /// The language model, when one is configured.
-    pub fn llm(&self) -> Option<&crate::llm::Llm> {
+    pub fn llm(&self) -> Option<&crate::llm::Model> {
         self.llm.as_deref()
     }
 

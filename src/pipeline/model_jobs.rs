@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use crate::config::{Job, LlmSettings};
-use crate::llm::{Limits, Llm};
+use crate::llm::{Limits, Model};
 use crate::search::Hit;
 
 use super::types::{ModelStages, Question, Role, Stages};
@@ -15,7 +15,7 @@ use super::Content;
 
 /// The configured model and its limits for one question.
 pub struct Jobs<'a> {
-    model: Option<&'a Llm>,
+    model: Option<&'a Model>,
     settings: &'a LlmSettings,
     limits: Limits<'a>,
 }
@@ -24,7 +24,7 @@ impl<'a> Jobs<'a> {
     /// `use_model` is false for work the model must never see (the ordinary
     /// part of a message that also disclosed danger).
     pub fn new(
-        llm: Option<&'a Llm>,
+        llm: Option<&'a Model>,
         settings: &'a LlmSettings,
         q: &'a Question,
         use_model: bool,
@@ -44,7 +44,7 @@ impl<'a> Jobs<'a> {
     pub fn start(&self, stages: &mut Stages) {
         if let Some(m) = self.model {
             stages.model = Some(ModelStages {
-                model: m.name.clone(),
+                model: m.name(),
                 answer_from: "quoted answer".into(),
                 ..Default::default()
             });

@@ -19,7 +19,7 @@ use super::Content;
 
 /// Models already loaded, which a reload keeps.
 pub(crate) struct Loaded {
-    pub llm: Option<Arc<crate::llm::Llm>>,
+    pub llm: Option<Arc<crate::llm::Model>>,
     pub embedder: Option<Arc<Embedder>>,
 }
 
@@ -29,7 +29,7 @@ pub(crate) struct Loaded {
 pub(crate) fn load(
     config: &Config,
     loaded: Option<Loaded>,
-) -> Result<(Content, Option<Arc<crate::llm::Llm>>)> {
+) -> Result<(Content, Option<Arc<crate::llm::Model>>)> {
     let today = time::OffsetDateTime::now_utc().date();
     let (kb, mut problems) = Kb::load(&config.kb, today)?;
     let rules = crate::rules::Rules::load(&config.kb.dir, today, &kb.pages, &mut problems);
@@ -256,8 +256,23 @@ fn triage_bank(kb: &Kb) -> Vec<(Label, String)> {
 /// Loads the configured language model. A model that is configured but not
 /// installed, or damaged, is an error that says what to do: a council that
 /// chose a model should not silently run without it.
-fn load_llm(config: &Config) -> Result<Option<crate::llm::Llm>> {
+fn load_llm(config: &Config) -> Result<Option<crate::llm::Model>> {
     let s = &config.llm;
+    if !s.server_url.trim().is_empty() {
+        let server = crate::llm::server::ModelServer::new(
+            &s.server_url,
+            &s.server_model,
+            std::env::var("SIGNPOST_LLM_SERVER_API_KEY").ok(),
+        )?;
+        // Signpost starts, and answers without the model, while the model
+        // server is still loading or down; /healthz says which.
+        let reachable = server.reachable();
+        tracing::info!(server = %server.label(), reachable, roles = ?s.roles, "language model on a model server");
+        if !reachable {
+            tracing::warn!(server = %server.label(), "the model server does not answer yet: answers are quoted until it does");
+        }
+        return Ok(Some(crate::llm::Model::Server(server)));
+    }
     if s.model.is_empty() {
         return Ok(None);
     }
@@ -302,7 +317,7 @@ fn load_llm(config: &Config) -> Result<Option<crate::llm::Llm>> {
         roles = ?s.roles,
         "language model loaded"
     );
-    Ok(Some(llm))
+    Ok(Some(crate::llm::Model::Local(Box::new(llm))))
 }
 
 /// Loads the embedding model and example bank when semantic triage is on and

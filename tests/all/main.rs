@@ -17,6 +17,7 @@ mod import;
 mod index;
 mod kb_check;
 mod llm;
+mod llm_server;
 mod models;
 mod pages;
 mod privacy;
