@@ -65,6 +65,22 @@ if ! echo "$wyoming_sha256  $wyoming_wheel" | sha256sum -c --status 2>/dev/null;
   }
 fi
 
+# The Compose file format's JSON schema, as shipped inside the docker-compose
+# 1.29.2 wheel (pinned by sha256; only the schema is read from it, nothing is
+# installed), for the offline check of deploy/compose.yaml.
+compose_wheel="$test_packages/docker_compose-1.29.2-py2.py3-none-any.whl"
+compose_sha256="8d5589373b35c8d3b1c8c1182c6e4a4ff14bffa3dd0b605fcd08f73c94cef809"
+if ! echo "$compose_sha256  $compose_wheel" | sha256sum -c --status 2>/dev/null; then
+  say "fetching the Compose file schema (docker-compose wheel)"
+  mkdir -p "$test_packages"
+  python3 -m pip download --quiet --no-deps --only-binary=:all: docker-compose==1.29.2 -d "$test_packages"
+  echo "$compose_sha256  $compose_wheel" | sha256sum -c --status || {
+    echo "[setup] $compose_wheel does not match its pinned sha256; removed it. Run ./setup.sh again." >&2
+    rm -f "$compose_wheel"
+    exit 1
+  }
+fi
+
 # A virtual environment under the test packages holding exactly what a
 # requirements file pins (every package by version and sha256); made again
 # only when that file changes.

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Offline checks of the deployment files in deploy/:
 # - the systemd unit with `systemd-analyze verify` (any warning fails);
-# - the Dockerfile with hadolint (pinned in deploy/requirements-lint.txt,
-#   installed by ./setup.sh).
-# Not checked here: building or running the image (no container daemon and
-# no registry for base images on this machine) and running the unit (PID 1
-# is not systemd).
+# - both Dockerfiles with hadolint (pinned in deploy/requirements-lint.txt,
+#   installed by ./setup.sh);
+# - the compose file against the Compose format's JSON schema, plus its own
+#   consistency checks (scripts/check-compose.py).
+# Not checked here: building or running the images (no container daemon and
+# no registry for base images on this machine), `docker compose config`, and
+# running the unit (PID 1 is not systemd).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,5 +32,10 @@ echo "[deploy] systemd unit: verified"
 
 venv="${SIGNPOST_TEST_PACKAGES:-${XDG_CACHE_HOME:-$HOME/.cache}/signpost/test-packages}/hadolint-venv"
 [ -x "$venv/bin/hadolint" ] || { echo "hadolint is missing: run ./setup.sh" >&2; exit 1; }
-"$venv/bin/hadolint" deploy/Dockerfile
-echo "[deploy] Dockerfile: hadolint found nothing"
+"$venv/bin/hadolint" deploy/Dockerfile deploy/llama-server.Dockerfile
+echo "[deploy] Dockerfiles: hadolint found nothing"
+
+packages="${SIGNPOST_TEST_PACKAGES:-${XDG_CACHE_HOME:-$HOME/.cache}/signpost/test-packages}"
+wheel="$packages/docker_compose-1.29.2-py2.py3-none-any.whl"
+[ -f "$wheel" ] || { echo "the Compose schema's wheel is missing: run ./setup.sh" >&2; exit 1; }
+"$packages/schemathesis-venv/bin/python" scripts/check-compose.py "$wheel" deploy/compose.yaml

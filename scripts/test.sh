@@ -29,7 +29,7 @@ cargo test --release --locked -- --test-threads 2
 echo "== API contract (schemathesis, fixed seed)"
 scripts/api-contract.sh 100
 
-echo "== deployment files (systemd unit, Dockerfile)"
+echo "== deployment files (systemd unit, Dockerfiles, compose file)"
 scripts/check-deploy.sh
 
 echo "== fuzzers (each for a short bounded time; a longer run: scripts/fuzz.sh 3600 TARGET)"
