@@ -294,7 +294,6 @@ impl Service {
         let alexa_limiter = per_minute(engine.config().alexa.rate_limit_per_minute);
         let wyoming_limiter = per_minute(engine.config().wyoming.rate_limit_per_minute);
         let council = crate::metrics::Metrics::label(&engine.config().council_id);
-        let sh = &engine.config().shared;
         let shared = if sh.redis_url.trim().is_empty() {
             None
         } else {

@@ -6,7 +6,7 @@
 //! answer, never an error, and `/healthz` says the model is unreachable
 //! while `/readyz` stays green.
 
-use crate::common;
+use crate::common::{self, free_port};
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -57,14 +57,6 @@ fn model_file() -> PathBuf {
         "run ./setup.sh (signpost models fetch smollm2-135m)"
     );
     p
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A real llama-server on a free loopback port, ready to answer.

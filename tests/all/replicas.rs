@@ -27,14 +27,6 @@ impl Drop for Redis {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A real redis-server on a free loopback port, with nothing saved to disk.
 fn redis(dir: &Path) -> (Redis, u16) {
     let bin = Path::new("/usr/bin/redis-server");
