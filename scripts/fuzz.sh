@@ -16,8 +16,12 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 # Without a sanitizer the fuzzers build with the stable toolchain (safe
 # Rust needs none: its own checks turn memory errors into panics).
-# (Cargo's own lines show the build's progress: from nothing it takes minutes.)
-cargo fuzz build --sanitizer none --release || {
+# Sixteen codegen units (cargo fuzz's default is one): the build from nothing
+# takes about 12 minutes on 2 cores instead of about 18, for slightly slower
+# fuzzing. The run below passes the same flags, or it would build again.
+# (Cargo's own lines show the build's progress.)
+flags=(--sanitizer none --release --codegen-units 16)
+cargo fuzz build "${flags[@]}" || {
   echo "building the fuzzers failed" >&2
   exit 1
 }
@@ -26,7 +30,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus"
   echo "fuzzing $t for $seconds s"
   status=0
-  cargo fuzz run --sanitizer none --release "$t" "$corpus" "corpus/$t" -- \
+  cargo fuzz run "${flags[@]}" "$t" "$corpus" "corpus/$t" -- \
     -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     >"target/$t.log" 2>&1 || status=$?
   grep -E "^(stat::number_of_executed_units|stat::new_units_added|stat::peak_rss_mb)" "target/$t.log" || true

@@ -821,7 +821,7 @@ impl Service {
         if !configured {
             return Ok(());
         }
-        let resume = schedule::interrupted(&self.config().data_dir);
+        let resume = schedule::interrupted(&crate::import::Place::configured(self.config()));
         if at.is_none() && !resume {
             return Ok(());
         }

@@ -9,7 +9,7 @@ use signpost::import::{self, oruk, state::State};
 use super::ImportCommand;
 
 pub fn run(config: &Config, command: ImportCommand) -> anyhow::Result<ExitCode> {
-    let data_dir = config.data_dir.clone();
+    let record = import::Place::configured(config);
     let s = &config.import;
     match command {
         ImportCommand::Site {
@@ -23,7 +23,7 @@ pub fn run(config: &Config, command: ImportCommand) -> anyhow::Result<ExitCode> 
             apply,
         } => {
             // The settings, with what the command line gives over them.
-            let mut opts = import::SiteOptions::from_settings(s, &url, into, data_dir)?;
+            let mut opts = import::SiteOptions::from_settings(s, &url, into, record)?;
             if !allow.is_empty() {
                 opts.allow = allow;
             }
@@ -51,7 +51,7 @@ pub fn run(config: &Config, command: ImportCommand) -> anyhow::Result<ExitCode> 
             let r = oruk::import_services(
                 &oruk::Source::parse(&source),
                 &into,
-                &data_dir,
+                &record,
                 allow_private_addresses || s.allow_private_addresses,
                 apply || s.auto_apply,
                 &s.contact,
@@ -60,7 +60,7 @@ pub fn run(config: &Config, command: ImportCommand) -> anyhow::Result<ExitCode> 
             Ok(ExitCode::SUCCESS)
         }
         ImportCommand::Review { run, all, diff } => {
-            let state = State::open(&data_dir)?;
+            let state = State::open(&record)?;
             for r in state.runs(5)? {
                 println!(
                     "run {} ({}, {}): {} {}",
@@ -93,7 +93,7 @@ pub fn run(config: &Config, command: ImportCommand) -> anyhow::Result<ExitCode> 
         }
         ImportCommand::Approve { ids, all, into } => {
             let ids = if all {
-                State::open(&data_dir)?
+                State::open(&record)?
                     .changes(None, true)?
                     .into_iter()
                     // A scan with no text, or a fetch that failed, has nothing to apply.
@@ -103,12 +103,12 @@ pub fn run(config: &Config, command: ImportCommand) -> anyhow::Result<ExitCode> 
             } else {
                 ids
             };
-            let n = import::apply(&into, &data_dir, &ids, "staff (command line)")?;
+            let n = import::apply(&into, &record, &ids, "staff (command line)")?;
             println!("{n} change(s) applied to {}", into.display());
             Ok(ExitCode::SUCCESS)
         }
         ImportCommand::Reject { ids } => {
-            let n = import::reject(&data_dir, &ids, "staff (command line)")?;
+            let n = import::reject(&record, &ids, "staff (command line)")?;
             println!("{n} change(s) rejected");
             Ok(ExitCode::SUCCESS)
         }

@@ -24,6 +24,7 @@ use url::Url;
 
 use extract::{Extracted, Flag};
 use fetch::{FetchError, FetchSettings, Fetcher};
+pub use state::Place;
 use state::{Change, Known, State};
 
 /// How to import a site.
@@ -37,7 +38,7 @@ pub struct SiteOptions {
     /// The knowledge-base folder changes are written to.
     pub kb: PathBuf,
     /// Where the import's record lives.
-    pub data_dir: PathBuf,
+    pub record: Place,
     pub max_pages: usize,
     pub min_interval: Duration,
     pub allow_private: bool,
@@ -53,12 +54,12 @@ impl SiteOptions {
         s: &crate::config::ImportSettings,
         url: &str,
         kb: PathBuf,
-        data_dir: PathBuf,
+        record: Place,
     ) -> Result<SiteOptions> {
         let start = Url::parse(url).with_context(|| {
             format!("'{url}' is not a web address: give the whole address, starting https://")
         })?;
-        let mut opts = SiteOptions::new(start, kb, data_dir);
+        let mut opts = SiteOptions::new(start, kb, record);
         opts.allow = s.allow.clone();
         opts.exclude = s.exclude.clone();
         opts.max_pages = s.max_pages;
@@ -69,13 +70,13 @@ impl SiteOptions {
         Ok(opts)
     }
 
-    pub fn new(start: Url, kb: PathBuf, data_dir: PathBuf) -> SiteOptions {
+    pub fn new(start: Url, kb: PathBuf, record: Place) -> SiteOptions {
         SiteOptions {
             start,
             allow: Vec::new(),
             exclude: Vec::new(),
             kb,
-            data_dir,
+            record,
             max_pages: 500,
             min_interval: Duration::from_secs(1),
             allow_private: false,
@@ -135,31 +136,6 @@ pub fn user_agent(contact: &str) -> String {
     )
 }
 
-/// Holds the import lock: one run at a time per data folder.
-struct RunLock(std::fs::File);
-
-impl Drop for RunLock {
-    fn drop(&mut self) {
-        let _ = self.0.unlock();
-    }
-}
-
-fn run_lock(data_dir: &Path) -> Result<RunLock> {
-    std::fs::create_dir_all(data_dir)?;
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(data_dir.join("import.lock"))?;
-    match f.try_lock() {
-        Ok(()) => Ok(RunLock(f)),
-        Err(std::fs::TryLockError::WouldBlock) => {
-            bail!("another import is running on this data folder; this one was not started")
-        }
-        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
-    }
-}
-
 /// One page read this run, before it is compared with what was there.
 struct Candidate {
     /// The address fetched: the key in the import's records. (Residents
@@ -176,8 +152,8 @@ struct Candidate {
 
 /// Imports (or re-checks) a site into `opts.kb`, staging every change.
 pub fn import_site(opts: &SiteOptions) -> Result<Report> {
-    let _lock = run_lock(&opts.data_dir)?;
-    let state = State::open(&opts.data_dir)?;
+    let state = State::open(&opts.record)?;
+    let _lock = state.lock_runs()?;
     state.interrupted()?;
     let run = state.start_run("site", opts.start.as_str())?;
     let started = Instant::now();
@@ -199,7 +175,7 @@ pub fn import_site(opts: &SiteOptions) -> Result<Report> {
             .filter(|c| matches!(c.kind.as_str(), "added" | "changed"))
             .map(|c| c.id)
             .collect();
-        report.applied = apply(&opts.kb, &opts.data_dir, &ids, "automatic")?;
+        report.applied = apply(&opts.kb, &opts.record, &ids, "automatic")?;
     }
     state.finish_run(run, status, &report.line())?;
     Ok(report)
@@ -935,8 +911,8 @@ pub fn set_withdrawn(kb: &Path, slug: &str, on: bool, why: &str) -> Result<()> {
 /// Applies staged changes `ids` to the knowledge base: writes added and
 /// changed pages and service records, deletes removed pages. Returns how
 /// many were applied.
-pub fn apply(kb: &Path, data_dir: &Path, ids: &[i64], by: &str) -> Result<usize> {
-    let state = State::open(data_dir)?;
+pub fn apply(kb: &Path, record: &Place, ids: &[i64], by: &str) -> Result<usize> {
+    let state = State::open(record)?;
     let staged = state.changes(None, true)?;
     let mut n = 0;
     for id in ids {
@@ -982,8 +958,8 @@ pub fn apply(kb: &Path, data_dir: &Path, ids: &[i64], by: &str) -> Result<usize>
 }
 
 /// Rejects staged changes: they are kept in the record, not applied.
-pub fn reject(data_dir: &Path, ids: &[i64], by: &str) -> Result<usize> {
-    let state = State::open(data_dir)?;
+pub fn reject(record: &Place, ids: &[i64], by: &str) -> Result<usize> {
+    let state = State::open(record)?;
     let staged = state.changes(None, true)?;
     for id in ids {
         if !staged.iter().any(|c| c.id == *id) {

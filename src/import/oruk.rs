@@ -492,12 +492,12 @@ pub(crate) fn items(v: &Value) -> Vec<Value> {
 pub fn import_services(
     source: &Source,
     kb: &Path,
-    data_dir: &Path,
+    place: &super::Place,
     allow_private: bool,
     auto_apply: bool,
     contact: &str,
 ) -> Result<Report> {
-    let state = State::open(data_dir)?;
+    let state = State::open(place)?;
     let label = match source {
         Source::Url(u) => u.to_string(),
         Source::File(p) => p.display().to_string(),
@@ -628,7 +628,7 @@ pub fn import_services(
             .filter(|c| matches!(c.kind.as_str(), "added" | "changed"))
             .map(|c| c.id)
             .collect();
-        report.applied = super::apply(kb, data_dir, &ids, "automatic")?;
+        report.applied = super::apply(kb, place, &ids, "automatic")?;
     }
     state.finish_run(run, "finished", &report.line())?;
     Ok(report)

@@ -49,9 +49,9 @@ pub fn jitter(minutes: u64) -> Duration {
     Duration::seconds((r % (minutes * 60 + 1)) as i64)
 }
 
-/// Whether the last import in `data_dir` never finished.
-pub fn interrupted(data_dir: &std::path::Path) -> bool {
-    State::open(data_dir)
+/// Whether the last import recorded at `record` never finished.
+pub fn interrupted(record: &super::Place) -> bool {
+    State::open(record)
         .and_then(|s| s.unfinished())
         .is_ok_and(|n| n > 0)
 }
@@ -65,15 +65,19 @@ pub fn run_configured(config: &Config) -> Result<Vec<Report>> {
         bail!("nothing to import: set import.site or import.services");
     }
     if !s.site.is_empty() {
-        let opts =
-            SiteOptions::from_settings(s, &s.site, config.kb.dir.clone(), config.data_dir.clone())?;
+        let opts = SiteOptions::from_settings(
+            s,
+            &s.site,
+            config.kb.dir.clone(),
+            super::Place::configured(config),
+        )?;
         reports.push(super::import_site(&opts)?);
     }
     if !s.services.is_empty() {
         reports.push(oruk::import_services(
             &oruk::Source::parse(&s.services),
             &config.kb.dir,
-            &config.data_dir,
+            &super::Place::configured(config),
             s.allow_private_addresses,
             s.auto_apply,
             &s.contact,

@@ -122,10 +122,11 @@ fn last_checked(config: &Config, kb: &Kb) -> HashMap<String, time::Date> {
         .iter()
         .filter_map(|p| p.last_checked.map(|d| (p.slug.clone(), d)))
         .collect();
-    if !config.data_dir.join("import.db").exists() {
+    let record = crate::import::Place::configured(config);
+    if record.postgres_url.is_empty() && !config.data_dir.join("import.db").exists() {
         return out;
     }
-    let known = crate::import::state::State::open(&config.data_dir).and_then(|s| s.all_known());
+    let known = crate::import::state::State::open(&record).and_then(|s| s.all_known());
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
     match known {
         Ok(known) => {

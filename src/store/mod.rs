@@ -6,6 +6,8 @@
 
 mod postgres;
 
+pub(crate) use postgres::{Pg, PgLock};
+
 use std::path::Path;
 use std::sync::Mutex;
 

@@ -19,8 +19,9 @@ use super::NewCallback;
 
 /// The schema, one step per version, applied in order and recorded in
 /// `signpost_migrations`. Never edit a step once released: add the next.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
     "CREATE TABLE conversations (
        id BIGSERIAL PRIMARY KEY, council TEXT NOT NULL DEFAULT '', conversation TEXT NOT NULL,
        at BIGINT NOT NULL, channel TEXT NOT NULL, route TEXT NOT NULL, triage TEXT NOT NULL,
@@ -36,7 +37,28 @@ const MIGRATIONS: &[(i32, &str)] = &[(
        name TEXT NOT NULL, contact TEXT NOT NULL, best_time TEXT NOT NULL,
        question TEXT NOT NULL);
      CREATE INDEX callbacks_council_at ON callbacks(council, at);",
-)];
+    ),
+    // The importer's record (src/import/state.rs): sources, runs and change
+    // sets, each council's apart.
+    (
+        2,
+        "CREATE TABLE import_sources (
+       council TEXT NOT NULL, url TEXT NOT NULL, slug TEXT NOT NULL, etag TEXT,
+       last_modified TEXT, hash TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'active',
+       missing BIGINT NOT NULL DEFAULT 0, last_checked TEXT, links TEXT NOT NULL DEFAULT '[]',
+       PRIMARY KEY (council, url));
+     CREATE TABLE import_runs (
+       id BIGSERIAL PRIMARY KEY, council TEXT NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL,
+       started TEXT NOT NULL, finished TEXT, status TEXT NOT NULL, summary TEXT NOT NULL DEFAULT '');
+     CREATE INDEX import_runs_council ON import_runs(council, id);
+     CREATE TABLE import_changes (
+       id BIGSERIAL PRIMARY KEY, council TEXT NOT NULL, run BIGINT NOT NULL, kind TEXT NOT NULL,
+       target TEXT NOT NULL, path TEXT NOT NULL, url TEXT NOT NULL, content TEXT,
+       diff TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '',
+       status TEXT NOT NULL DEFAULT 'staged', decided_at TEXT, decided_by TEXT);
+     CREATE INDEX import_changes_council ON import_changes(council, run, id);",
+    ),
+];
 
 /// An arbitrary constant: the advisory lock that serialises migrations.
 const MIGRATION_LOCK: i64 = 0x5349_474e_504f_5354; // "SIGNPOST"
@@ -96,7 +118,7 @@ impl Pg {
     }
 
     /// Runs `f` on the pool's runtime and waits for it, at most the timeout.
-    fn run<T, F, Fut>(&self, f: F) -> Result<T>
+    pub(crate) fn run<T, F, Fut>(&self, f: F) -> Result<T>
     where
         F: FnOnce(Pool) -> Fut,
         Fut: Future<Output = Result<T>> + Send + 'static,
@@ -278,6 +300,24 @@ impl Pg {
         })
     }
 
+    /// Takes the advisory lock named `name` if no session holds it, and
+    /// holds it until the returned guard is dropped (or this process dies:
+    /// the server lets go when the connection closes).
+    pub(crate) fn try_lock(&self, name: &str) -> Result<Option<PgLock>> {
+        let name = name.to_string();
+        self.run(|pool| async move {
+            let client = pool.get().await?;
+            let got: bool = client
+                .query_one(
+                    "SELECT pg_try_advisory_lock(hashtextextended($1, 0))",
+                    &[&name],
+                )
+                .await?
+                .get(0);
+            Ok(got.then(|| PgLock(Some(client))))
+        })
+    }
+
     pub fn ping(&self) -> bool {
         self.run(|pool| async move {
             pool.get().await?.query_one("SELECT 1", &[]).await?;
@@ -307,6 +347,18 @@ impl Pg {
             ).await?;
             Ok(())
         })
+    }
+}
+
+/// An advisory lock held on its own connection, which is closed (never
+/// returned to the pool still holding the lock) when this is dropped.
+pub(crate) struct PgLock(Option<deadpool_postgres::Object>);
+
+impl Drop for PgLock {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            drop(deadpool_postgres::Object::take(client));
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::html::{layout, Prefs};
 use super::{csrf_ok, csrf_token, html_response, WebState};
 use crate::api::{ApiError, ErrorCode, Staff};
-use crate::import::state::{Change, State as ImportState};
+use crate::import::state::{Change, Place, State as ImportState};
 use askama::Template;
 
 pub const PATH: &str = "/staff/changes";
@@ -34,7 +34,7 @@ fn show(
     message: Option<&str>,
 ) -> Response {
     let config = state.service.config();
-    let changes = ImportState::open(&config.data_dir).and_then(|s| s.changes(None, true));
+    let changes = ImportState::open(&Place::configured(config)).and_then(|s| s.changes(None, true));
     match changes {
         Ok(list) => html_response(
             status,
@@ -94,19 +94,20 @@ pub async fn decide(
         );
     }
     let config = state.service.config().clone();
-    let staged = match ImportState::open(&config.data_dir).and_then(|s| s.changes(None, true)) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "the import record could not be read");
-            return show(
-                &state,
-                &token,
-                set,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Some("The import record could not be read; see the server log."),
-            );
-        }
-    };
+    let staged =
+        match ImportState::open(&Place::configured(&config)).and_then(|s| s.changes(None, true)) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "the import record could not be read");
+                return show(
+                    &state,
+                    &token,
+                    set,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Some("The import record could not be read; see the server log."),
+                );
+            }
+        };
     let ids: Vec<i64> = if d.id == "all" {
         staged
             .iter()
@@ -141,13 +142,13 @@ pub async fn decide(
         }
     };
     let kb = config.kb.dir.clone();
-    let data = config.data_dir.clone();
+    let record = Place::configured(&config);
     let ids_done = ids.clone();
     let result = tokio::task::spawn_blocking(move || {
         if approve {
-            crate::import::apply(&kb, &data, &ids_done, "staff (web)")
+            crate::import::apply(&kb, &record, &ids_done, "staff (web)")
         } else {
-            crate::import::reject(&data, &ids_done, "staff (web)")
+            crate::import::reject(&record, &ids_done, "staff (web)")
         }
     })
     .await;

@@ -30,7 +30,12 @@ fn empty_kb(council: &str) -> tempfile::TempDir {
 }
 
 fn import(data: &Path, args: &[&str]) -> Output {
+    import_with(data, &[], args)
+}
+
+fn import_with(data: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
     let out = bin()
+        .envs(env.iter().copied())
         .env("SIGNPOST_DATA_DIR", data)
         .env("SIGNPOST_LOG", "warn")
         .arg("import")
@@ -257,6 +262,67 @@ fn a_second_run_asks_politely_and_finds_only_what_changed() {
     );
     // The top-up grant of up to £10,000 in the next sentence is not called wrong.
     assert!(!review.contains("£10,000 for dfg_maximum"), "{review}");
+}
+
+/// With PostgreSQL configured the import's record (runs, what each address
+/// gave, change sets) lives there: a second replica, with its own data
+/// folder, sees the first one's changes, finds only what changed, and
+/// staff approve from either.
+#[test]
+fn the_import_record_lives_in_postgres_when_configured() {
+    let pg = crate::common::postgres::start();
+    let env = [("SIGNPOST_POSTGRES_URL", pg.url.as_str())];
+    let server = wrenfield();
+    let kb = empty_kb("sites/wrenfield-hand/council.toml");
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let url = server.url("/adult-social-care");
+    let args = |extra: &'static [&'static str]| {
+        let mut a = vec![
+            "site",
+            url.as_str(),
+            "--into",
+            kb.path().to_str().unwrap(),
+            "--allow-private-addresses",
+            "--interval-ms",
+            "20",
+        ];
+        a.extend_from_slice(extra);
+        a
+    };
+    let out = import_with(one.path(), &env, &args(&[]));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("42 added"), "{}", text(&out));
+    // Staged, not applied; the other replica lists the same changes.
+    assert!(!kb.path().join("pages/blue-badge.md").exists());
+    let review = text(&import_with(two.path(), &env, &["review"]));
+    assert!(review.contains("added blue-badge"), "{review}");
+    assert!(review.contains("needs OCR"), "{review}");
+    let out = import_with(
+        two.path(),
+        &env,
+        &["approve", "--all", "--into", kb.path().to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(kb.path().join("pages/blue-badge.md").exists());
+    // A second run from the other replica knows every page's ETag.
+    let before = server.requests().len();
+    let out = import_with(two.path(), &env, &args(&[]));
+    assert!(
+        text(&out).contains("0 added, 0 changed, 42 unchanged"),
+        "{}",
+        text(&out)
+    );
+    let second = &server.requests()[before..];
+    assert!(second.iter().filter(|r| r.if_none_match.is_some()).count() >= 40);
+    // Both runs are in the record, and no replica kept a record file.
+    let review = text(&import_with(one.path(), &env, &["review"]));
+    assert_eq!(review.matches("(site, finished)").count(), 2, "{review}");
+    for d in [one.path(), two.path()] {
+        assert!(!d.join("import.db").exists());
+    }
+    // Without the address, the embedded record is empty: nothing leaked.
+    let review = text(&import(one.path(), &["review"]));
+    assert!(!review.contains("run "), "{review}");
 }
 
 #[test]
@@ -673,7 +739,7 @@ fn serve_resumes_an_interrupted_import_and_swaps_content_without_a_restart() {
     let data = tempfile::tempdir().unwrap();
     // A run the last process started and never finished.
     let url = server.url("/adult-social-care");
-    signpost::import::state::State::open(data.path())
+    signpost::import::state::State::open(&signpost::import::Place::local(data.path()))
         .unwrap()
         .start_run("site", &url)
         .unwrap();
@@ -737,7 +803,7 @@ fn serve_resumes_an_interrupted_import_and_swaps_content_without_a_restart() {
         "the edit was not loaded"
     );
     // The import ran once, as the record shows.
-    let runs = signpost::import::state::State::open(data.path())
+    let runs = signpost::import::state::State::open(&signpost::import::Place::local(data.path()))
         .unwrap()
         .runs(10)
         .unwrap();

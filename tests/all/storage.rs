@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use signpost::import::state::{Change, Known, Place, State as ImportState};
 use signpost::store::{NewCallback, Store};
 
 use crate::common::postgres;
@@ -220,4 +221,188 @@ fn an_unreachable_postgres_is_a_clear_error_and_a_store_that_loses_it_says_so() 
     assert!(!s.ping());
     assert_eq!(s.setting("kill_switch"), None);
     assert!(s.add_callback(&callback("Pat")).is_err());
+}
+
+/// Runs `check` on each backend with a function that gives where a
+/// council's import record lives for one replica. On SQLite, replicas of a
+/// council share its data folder; on PostgreSQL each has its own folder and
+/// they share the database.
+fn ledger_on_both(check: impl Fn(&str, &dyn Fn(&str, usize) -> Place)) {
+    let dir = tempfile::tempdir().unwrap();
+    check("sqlite", &|council, _replica| Place {
+        data_dir: dir.path().join(council),
+        council: council.into(),
+        postgres_url: String::new(),
+        timeout: TIMEOUT,
+    });
+    let pg = postgres::start();
+    let data = tempfile::tempdir().unwrap();
+    check("postgres", &|council, replica| Place {
+        data_dir: data.path().join(format!("{council}-{replica}")),
+        council: council.into(),
+        postgres_url: pg.url.clone(),
+        timeout: TIMEOUT,
+    });
+    // The record went to PostgreSQL: no import file in any data folder.
+    for d in std::fs::read_dir(data.path()).unwrap() {
+        let d = d.unwrap().path();
+        assert!(!d.join("import.db").exists(), "{}", d.display());
+    }
+}
+
+fn known(url: &str) -> Known {
+    Known {
+        url: url.into(),
+        slug: "blue-badge".into(),
+        etag: Some("\"v1\"".into()),
+        last_modified: Some("Mon, 30 Nov 2026 09:00:00 GMT".into()),
+        hash: "3f2a".into(),
+        status: "active".into(),
+        missing: 0,
+        last_checked: Some("2026-11-30".into()),
+        links: vec!["https://www.wrenfield.example/adult-social-care".into()],
+    }
+}
+
+#[test]
+fn import_runs_sources_and_change_sets_are_kept_alike_and_councils_apart() {
+    ledger_on_both(|backend, place| {
+        let a = ImportState::open(&place("wrenfield", 0)).unwrap();
+        assert_eq!(a.backend(), backend);
+        let run1 = a
+            .start_run("site", "https://www.wrenfield.example/")
+            .unwrap();
+        assert_eq!(a.unfinished().unwrap(), 1, "{backend}");
+
+        // What is known about a source: written, read back, updated.
+        let url = "https://www.wrenfield.example/adult-social-care/blue-badge";
+        let mut k = known(url);
+        a.remember(&k).unwrap();
+        assert_eq!(a.known(url).unwrap(), Some(k.clone()), "{backend}");
+        k.missing = 1;
+        k.etag = None;
+        k.links.push("https://www.wrenfield.example/contact".into());
+        a.remember(&k).unwrap();
+        assert_eq!(a.known(url).unwrap(), Some(k.clone()), "{backend}");
+        a.remember(&known("https://www.wrenfield.example/a-first"))
+            .unwrap();
+        let all: Vec<String> = a.all_known().unwrap().into_iter().map(|k| k.url).collect();
+        assert_eq!(
+            all,
+            ["https://www.wrenfield.example/a-first", url],
+            "{backend}"
+        );
+
+        // A change set: staged, superseded by a newer run, then decided.
+        let change = Change {
+            id: 0,
+            run: run1,
+            kind: "changed".into(),
+            target: "blue-badge".into(),
+            path: "pages/blue-badge.md".into(),
+            url: url.into(),
+            content: Some("---\ntitle: Blue Badge\n---\nIt costs £10.\n".into()),
+            diff: "-It costs £5.\n+It costs £10.".into(),
+            note: String::new(),
+            status: "staged".into(),
+        };
+        let first = a.stage(&change).unwrap();
+        let scan = a
+            .stage(&Change {
+                kind: "flagged".into(),
+                target: "easy-read".into(),
+                content: None,
+                note: "a scanned document with no text (needs OCR)".into(),
+                ..change.clone()
+            })
+            .unwrap();
+        a.finish_run(run1, "finished", "1 changed, 1 flagged")
+            .unwrap();
+        let run2 = a
+            .start_run("site", "https://www.wrenfield.example/")
+            .unwrap();
+        assert!(run2 > run1);
+        let second = a
+            .stage(&Change {
+                run: run2,
+                ..change.clone()
+            })
+            .unwrap();
+        a.supersede("blue-badge", run2).unwrap();
+        let staged: Vec<i64> = a
+            .changes(None, true)
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(staged, [second, scan], "{backend}: newest run first");
+        let of_run1 = a.changes(Some(run1), false).unwrap();
+        assert_eq!(of_run1.len(), 2, "{backend}");
+        assert_eq!(of_run1[0].id, first);
+        assert_eq!(of_run1[0].status, "rejected", "{backend}: superseded");
+        assert_eq!(of_run1[1].content, None);
+        assert_eq!(
+            of_run1[1].note,
+            "a scanned document with no text (needs OCR)"
+        );
+        a.decide(second, "applied", "staff (web)").unwrap();
+        let staged: Vec<i64> = a
+            .changes(None, true)
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(staged, [scan], "{backend}");
+        let got = &a.changes(Some(run2), false).unwrap()[0];
+        assert_eq!(
+            (
+                got.status.as_str(),
+                got.content.as_deref(),
+                got.diff.as_str()
+            ),
+            ("applied", change.content.as_deref(), change.diff.as_str())
+        );
+
+        // Another replica sees the same record; a run it finds still
+        // running (its process stopped) is marked interrupted.
+        let b = ImportState::open(&place("wrenfield", 1)).unwrap();
+        assert_eq!(b.runs(5).unwrap(), a.runs(5).unwrap(), "{backend}");
+        assert_eq!(b.runs(1).unwrap()[0].id, run2);
+        assert_eq!(b.interrupted().unwrap(), 1, "{backend}");
+        assert_eq!(a.unfinished().unwrap(), 0, "{backend}");
+        let runs = a.runs(5).unwrap();
+        assert_eq!(
+            runs.iter().map(|r| r.status.as_str()).collect::<Vec<_>>(),
+            ["interrupted", "finished"],
+            "{backend}"
+        );
+        assert_eq!(runs[1].summary, "1 changed, 1 flagged");
+        assert!(runs.iter().all(|r| r.finished.is_some()));
+
+        // Another council's record is its own.
+        let other = ImportState::open(&place("oakhollow", 0)).unwrap();
+        assert!(other.runs(5).unwrap().is_empty(), "{backend}");
+        assert!(other.all_known().unwrap().is_empty(), "{backend}");
+        assert!(other.changes(None, false).unwrap().is_empty(), "{backend}");
+        assert_eq!(other.known(url).unwrap(), None);
+        other.remember(&known(url)).unwrap();
+        assert_eq!(a.known(url).unwrap(), Some(k.clone()), "{backend}");
+
+        // One import at a time for a council, across replicas; another
+        // council's import is not held up.
+        let lock = a.lock_runs().unwrap();
+        let e = b.lock_runs().err().expect("a second import refused");
+        assert!(
+            format!("{e:#}").contains("another import is running"),
+            "{e:#}"
+        );
+        let other_lock = other.lock_runs().unwrap();
+        drop(lock);
+        let again = b.lock_runs().unwrap();
+        drop((again, other_lock));
+
+        a.forget(url).unwrap();
+        assert_eq!(b.known(url).unwrap(), None, "{backend}");
+        assert!(other.known(url).unwrap().is_some(), "{backend}");
+    });
 }
