@@ -9,7 +9,7 @@ out=${1:?usage: scripts/eval-sites.sh OUT [SET...]}
 shift || true
 sets=("$@")
 [ ${#sets[@]} -gt 0 ] || sets=(wrenfield-dev wrenfield-blind oakhollow-blind)
-bin=./target/release/signpost
+bin=${SIGNPOST_BIN:-./target/release/signpost}
 [ -x "$bin" ] || cargo build --release
 mkdir -p "$out"
 work=$(mktemp -d)

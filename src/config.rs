@@ -563,6 +563,11 @@ pub struct TriageSettings {
     pub decline_similarity: f32,
     /// ...and at least this much more similar than the nearest ordinary question.
     pub decline_lead: f32,
+    /// Asked of the council's pages after the crisis lines when someone
+    /// caring for another says they cannot go on, so the urgent reply also
+    /// offers a carer's assessment, a break and carers' support. Empty: the
+    /// urgent reply alone.
+    pub carer_support_question: String,
 }
 
 impl Default for TriageSettings {
@@ -574,6 +579,9 @@ impl Default for TriageSettings {
             escalate_over_decline: 0.65,
             decline_similarity: 0.80,
             decline_lead: 0.10,
+            carer_support_question:
+                "What support is there for carers, such as a carer's assessment and a break from caring?"
+                    .into(),
         }
     }
 }

@@ -26,7 +26,7 @@ use crate::kb::Kb;
 use crate::rules::calc;
 use crate::search::SearchIndex;
 use crate::triage::semantic::Semantic;
-use crate::triage::{self, Triage};
+use crate::triage::{self, Triage, Urgent};
 
 pub use types::{
     Channel, ModelStages, Passage, Question, Reply, Role, Route, Source, Stages, Turn,
@@ -397,8 +397,19 @@ impl Engine {
                     u.page(council),
                     std::mem::take(stages),
                 );
-                if let Some(also) = self.also_answer(q) {
-                    reply.answer.extend(also.answer.into_iter().take(2));
+                let also = self.also_answer(q).map(|a| (a, 2)).or_else(|| {
+                    // A carer at breaking point: the crisis lines, then what
+                    // the pages offer carers.
+                    let ask = self.config.triage.carer_support_question.trim();
+                    (matches!(u, Urgent::Crisis | Urgent::CareBreakdown)
+                        && !ask.is_empty()
+                        && triage::speaks_as_carer(&q.message))
+                    .then(|| self.answer_alone(ask, q.channel))
+                    .flatten()
+                    .map(|a| (a, 3))
+                });
+                if let Some((also, n)) = also {
+                    reply.answer.extend(also.answer.into_iter().take(n));
                     for s in also.sources {
                         if !reply.sources.contains(&s)
                             && reply.sources.len() < self.config.answer.max_sources
@@ -488,6 +499,14 @@ impl Engine {
             cancel: None,
         };
         let r = self.run(&ordinary, false);
+        (r.route == Route::Answer).then_some(r)
+    }
+
+    /// The pages' answer to a question of our own (never the resident's
+    /// words), with no history and no model.
+    fn answer_alone(&self, question: &str, channel: Channel) -> Option<Reply> {
+        let q = Question::new(question, channel);
+        let r = self.run(&q, false);
         (r.route == Route::Answer).then_some(r)
     }
 

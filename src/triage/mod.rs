@@ -395,6 +395,19 @@ fn decide_into(
     }
 }
 
+/// Whether the person writing looks after someone ("I'm so tired of looking
+/// after my husband"): an urgent reply to a carer at breaking point also
+/// offers carers' support.
+pub fn speaks_as_carer(message: &str) -> bool {
+    CARER.is_match(&prepare(message))
+}
+
+static CARER: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r" (?:looking after|look after|looked after|caring for|care for|cared for|nursing|being a carer|(?:his|her|their|mums|dads|the) (?:main |only |full time )?carer|i am (?:a|the|his|her) carer|im (?:a|the|his|her) carer|carers? (?:for|to) (?:my|his|her))\b",
+    )
+});
+
 /// A message that is close in meaning to an emergency, found by meaning
 /// alone, is unsure when it asks for information and says nothing is
 /// happening now or has just happened. Asking what to do is asking for
@@ -408,10 +421,33 @@ fn unsure(message: &str, u: Urgent) -> bool {
         return false;
     }
     let m = crate::text::for_matching(message);
-    ASKS_FOR_INFORMATION.is_match(&m)
+    (ASKS_FOR_INFORMATION.is_match(&m) || told_as_over(&m))
         && !HAPPENING_NOW.is_match(&m)
         && !ASKS_WHAT_TO_DO.is_match(&m)
 }
+
+/// A message that only tells of something that happened ("a man came to my
+/// door ... and wanted cash"), all in the past tense, with nothing said to
+/// be so now.
+fn told_as_over(m: &str) -> bool {
+    PAST_EVENT.is_match(m) && !PRESENT_STATE.is_match(m)
+}
+
+static PAST_EVENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(came|knocked|rang|phoned|called|turned\s+up|wanted|asked\s+(for|me|her|him)|said|told|tried|offered|sent|emailed|texted)\b",
+    )
+    .unwrap()
+});
+
+/// Anything said to be so at present (a state, something ongoing, a time),
+/// or harm done (money taken, someone hurt): these keep it urgent.
+static PRESENT_STATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(is|are|am|im|hes|shes|theyre|its|has|have|hasnt|havent|isnt|arent|keeps?|still|now|tonight|today|doesnt|dont|wont|cant|cannot|do|does|will|going|scared|frightened|afraid|worried|lost|gone|took|taken|stole|stolen|hurt|hit)\b",
+    )
+    .unwrap()
+});
 
 /// A request for information: how to, who to call, whether someone can get
 /// something, what to do.
@@ -541,6 +577,15 @@ static NOT_HARMED: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// A wish about where or how to die at the end of an illness ("wants to die
+/// at home"): planning end-of-life care, not a wish to die. Only these words
+/// are set aside; anything else in the message is still matched.
+static PLACE_OF_DEATH: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r" (?:want|wants|wanted|wanting|wish|wishes|wished|would like|prefer|prefers|choose|chooses|hope|hopes|hoping) to (?:die|pass away|pass) (?:at home|in (?:a |the )?hospice|in hospital|in (?:a |the )?care home|in (?:my|his|her|their|our) own (?:bed|home|house|room)|peacefully|comfortably|with (?:family|us|me) (?:around|there|by)|surrounded by)",
+    )
+});
+
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\[(?:email address|NHS number|card number|National Insurance number|phone number|address)\]").unwrap()
 });
@@ -550,6 +595,9 @@ static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
 fn prepare(message: &str) -> String {
     let m = for_matching(&PLACEHOLDER.replace_all(message, " "));
     let m = NOT_HARMED.replace_all(&m, " ").into_owned();
+    let m = PLACE_OF_DEATH
+        .replace_all(&m, " wants end of life care ")
+        .into_owned();
     let words: Vec<&str> = m
         .split(' ')
         .map(|w| {
@@ -742,7 +790,7 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
             Urgent::Abuse,
             vec![
                 re(&format!(
-                    r" {PERSON} (?:\w+ ){{0,2}}(?:hits|hit|hitting|punch\w*|slap\w*|kick\w*|beat\w*|shov\w*|push(?:es|ed|ing)|hurts|hurting|hurt (?:me|him|her)|bruis\w*|abus\w*|threaten\w*|tie\w* (?:me|him|her)|rough with|grab\w*|pinch\w*|sexually|scream\w* at|shout\w* at|swear\w* at|bully\w*|bullies|controls (?:me|him|her)|scares (?:me|him|her)|frightens (?:me|him|her)|spits? at|starv\w*)"
+                    r" {PERSON} (?:\w+ ){{0,2}}(?:hits|hit|hitting|punch\w*|slap\w*|kick\w*|beat(?:s|en|ing)? (?:me|him|her|them|us|up|my|his|her)\b|shov\w*|push(?:es|ed|ing) (?:me|him|her|them|us|my|his|over|down|around|about)\b|hurts|hurting|hurt (?:me|him|her)|bruis\w*|abus\w*|threaten\w*|tie\w* (?:me|him|her)|rough with|grab(?:s|bed|bing)? (?:me|him|her|them|us|hold|at|my|his|her|their)\b|pinch\w*|sexually|scream\w* at|shout\w* at|swear\w* at|bully\w*|bullies|controls (?:me|him|her)|scares (?:me|him|her)|frightens (?:me|him|her)|spits? at|starv\w*)"
                 )),
                 re(&format!(r" lock\w* {CARED} (?:in|out)")),
                 re(&format!(
@@ -1018,6 +1066,17 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
                 re(
                     r" (?:is|does|has) [a-z]+ [a-z]+ (?:at|of|from) (?:\d+ |flat \d+ )?(?:\w+ ){1,3}(?:road|street|lane|avenue|close|drive|court|way|crescent|place|gardens|terrace)\b",
                 ),
+                // What one person's own plan, file or assessment says, asked
+                // of the assistant ("tell me about my mum's care plan", "what
+                // does his care plan say about..."); not what a plan is.
+                re(
+                    r" (?:tell me about|whats in|what is in|whats on|what is on|read (?:me|out)) (?:my|his|her|their|our|mums|dads|nans|grans|husbands|wifes|sons|daughters) (?:\w+ ){0,2}(?:care and support plan|support plan|care plan|case|file|records?|notes|assessment results?|assessment report)\b| what (?:does|did|do) (?:my|his|her|their|our|mums|dads|nans|grans|husbands|wifes) (?:\w+ ){0,3}(?:care plan|support plan|case notes|notes|records?|file|assessment report|assessment) (?:actually |really )?(?:say|said|show|shows|state|put)\b",
+                ),
+                // Whether one person's own application or assessment has
+                // been done: only the team can see it.
+                re(
+                    r" (?:if|whether) (?:my|his|her|their|our|mums|dads|nans|grans) (?:\w+ ){0,2}(?:application|claim|assessment|referral|complaint|badge|payment|grant|request) (?:has|have|is|was) (?:been |be |gone |got )?(?:approved|processed|accepted|sent|done|completed|decided|received|booked|sorted|agreed|paid|through|in)\b",
+                ),
             ],
         ),
         (
@@ -1074,9 +1133,17 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
         ),
         (
             Decline::OtherCouncilService,
-            vec![re(
-                r" (?:bins?|rubbish|recycling|bin collection|fly ?tipping|pot ?holes?|parking (?:fine|ticket|permit)|pcn|penalty charge|planning (?:application|permission)|building control|school (?:place|places|admission|admissions|transport)|library|libraries|council tax bill|pay (?:my )?council tax|noise complaint|street ?lights?|register a (?:birth|death)|marriage|electoral roll|allotment|dog fouling|pest control|business rates|road ?works|gritting|leisure centre|swimming pool) ",
-            )],
+            vec![
+                re(
+                    r" (?:bins?|rubbish|recycling|bin collection|fly ?tipping|pot ?holes?|parking (?:fine|ticket|permit)|pcn|penalty charge|planning (?:application|permission)|building control|school (?:place|places|admission|admissions|transport)|library|libraries|council tax bill|pay (?:my )?council tax|noise complaint|street ?lights?|register a (?:birth|death)|marriage|electoral roll|allotment|dog fouling|pest control|business rates|road ?works|gritting|leisure centre|swimming pool) ",
+                ),
+                re(
+                    // Council tax bills and the housing register are other
+                    // teams' work (a discount for someone with dementia is not:
+                    // the care pages cover it).
+                    r" council tax (?:is )?(?:due|instalments?|direct debit|band|bands|arrears|payment date|account|refund)\b| (?:join|get on|go on|register for|apply (?:to|for)|bid on|bidding on) (?:the |a )?(?:council )?(?:housing (?:list|register|waiting list)|waiting list for (?:a )?council (?:house|flat|home))| (?:council|social) housing (?:list|register|waiting list)| (?:housing|council house|council flat) (?:list|register) (?:number|application|band|banding|priority)",
+                ),
+            ],
         ),
         (
             Decline::OffTopic,
@@ -1210,6 +1277,11 @@ mod tests {
         ] {
             assert!(!unsure(ask, u), "{u:?}");
         }
+        // Told as over, all in the past tense: unsure.
+        assert!(unsure(
+            "a man came to my door saying my roof needs fixing and wanted cash",
+            Urgent::Danger
+        ));
         // A statement with no question is not unsure.
         assert!(!unsure(
             "nobody has seen the old man across the road for weeks and there is a smell",
@@ -1305,6 +1377,33 @@ mod tests {
             esc("Can I get a carer's assessment? I keep thinking about ending it."),
             Some(Urgent::Crisis)
         );
+        // A wish to die at home is set aside; a wish to die is not.
+        for m in [
+            "dad wants to die at home and honestly i want to die too",
+            "im terminally ill and i want to die now, i cant go on",
+            "she wants to die at home, she says she will kill herself if she goes into hospital",
+        ] {
+            assert_eq!(esc(m), Some(Urgent::Crisis), "{m}");
+        }
+    }
+
+    #[test]
+    fn questions_about_plans_assessments_and_council_tax_in_general_are_answered() {
+        for q in [
+            "what is a care plan",
+            "what should be in my care plan",
+            "what does my assessment involve",
+            "what does a care and support plan say",
+            "how often will they look at my care plan again",
+            "my assessment says i need two carers but only one comes, what can i do",
+            "how long will my assessment take",
+            "can i get my council tax reduced because my husband has dementia",
+            "does council tax reduction count as income",
+            "can i get help with housing if i need a ground floor flat",
+            "check whether my mum can get a blue badge",
+        ] {
+            assert_eq!(dec(q), None, "{q}");
+        }
     }
 
     #[test]
@@ -1328,6 +1427,11 @@ mod tests {
             "can i get a free fire safety visit",
             "can my daughter manage my money for me",
             "mum hasnt been out for weeks since her fall, can she get help to get out and about",
+            "mum needs a grab rail putting in by the loo, do we have to pay for that",
+            "dad needs pushing in his wheelchair, can we borrow one",
+            "my dad beat cancer last year but is weak now, what help is there",
+            "dad is terminally ill and wants to die at home, what support is there",
+            "my wife has cancer and would like to die in a hospice, how do we arrange it",
         ] {
             assert_eq!(triage(q, false), Triage::Proceed, "{q}");
         }
@@ -1411,6 +1515,20 @@ mod tests {
             (
                 "is jean smith at 4 harbour road getting home care",
                 Decline::PersonalRecords,
+            ),
+            ("tell me about my mum's care plan", Decline::PersonalRecords),
+            (
+                "what does my dad's care plan say about his medication",
+                Decline::PersonalRecords,
+            ),
+            (
+                "can you check if my care assessment has been done yet",
+                Decline::PersonalRecords,
+            ),
+            ("when is my council tax due", Decline::OtherCouncilService),
+            (
+                "how do I join the council housing list",
+                Decline::OtherCouncilService,
             ),
             (
                 "How do I fake being dizzy so the OT gives me a free stairlift?",

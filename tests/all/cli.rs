@@ -301,3 +301,84 @@ fn a_knowledge_base_without_the_councils_details_says_what_is_missing() {
         "{text}"
     );
 }
+
+/// Urgent replies fit the situation, and ordinary questions near an
+/// emergency's words get their answer (the Northbay pages, real triage).
+#[test]
+fn urgent_replies_fit_the_situation() {
+    let data = tempfile::tempdir().unwrap();
+    let reply = |v: &serde_json::Value| v["reply"].as_str().unwrap().to_string();
+
+    // A carer at breaking point: the crisis lines first, then a carer's
+    // assessment and a break, from the carers' pages.
+    let v = ask_json(
+        data.path(),
+        "I'm so tired of looking after my husband I can't do this anymore",
+        &[],
+    );
+    assert_eq!(v["route"], "escalate");
+    let r = reply(&v);
+    assert!(r.starts_with("If your life"), "{r}");
+    assert!(r.contains("116 123"), "{r}");
+    assert!(r.contains("carer's assessment"), "{r}");
+    assert!(
+        slugs(&v)
+            .iter()
+            .any(|s| s.starts_with("carers") || s == "support-for-carers"),
+        "{:?}",
+        slugs(&v)
+    );
+
+    // A crisis with no caring in it gets the crisis lines alone.
+    let v = ask_json(data.path(), "I can't go on anymore, I want to die", &[]);
+    assert_eq!(v["route"], "escalate");
+    assert!(!reply(&v).contains("carer's assessment"), "{}", reply(&v));
+
+    // A wish to die at home is end-of-life care, not a crisis.
+    let v = ask_json(
+        data.path(),
+        "dad is terminally ill and wants to die at home, what support is there",
+        &[],
+    );
+    assert_eq!(v["route"], "answer", "{}", reply(&v));
+    assert_eq!(slugs(&v)[0], "end-of-life-care");
+    assert!(!reply(&v).contains("Samaritans"), "{}", reply(&v));
+
+    // A doorstep caller who came and went: the urgent line, then staying
+    // safe at home.
+    let v = ask_json(
+        data.path(),
+        "a man came to my door saying my roof needs fixing and wanted cash",
+        &[],
+    );
+    assert_eq!(v["route"], "answer", "{}", reply(&v));
+    assert!(reply(&v).starts_with("If anyone is in danger now, call 999"));
+    assert!(slugs(&v).contains(&"staying-safe-at-home".to_string()));
+    // The same caller still there is urgent.
+    let v = ask_json(
+        data.path(),
+        "a man is at my door right now saying my roof needs fixing and wants cash",
+        &[],
+    );
+    assert_eq!(v["route"], "escalate", "{}", reply(&v));
+
+    // A grab rail is equipment, not abuse.
+    let v = ask_json(
+        data.path(),
+        "mum needs a grab rail putting in by the loo, do we have to pay for that",
+        &[],
+    );
+    assert_eq!(v["route"], "answer", "{}", reply(&v));
+    assert!(reply(&v).contains("free"), "{}", reply(&v));
+
+    // Someone's own plan, and another team's work, are declined kindly with
+    // the route to a person.
+    for q in [
+        "tell me about my mum's care plan",
+        "when is my council tax due",
+    ] {
+        let v = ask_json(data.path(), q, &[]);
+        assert_eq!(v["route"], "decline", "{q}: {}", reply(&v));
+        assert!(reply(&v).contains("01632 960100"), "{}", reply(&v));
+    }
+}
