@@ -5,6 +5,7 @@
 # fuzz/artifacts/<target>/: fix the bug, then keep the input as a test in
 # fuzz/regressions/<target>/ (tests/all/fuzz_corpus.rs runs them all).
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET ...]   (default 20 s, all)
+# SIGNPOST_FUZZ_PROFILE=dev|release (default release): see below.
 # A longer run, for one target: scripts/fuzz.sh 3600 html
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
@@ -16,11 +17,17 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 # Without a sanitizer the fuzzers build with the stable toolchain (safe
 # Rust needs none: its own checks turn memory errors into panics).
-# Sixteen codegen units (cargo fuzz's default is one): the build from nothing
-# takes about 12 minutes on 2 cores instead of about 18, for slightly slower
-# fuzzing. The run below passes the same flags, or it would build again.
-# (Cargo's own lines show the build's progress.)
-flags=(--sanitizer none --release --codegen-units 16)
+# SIGNPOST_FUZZ_PROFILE=dev (the test command's short run) builds without
+# optimisation: about 6 minutes from nothing on 2 cores instead of about 12,
+# but each input runs 10 to 30 times slower. The default, release, uses
+# sixteen codegen units (cargo fuzz's default is one, about 18 minutes) for
+# slightly slower fuzzing. The run below passes the same flags, or it would
+# build again. (Cargo's own lines show the build's progress.)
+case "${SIGNPOST_FUZZ_PROFILE:-release}" in
+  release) flags=(--sanitizer none --release --codegen-units 16) ;;
+  dev) flags=(--sanitizer none --dev) ;;
+  *) echo "SIGNPOST_FUZZ_PROFILE must be release or dev" >&2; exit 2 ;;
+esac
 cargo fuzz build "${flags[@]}" || {
   echo "building the fuzzers failed" >&2
   exit 1

@@ -14,6 +14,18 @@ use crate::search::Hit;
 use super::types::Passage;
 use super::Content;
 
+/// What was asked, for choosing sentences.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Asked<'a> {
+    /// The resident's words.
+    pub message: &'a str,
+    /// Their embedding, when sentences are chosen by meaning too.
+    pub meaning: Option<&'a [f32]>,
+    /// What the assistant already said in this conversation: a sentence in
+    /// it is not said again while another will do.
+    pub said: &'a [String],
+}
+
 /// Picks whole sentences from the best passages, most important first, up
 /// to the word limit and `max_sentences`: the best sentence leads, the rest
 /// follow in page order. Returns the sentences and the passages they come
@@ -21,13 +33,13 @@ use super::Content;
 pub fn sentences(
     content: &Content,
     settings: &AnswerSettings,
-    message: &str,
+    asked: &Asked,
     qterms: &[(String, f32)],
     hits: &[Hit],
     max_sentences: usize,
-    meaning: Option<&[f32]>,
 ) -> (Vec<String>, Vec<Passage>) {
-    let wants = Wants::of(message);
+    let meaning = asked.meaning;
+    let wants = Wants::of(asked.message);
     let best = hits.first().map(|h| h.score).unwrap_or(1.0).max(1e-6);
     let top_slug = hits
         .first()
@@ -117,6 +129,11 @@ pub fn sentences(
         }
     }
     cands.sort_by(|a, b| b.score.total_cmp(&a.score));
+    // A follow-up gets what was not said before, if the pages have more.
+    let said_before = |t: &str| asked.said.iter().any(|s| s.contains(t));
+    if cands.iter().any(|c| !said_before(&c.text)) {
+        cands.retain(|c| !said_before(&c.text));
+    }
 
     let max_words = settings.max_words;
     let mut words = 0;

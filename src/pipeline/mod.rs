@@ -323,14 +323,24 @@ impl Engine {
             // rewritten into another question.
             let known = embedded.filter(|_| standalone == q.message);
             let meaning = compose::meaning_of(c, &self.config.answer, &standalone, known);
+            let said: Vec<String> = q
+                .history
+                .iter()
+                .filter(|t| t.role == Role::Assistant)
+                .map(|t| t.text.clone())
+                .collect();
+            let asked = compose::Asked {
+                message: &q.message,
+                meaning: meaning.as_deref(),
+                said: &said,
+            };
             compose::sentences(
                 c,
                 &self.config.answer,
-                &q.message,
+                &asked,
                 &qterms,
                 &retrieved.hits,
                 max_sentences,
-                meaning.as_deref(),
             )
         } else {
             (Vec::new(), Vec::new())
@@ -594,7 +604,11 @@ mod tests {
         let q = "how much does a blue badge cost";
         let h = hits(&c, q);
         let qterms = understand::key_terms(&c, &understand::expand(&c, q));
-        let (sentences, passages) = compose::sentences(&c, &settings, q, &qterms, &h, 4, None);
+        let asked = |message| compose::Asked {
+            message,
+            ..Default::default()
+        };
+        let (sentences, passages) = compose::sentences(&c, &settings, &asked(q), &qterms, &h, 4);
         assert_eq!(sentences[0], "A Blue Badge costs £10.", "{sentences:?}");
         assert!(sentences.len() <= 4);
         // Every sentence is quoted whole from a passage it names.
@@ -605,11 +619,22 @@ mod tests {
             passages.iter().all(|p| p.slug == "blue-badge"),
             "{passages:?}"
         );
+        // Asked again in a conversation that already said them: other
+        // sentences, none repeated, while the pages have more.
+        let said = vec![sentences.join(" ")];
+        let again = compose::Asked {
+            message: q,
+            meaning: None,
+            said: &said,
+        };
+        let (more, _) = compose::sentences(&c, &settings, &again, &qterms, &h, 4);
+        assert!(!more.is_empty());
+        assert!(more.iter().all(|s| !sentences.contains(s)), "{more:?}");
         // Who to call: the sentence with the phone number is preferred.
         let q = "who do i phone for help with the blue badge form";
         let h = hits(&c, q);
         let qterms = understand::key_terms(&c, q);
-        let (sentences, _) = compose::sentences(&c, &settings, q, &qterms, &h, 1, None);
+        let (sentences, _) = compose::sentences(&c, &settings, &asked(q), &qterms, &h, 1);
         assert!(sentences[0].contains("01632 960210"), "{sentences:?}");
     }
 
