@@ -31,7 +31,7 @@ echo "$sha256  $tarball" | sha256sum -c --quiet - >&2
 tar -xzf "$tarball" -C "$work"
 src="$work/llama_cpp_python-$version/vendor/llama.cpp"
 [ -f "$src/CMakeLists.txt" ] || { echo "llama-server: no llama.cpp source in the package" >&2; exit 1; }
-echo "llama-server: building (about 10 to 15 minutes on 2 cores; once)" >&2
+echo "llama-server: building (about 7 minutes on 2 cores; once)" >&2
 cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=OFF \
   -DLLAMA_CURL=OFF -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
   -DLLAMA_BUILD_SERVER=ON >"$work/cmake.log" 2>&1 || { tail -30 "$work/cmake.log" >&2; exit 1; }
