@@ -165,9 +165,25 @@ pub fn sentences(
                 unit: j,
             })
             .collect();
+        // A sentence that announces how many there are ("There are two
+        // types of lasting power of attorney.") is quoted with the
+        // sentences that name them.
+        let after: Vec<Cand> = named_after(&c.text, units, c.unit)
+            .into_iter()
+            .filter(|&j| !chosen.iter().any(|x| x.text == units[j]))
+            .map(|j| Cand {
+                text: units[j].clone(),
+                score: c.score,
+                hit: c.hit,
+                order: (c.order.0, j),
+                chunk: c.chunk,
+                unit: j,
+            })
+            .collect();
         let n = crate::text::word_count(&c.text)
             + before
                 .iter()
+                .chain(&after)
                 .map(|b| crate::text::word_count(&b.text))
                 .sum::<usize>();
         if !chosen.is_empty() && words + n > max_words {
@@ -176,6 +192,7 @@ pub fn sentences(
         words += n;
         chosen.extend(before);
         chosen.push(c);
+        chosen.extend(after);
         if lead == 0 {
             lead = chosen.len();
         }
@@ -337,6 +354,55 @@ static LEANS_BACK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(
     .expect("a valid pattern")
 });
 
+/// The sentences that name what `sentence` announces a count of ("There
+/// are two types of LPA." followed by "An LPA for property..." and "An LPA
+/// for health..."): the first `n` of the next few sentences in the passage
+/// that open with the same two words, when at least `n` do. Empty when the
+/// sentence announces nothing or names its items itself.
+fn named_after(sentence: &str, units: &[String], at: usize) -> Vec<usize> {
+    let Some(n) = ANNOUNCES
+        .captures(sentence)
+        .and_then(|c| match c[1].to_lowercase().as_str() {
+            "two" | "2" => Some(2),
+            "three" | "3" => Some(3),
+            "four" | "4" => Some(4),
+            _ => None,
+        })
+    else {
+        return Vec::new();
+    };
+    let opening = |s: &str| -> String {
+        s.split_whitespace()
+            .take(2)
+            .map(str::to_lowercase)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let next: Vec<usize> = (at + 1..units.len().min(at + 10)).collect();
+    for &j in &next {
+        let o = opening(&units[j]);
+        let same: Vec<usize> = next
+            .iter()
+            .copied()
+            .filter(|&k| k >= j && opening(&units[k]) == o)
+            .take(n)
+            .collect();
+        if same.len() == n {
+            return same;
+        }
+    }
+    Vec::new()
+}
+
+/// "There are two types of...", "You can do this in three ways." ending
+/// the sentence, so the items come after it.
+static ANNOUNCES: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)\b(two|three|four|2|3|4) (?:main |different )?(?:types|kinds|sorts|ways|routes|parts|options|forms)\b[^:;]*\.$",
+    )
+    .expect("a valid pattern")
+});
+
 /// Two sentences are near-duplicates when most of their words are shared.
 fn similar(a: &str, b: &str) -> bool {
     let wa: HashSet<&str> = a.split_whitespace().collect();
@@ -424,5 +490,43 @@ impl Wants {
             b += 0.3;
         }
         b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::named_after;
+
+    fn units(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_count_announced_brings_the_sentences_that_name_the_items() {
+        let u = units(&[
+            "There are two types of lasting power of attorney.",
+            "You can make one type, or both.",
+            "An LPA for property and financial affairs covers your money.",
+            "Attorneys can pay your bills.",
+            "An LPA for health and welfare covers your care.",
+            "Health and welfare attorneys can decide where you live.",
+        ]);
+        assert_eq!(named_after(&u[0], &u, 0), vec![2, 4]);
+        // Three announced, two named: nothing is guessed.
+        let three = units(&[
+            "There are three ways to pay.",
+            "You can pay by direct debit.",
+            "You can pay online.",
+        ]);
+        assert!(named_after(&three[0], &three, 0).is_empty());
+        // Items named in the sentence itself, or no count: nothing added.
+        for s in [
+            "There are two types: property and health.",
+            "A lasting power of attorney lets you choose people.",
+        ] {
+            let mut v = units(&[s]);
+            v.extend(u[2..].iter().cloned());
+            assert!(named_after(s, &v, 0).is_empty(), "{s}");
+        }
     }
 }

@@ -382,3 +382,20 @@ fn urgent_replies_fit_the_situation() {
         assert!(reply(&v).contains("01632 960100"), "{}", reply(&v));
     }
 }
+
+/// "What are the two types" gets both types named, from the page.
+#[test]
+fn a_question_about_two_types_names_both() {
+    let data = tempfile::tempdir().unwrap();
+    let v = ask_json(
+        data.path(),
+        "what are the two types of lasting power of attorney",
+        &[],
+    );
+    assert_eq!(v["route"], "answer");
+    let r = v["reply"].as_str().unwrap();
+    assert!(
+        r.contains("property and financial affairs") && r.contains("health and welfare"),
+        "{r}"
+    );
+}
