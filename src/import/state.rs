@@ -163,63 +163,53 @@ fn pg_known(r: &tokio_postgres::Row) -> Known {
     }
 }
 
+/// Reads a struct from a row by column position, for each backend (rusqlite's
+/// `get` gives a Result, tokio-postgres's the value).
+macro_rules! row_readers {
+    ($sqlite:ident, $pg:ident, $ty:ident { $($field:ident: $i:literal),* $(,)? }) => {
+        fn $sqlite(r: &rusqlite::Row) -> rusqlite::Result<$ty> {
+            Ok($ty { $($field: r.get($i)?),* })
+        }
+        fn $pg(r: &tokio_postgres::Row) -> $ty {
+            $ty { $($field: r.get($i)),* }
+        }
+    };
+}
+
 const CHANGE_COLUMNS: &str = "id, run, kind, target, path, url, content, diff, note, status";
 
-fn change_row(r: &rusqlite::Row) -> rusqlite::Result<Change> {
-    Ok(Change {
-        id: r.get(0)?,
-        run: r.get(1)?,
-        kind: r.get(2)?,
-        target: r.get(3)?,
-        path: r.get(4)?,
-        url: r.get(5)?,
-        content: r.get(6)?,
-        diff: r.get(7)?,
-        note: r.get(8)?,
-        status: r.get(9)?,
-    })
-}
-
-fn pg_change(r: &tokio_postgres::Row) -> Change {
+row_readers!(
+    change_row,
+    pg_change,
     Change {
-        id: r.get(0),
-        run: r.get(1),
-        kind: r.get(2),
-        target: r.get(3),
-        path: r.get(4),
-        url: r.get(5),
-        content: r.get(6),
-        diff: r.get(7),
-        note: r.get(8),
-        status: r.get(9),
+        id: 0,
+        run: 1,
+        kind: 2,
+        target: 3,
+        path: 4,
+        url: 5,
+        content: 6,
+        diff: 7,
+        note: 8,
+        status: 9
     }
-}
+);
 
 const RUN_COLUMNS: &str = "id, kind, source, started, finished, status, summary";
 
-fn run_row(r: &rusqlite::Row) -> rusqlite::Result<Run> {
-    Ok(Run {
-        id: r.get(0)?,
-        kind: r.get(1)?,
-        source: r.get(2)?,
-        started: r.get(3)?,
-        finished: r.get(4)?,
-        status: r.get(5)?,
-        summary: r.get(6)?,
-    })
-}
-
-fn pg_run(r: &tokio_postgres::Row) -> Run {
+row_readers!(
+    run_row,
+    pg_run,
     Run {
-        id: r.get(0),
-        kind: r.get(1),
-        source: r.get(2),
-        started: r.get(3),
-        finished: r.get(4),
-        status: r.get(5),
-        summary: r.get(6),
+        id: 0,
+        kind: 1,
+        source: 2,
+        started: 3,
+        finished: 4,
+        status: 5,
+        summary: 6
     }
-}
+);
 
 /// Runs one PostgreSQL statement with `council` first and `$2...` after it,
 /// giving the number of rows it touched.

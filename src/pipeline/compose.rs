@@ -154,32 +154,26 @@ pub fn sentences(
         while first > 0 && c.unit - first < 2 && leans_back(&units[first]) {
             first -= 1;
         }
-        let before: Vec<Cand> = (first..c.unit)
-            .filter(|&j| !chosen.iter().any(|x| x.text == units[j]))
-            .map(|j| Cand {
-                text: units[j].clone(),
-                score: c.score,
-                hit: c.hit,
-                order: (c.order.0, j),
-                chunk: c.chunk,
-                unit: j,
-            })
-            .collect();
+        // Sentence `j` of the same passage, quoted along with `c` (unless
+        // it is already in the answer).
+        let along = |js: Vec<usize>| -> Vec<Cand> {
+            js.into_iter()
+                .filter(|&j| !chosen.iter().any(|x| x.text == units[j]))
+                .map(|j| Cand {
+                    text: units[j].clone(),
+                    score: c.score,
+                    hit: c.hit,
+                    order: (c.order.0, j),
+                    chunk: c.chunk,
+                    unit: j,
+                })
+                .collect()
+        };
+        let before = along((first..c.unit).collect());
         // A sentence that announces how many there are ("There are two
         // types of lasting power of attorney.") is quoted with the
         // sentences that name them.
-        let after: Vec<Cand> = named_after(&c.text, units, c.unit)
-            .into_iter()
-            .filter(|&j| !chosen.iter().any(|x| x.text == units[j]))
-            .map(|j| Cand {
-                text: units[j].clone(),
-                score: c.score,
-                hit: c.hit,
-                order: (c.order.0, j),
-                chunk: c.chunk,
-                unit: j,
-            })
-            .collect();
+        let after = along(named_after(&c.text, units, c.unit));
         let n = crate::text::word_count(&c.text)
             + before
                 .iter()
