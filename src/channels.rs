@@ -27,6 +27,9 @@ pub fn render(reply: &Reply, channel: Channel, config: &Config) -> String {
                     format!("{n}\n\n{text}")
                 };
             }
+            if let Some(note) = document_note(reply) {
+                text.push_str(&format!("\n\n{note}"));
+            }
             if let Some(note) = stale_note(reply) {
                 text.push_str(&format!("\n\n{note}"));
             }
@@ -41,10 +44,12 @@ pub fn render(reply: &Reply, channel: Channel, config: &Config) -> String {
         Channel::Voice => {
             let mut note = (reply.route == Route::Answer).then(|| {
                 let call = format!("For more help, call {}.", c.front_door());
-                match stale_note(reply) {
-                    Some(stale) => format!("{stale} {call}"),
-                    None => call,
-                }
+                let notes: Vec<String> = [document_note(reply), stale_note(reply)]
+                    .into_iter()
+                    .flatten()
+                    .chain([call])
+                    .collect();
+                notes.join(" ")
             });
             if reply.notice.is_some() {
                 let spoken = "You don't need to tell me personal details.";
@@ -59,6 +64,44 @@ pub fn render(reply: &Reply, channel: Channel, config: &Config) -> String {
                 config.answer.voice_max_words,
             )
         }
+    }
+}
+
+/// For an answer that quotes a document the council links to (a PDF
+/// policy), rather than a web page: which document it is in, with the link.
+fn document_note(reply: &Reply) -> Option<String> {
+    if reply.route != Route::Answer {
+        return None;
+    }
+    let quoted = |slug: &str| reply.passages.iter().any(|p| p.slug == slug);
+    let docs: Vec<String> = reply
+        .sources
+        .iter()
+        .filter(|s| s.document && quoted(&s.slug))
+        .map(|s| format!("\"{}\" ({})", s.title.trim(), s.url))
+        .collect();
+    let pages_quoted = reply
+        .passages
+        .iter()
+        .filter(|p| {
+            reply
+                .sources
+                .iter()
+                .any(|s| s.slug == p.slug && !s.document)
+        })
+        .count();
+    let lead = if pages_quoted == 0 {
+        "This"
+    } else {
+        "Some of this"
+    };
+    match docs.as_slice() {
+        [] => None,
+        [one] => Some(format!("{lead} is in our document {one}.")),
+        many => Some(format!(
+            "{lead} is in our documents {}.",
+            many.join(" and ")
+        )),
     }
 }
 

@@ -690,7 +690,12 @@ fn pdf_candidate(url: &Url, slug: &str, bytes: &[u8], today: &str) -> Result<Can
     let body_text = pdf::to_markdown(&text);
     let summary = format!("The document {file_name}, as text, page by page.");
     let mut origins = BTreeMap::new();
-    origins.insert("title".to_string(), "the PDF's first line".to_string());
+    let title_from = if text.title_from_properties {
+        "the PDF's properties"
+    } else {
+        "the PDF's first line"
+    };
+    origins.insert("title".to_string(), title_from.to_string());
     origins.insert("summary".to_string(), "written by the importer".to_string());
     origins.insert("last_reviewed".to_string(), "first seen".to_string());
     let fm = FrontMatter {

@@ -6,14 +6,19 @@
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
+
+use regex::Regex;
 
 /// A PDF's text, one string per page.
 #[derive(Debug, Clone)]
 pub struct PdfText {
     pub pages: Vec<String>,
-    /// The document's title, from its first line of text.
+    /// The document's title, from its properties or its first line of text.
     pub title: String,
+    /// Whether the title came from the document's properties.
+    pub title_from_properties: bool,
 }
 
 impl PdfText {
@@ -22,18 +27,21 @@ impl PdfText {
     }
 }
 
-/// Runs `pdftotext -layout` on the file, stopping it after `limit`.
-pub fn text_of(path: &Path, limit: Duration) -> Result<PdfText, String> {
-    let mut child = Command::new("pdftotext")
-        .args(["-layout", "-enc", "UTF-8"])
+/// Runs a poppler tool on the file, stopping it after `limit`, and returns
+/// what it printed (at most 20 MiB).
+fn run_limited(tool: &str, args: &[&str], path: &Path, limit: Duration) -> Result<Vec<u8>, String> {
+    let mut child = Command::new(tool)
+        .args(args)
         .arg(path)
-        .arg("-")
+        .args(if tool == "pdftotext" {
+            &["-"][..]
+        } else {
+            &[][..]
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| {
-            format!("cannot run pdftotext ({e}): install poppler-utils (./setup.sh does)")
-        })?;
+        .map_err(|e| format!("cannot run {tool} ({e}): install poppler-utils (./setup.sh does)"))?;
     let mut stdout = child.stdout.take().expect("piped");
     let reader = std::thread::spawn(move || {
         let mut out = Vec::new();
@@ -47,10 +55,10 @@ pub fn text_of(path: &Path, limit: Duration) -> Result<PdfText, String> {
             Ok(None) if started.elapsed() > limit => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("pdftotext took longer than {} s", limit.as_secs()));
+                return Err(format!("{tool} took longer than {} s", limit.as_secs()));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(format!("pdftotext failed: {e}")),
+            Err(e) => return Err(format!("{tool} failed: {e}")),
         }
     };
     let bytes = reader.join().unwrap_or_default();
@@ -61,9 +69,26 @@ pub fn text_of(path: &Path, limit: Duration) -> Result<PdfText, String> {
         }
         return Err(format!(
             "the PDF could not be read: {}",
-            err.lines().next().unwrap_or("pdftotext failed")
+            err.lines().next().unwrap_or("the PDF tool failed")
         ));
     }
+    Ok(bytes)
+}
+
+/// The title in the document's properties, if it has one.
+fn metadata_title(path: &Path, limit: Duration) -> Option<String> {
+    let info = run_limited("pdfinfo", &["-enc", "UTF-8"], path, limit).ok()?;
+    String::from_utf8_lossy(&info)
+        .lines()
+        .find_map(|l| l.strip_prefix("Title:"))
+        .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|t| !t.is_empty() && t.chars().count() <= 200)
+}
+
+/// Runs `pdftotext -layout` on the file, stopping it after `limit`. The
+/// title is the one in the document's properties, or its first line.
+pub fn text_of(path: &Path, limit: Duration) -> Result<PdfText, String> {
+    let bytes = run_limited("pdftotext", &["-layout", "-enc", "UTF-8"], path, limit)?;
     let text = String::from_utf8_lossy(&bytes);
     let mut pages: Vec<String> = text
         .split('\u{c}')
@@ -78,41 +103,119 @@ pub fn text_of(path: &Path, limit: Duration) -> Result<PdfText, String> {
     while pages.last().is_some_and(|p| p.is_empty()) {
         pages.pop();
     }
-    let title = pages
-        .iter()
-        .flat_map(|p| p.lines())
-        .next()
-        .unwrap_or("")
-        .to_string();
-    Ok(PdfText { pages, title })
+    let first_line = pages.iter().flat_map(|p| p.lines()).next().unwrap_or("");
+    let from_properties = metadata_title(path, limit);
+    let title_from_properties = from_properties.is_some();
+    let title = from_properties.unwrap_or_else(|| first_line.to_string());
+    Ok(PdfText {
+        pages,
+        title,
+        title_from_properties,
+    })
 }
 
-/// The PDF's text as a page body: a section per page, lines joined into
-/// paragraphs where a line does not end a sentence.
+/// A numbered section heading in a policy document ("5. Disability-related
+/// expenditure (DRE)", "3 Capital limits"): a number, then a short title
+/// with no closing punctuation.
+static NUMBERED_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:\d{1,2}\.?|[A-Z]\.|Part \d+:?|Section \d+:?)\s+\p{Lu}[^.!?:;]{1,80}$").unwrap()
+});
+
+/// A numbered clause ("5.1 Where a person ..."): it starts a paragraph, and
+/// its number is dropped from the quoted text as list numbering is.
+static CLAUSE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\(?\d{1,2}\.\d{1,2}(?:\.\d{1,2})?\)?\s+").unwrap());
+
+/// A running header or footer ("Charging Policy v4.2 – page 1 of 2").
+static RUNNING: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\bpage \d+ of \d+\b|^\d{1,3}$").unwrap());
+
+/// The PDF's text as a page body: a section per page (so an answer can say
+/// which page a fact is on), numbered section headings kept as headings,
+/// running headers and footers dropped, and lines joined into paragraphs
+/// where a line does not end a sentence. A numbered clause starts its own
+/// paragraph.
 pub fn to_markdown(t: &PdfText) -> String {
     let mut out = String::new();
+    let flush = |out: &mut String, para: &mut String| {
+        if !para.is_empty() {
+            out.push_str(para);
+            out.push_str("\n\n");
+            para.clear();
+        }
+    };
     for (i, page) in t.pages.iter().enumerate() {
         if page.trim().is_empty() {
             continue;
         }
         out.push_str(&format!("## Page {}\n\n", i + 1));
         let mut para = String::new();
-        for line in page.lines() {
+        // The first page opens with a title block (the council's name, the
+        // document's name), short lines with no full stop: headings.
+        let mut title_block = i == 0;
+        for line in page.lines().map(str::trim) {
+            if line.is_empty() || RUNNING.is_match(line) {
+                continue;
+            }
+            if title_block {
+                if line.split_whitespace().count() <= 10
+                    && !line.ends_with(['.', ':', '?', '!', ',', ';'])
+                {
+                    out.push_str(&format!("### {line}\n\n"));
+                    continue;
+                }
+                title_block = false;
+            }
+            if para.is_empty()
+                && NUMBERED_HEADING.is_match(line)
+                && line.split_whitespace().count() <= 12
+            {
+                out.push_str(&format!("### {line}\n\n"));
+                continue;
+            }
+            let line = match CLAUSE.find(line) {
+                Some(m) => {
+                    flush(&mut out, &mut para);
+                    &line[m.end()..]
+                }
+                None => line,
+            };
             if !para.is_empty() {
                 para.push(' ');
             }
-            para.push_str(line.trim());
-            let ends = line.trim_end().ends_with(['.', ':', '?', '!']);
-            if ends {
-                out.push_str(&para);
-                out.push_str("\n\n");
-                para.clear();
+            para.push_str(line);
+            if line.ends_with(['.', ':', '?', '!']) {
+                flush(&mut out, &mut para);
             }
         }
-        if !para.is_empty() {
-            out.push_str(&para);
-            out.push_str("\n\n");
-        }
+        flush(&mut out, &mut para);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_policy_keeps_its_headings_and_pages_and_drops_its_furniture() {
+        let t = PdfText {
+            title: "Charging Policy".into(),
+            title_from_properties: true,
+            pages: vec![
+                "Anytown Council\nCharging Policy\nVersion 2. Approved in March 2026.\n1. Purpose\n1.1 This policy sets out how we charge for care\nand support.\n1.2 Charges are fair.\nCharging Policy v2 – page 1 of 2".into(),
+                "5. Disability-related expenditure (DRE)\n5.1 We allow £21.60 a week\nwithout receipts.\n2".into(),
+            ],
+        };
+        let md = to_markdown(&t);
+        for want in [
+            "## Page 1\n\n### Anytown Council\n\n### Charging Policy\n\nVersion 2. Approved in March 2026.\n\n### 1. Purpose\n\n",
+            "This policy sets out how we charge for care and support.\n\nCharges are fair.\n\n",
+            "## Page 2\n\n### 5. Disability-related expenditure (DRE)\n\nWe allow £21.60 a week without receipts.\n\n",
+        ] {
+            assert!(md.contains(want), "{want:?} not in:\n{md}");
+        }
+        assert!(!md.contains("page 1 of 2"), "{md}");
+        assert!(!md.contains("\n2\n"), "{md}");
+    }
 }

@@ -58,6 +58,25 @@ pub fn sentences(
         unit: usize,
     }
     let mut cands: Vec<Cand> = Vec::new();
+    // What a sentence is quoted as: itself, or for a bare "Yes." or "No."
+    // that answers an FAQ question, the question with it ("Can we get
+    // benefits quickly? Yes."); a bare answer under any other heading is
+    // never quoted.
+    // An FAQ answer that opens "Yes, …" or "No, …" is quoted with its
+    // question too, so that the yes or no is not taken as the answer to
+    // what the resident asked.
+    let shown = |chunk: usize, j: usize| -> Option<String> {
+        let c = &content.index.chunks[chunk];
+        let unit = &c.units[j];
+        let question = c.headings.last().filter(|h| h.trim_end().ends_with('?'));
+        match question {
+            Some(h) if j == 0 && SETTLES.is_match(&unit.to_lowercase()) => {
+                Some(format!("{} {unit}", h.trim()))
+            }
+            _ if bare_answer(unit) => None,
+            _ => Some(unit.clone()),
+        }
+    };
     // What kind of thing was asked for (a figure, a number to call, a step
     // to take), which closeness in meaning does not see, keeps its weight
     // beside the meaning's.
@@ -86,10 +105,14 @@ pub fn sentences(
             continue;
         }
         for (i, unit) in c.units.iter().enumerate() {
+            let Some(text) = shown(h.chunk, i) else {
+                continue;
+            };
             // Summed in a fixed order, so the same question always gets
-            // the same scores (a hash set's order changes run to run).
+            // the same scores (a hash set's order changes run to run). An
+            // FAQ answer's words include its question's.
             let terms: std::collections::BTreeSet<String> =
-                content.index.terms(unit).into_iter().collect();
+                content.index.terms(&text).into_iter().collect();
             let overlap: f32 = terms.iter().filter_map(|t| qset.get(t.as_str())).sum();
             let mut score = overlap * (0.6 + 0.4 * rel);
             if c.page_start && i < 2 {
@@ -113,12 +136,22 @@ pub fn sentences(
                 close = crate::embed::cosine(q, v);
                 score += settings.meaning_weight * (close - 0.2).max(0.0);
             }
+            // A yes or no that answers an FAQ question close to the
+            // resident's settles it, so it leads.
+            if wants.yes_no && i == 0 && SETTLES.is_match(&unit.to_lowercase()) && close >= 0.55 {
+                score += kind;
+            }
             if c.slug != top_slug {
                 score *= 0.8;
             }
+            // A page past its review date gives way to a current one that
+            // says the same kind of thing (last year's charges, this year's).
+            if content.dated.contains(&c.slug) {
+                score *= 0.85;
+            }
             if overlap > 0.0 || close >= 0.5 || (rank == 0 && c.page_start && i < 2) {
                 cands.push(Cand {
-                    text: unit.clone(),
+                    text,
                     score,
                     hit: rank,
                     order: (c.position, i),
@@ -154,13 +187,18 @@ pub fn sentences(
         while first > 0 && c.unit - first < 2 && leans_back(&units[first]) {
             first -= 1;
         }
+        // The FAQ answer's "Yes." or "No." comes with the sentence after it.
+        if first > 0 && bare_answer(&units[first - 1]) && shown(c.chunk, first - 1).is_some() {
+            first -= 1;
+        }
         // Sentence `j` of the same passage, quoted along with `c` (unless
         // it is already in the answer).
         let along = |js: Vec<usize>| -> Vec<Cand> {
             js.into_iter()
-                .filter(|&j| !chosen.iter().any(|x| x.text == units[j]))
-                .map(|j| Cand {
-                    text: units[j].clone(),
+                .filter_map(|j| shown(c.chunk, j).map(|t| (j, t)))
+                .filter(|(_, t)| !chosen.iter().any(|x| x.text == *t))
+                .map(|(j, text)| Cand {
+                    text,
                     score: c.score,
                     hit: c.hit,
                     order: (c.order.0, j),
@@ -172,8 +210,12 @@ pub fn sentences(
         let before = along((first..c.unit).collect());
         // A sentence that announces how many there are ("There are two
         // types of lasting power of attorney.") is quoted with the
-        // sentences that name them.
-        let after = along(named_after(&c.text, units, c.unit));
+        // sentences that name them; a bare "Yes." with what follows it.
+        let mut next = named_after(&c.text, units, c.unit);
+        if bare_answer(&units[c.unit]) && c.unit + 1 < units.len() {
+            next.insert(0, c.unit + 1);
+        }
+        let after = along(next);
         let n = crate::text::word_count(&c.text)
             + before
                 .iter()
@@ -204,10 +246,15 @@ pub fn sentences(
     for (_, hit) in &chosen {
         let c = &content.index.chunks[considered[*hit].chunk];
         if !passages.iter().any(|p| p.chunk == c.id) {
+            // With its heading, which an FAQ answer's "Yes." is quoted with.
+            let text = match c.headings.last() {
+                Some(h) => format!("{} {}", h.trim(), c.text()),
+                None => c.text(),
+            };
             passages.push(Passage {
                 chunk: c.id.clone(),
                 slug: c.slug.clone(),
-                text: c.text(),
+                text,
             });
         }
     }
@@ -337,6 +384,12 @@ fn service_sentence(s: &Service) -> String {
 
 /// Whether a sentence leans on the one before it for its meaning: it opens
 /// with a pronoun or a phrase that points back ("They", "This", "If so").
+/// A sentence that is only "Yes." or "No.": an FAQ answer's first word.
+fn bare_answer(sentence: &str) -> bool {
+    let t = sentence.trim().trim_end_matches(['.', '!', ',']);
+    t.eq_ignore_ascii_case("yes") || t.eq_ignore_ascii_case("no")
+}
+
 fn leans_back(sentence: &str) -> bool {
     LEANS_BACK.is_match(sentence)
 }
@@ -424,8 +477,24 @@ static PAST: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         .expect("a valid pattern")
 });
 
+/// A question that yes or no settles: "is the care line open on a
+/// saturday", "do i have to pay for it", "hes 87, can he get one".
+static YES_NO: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"^ (is|are|do|does|did|can|could|will|would|should|have|has|am|must|may) | (so|but|and|then|now|also|ok) (is|are|do|does|can|could|will|would|should|must) (i|we|you|she|he|they|it|there|my \w+|mum|dad) ",
+    )
+    .expect("a valid pattern")
+});
+
+/// A sentence that settles a yes/no question on its own: an FAQ answer's
+/// "No, not if…", "Yes, you can…".
+static SETTLES: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"^(yes|no)\b[,.!]").expect("a valid pattern"));
+
 /// What kind of information the question asks for, to prefer sentences that carry it.
 struct Wants {
+    /// Yes or no settles it: the deciding sentence leads.
+    yes_no: bool,
     money: bool,
     duration: bool,
     contact: bool,
@@ -439,6 +508,7 @@ impl Wants {
         let m = crate::text::for_matching(message);
         let has = |words: &[&str]| words.iter().any(|w| m.contains(&format!(" {w} ")));
         Wants {
+            yes_no: YES_NO.is_match(&m),
             money: has(&[
                 "cost", "costs", "much", "price", "pay", "paying", "charge", "charged", "fee",
                 "fees", "free", "afford", "money",

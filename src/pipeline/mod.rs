@@ -54,6 +54,9 @@ pub struct Content {
     /// When each imported page was last checked against the council's
     /// website (its front matter or the import's record, the later).
     pub(crate) checked: HashMap<String, time::Date>,
+    /// Pages past their review date when the content was loaded (older than
+    /// `kb.review_warn_days`): their sentences give way to a current page's.
+    pub(crate) dated: HashSet<String>,
 }
 
 impl Content {
@@ -180,6 +183,7 @@ impl Engine {
                 url: p.url.clone(),
                 last_checked,
                 last_updated,
+                document: is_document(&p.url),
             }
         })
     }
@@ -277,12 +281,15 @@ impl Engine {
         stages.topic = understood.topic.clone();
         let local = understand::local_request(c, &standalone);
 
-        // Calculators: exact answers from the rules data; a missing fact gets
-        // one short question.
+        // Calculators: exact answers from the rules data. A missing fact
+        // gets one short question, offered after the pages' answer when
+        // they have one (offer, don't hijack), and asked alone when not.
+        let mut offer = None;
         let calculation = match calc::calculate(&standalone, &c.rules, council) {
             calc::Outcome::Clarify { name, question } => {
                 stages.calculator = Some(format!("{name} (needs one more fact)"));
-                return self.fixed(Route::Clarify, question, None, stages);
+                offer = Some(question);
+                None
             }
             calc::Outcome::Answer(calc) => {
                 stages.calculator = Some(calc.name.to_string());
@@ -309,7 +316,10 @@ impl Engine {
         stages.coverage = retrieve::coverage(c, &standalone, &retrieved.hits, &services);
         let found = retrieve::found(s, retrieved.bm25_best, &services, stages.coverage);
         if found.off_topic && calculation.is_none() {
-            return self.fixed(Route::Decline, self.dont_know(), None, stages);
+            return match offer {
+                Some(question) => self.fixed(Route::Clarify, question, None, stages),
+                None => self.fixed(Route::Decline, self.dont_know(), None, stages),
+            };
         }
 
         // Composition: quoted sentences, led by any calculation, with services.
@@ -364,7 +374,10 @@ impl Engine {
         let verified = verify::check(composed.answer, &composed.passages, &cited);
         stages.removed = verified.removed;
         if verified.kept.is_empty() {
-            return self.fixed(Route::Decline, self.dont_know(), None, stages);
+            return match offer {
+                Some(question) => self.fixed(Route::Clarify, question, None, stages),
+                None => self.fixed(Route::Decline, self.dont_know(), None, stages),
+            };
         }
 
         // The model's warmer words, only for answers quoted from pages.
@@ -375,7 +388,9 @@ impl Engine {
             .map(|p| p.text.as_str())
             .collect();
         let exact = calculation.is_some() || !services.is_empty();
-        let answer = jobs.rephrase(&standalone, verified.kept, &cited_texts, exact, &mut stages);
+        let mut answer =
+            jobs.rephrase(&standalone, verified.kept, &cited_texts, exact, &mut stages);
+        answer.extend(offer);
         Reply {
             route: Route::Answer,
             grounded: stages.removed.is_empty(),
@@ -548,6 +563,12 @@ impl Engine {
     }
 }
 
+/// Whether an address is a document (a PDF) rather than a web page.
+fn is_document(url: &str) -> bool {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    path.to_ascii_lowercase().ends_with(".pdf")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -579,6 +600,11 @@ mod tests {
             "carers",
             "Support for carers",
             "A carer is someone who looks after a family member or friend. Carers can ask for a free carer's assessment.",
+        );
+        page(
+            "questions",
+            "Questions and answers",
+            "Answers to questions people often ask us.\n\n## Will someone visit me at home?\n\nYes. A worker visits you at home to talk about what you need.\n\n## Does a carer's assessment depend on income?\n\nNo. Whatever your income, a carer's assessment is free.",
         );
         std::fs::write(
             kb.join("synonyms.toml"),
@@ -636,6 +662,40 @@ mod tests {
         let qterms = understand::key_terms(&c, q);
         let (sentences, _) = compose::sentences(&c, &settings, &asked(q), &qterms, &h, 1);
         assert!(sentences[0].contains("01632 960210"), "{sentences:?}");
+    }
+
+    #[test]
+    fn an_faq_answers_yes_or_no_with_its_question() {
+        let (c, _d) = content();
+        let settings = Config::default().answer;
+        let q = "will someone visit me at home";
+        let h = hits(&c, q);
+        let qterms = understand::key_terms(&c, &understand::expand(&c, q));
+        let asked = compose::Asked {
+            message: q,
+            ..Default::default()
+        };
+        let (sentences, passages) = compose::sentences(&c, &settings, &asked, &qterms, &h, 4);
+        // The bare "Yes." is quoted with the question it answers and the
+        // sentence after it; never on its own.
+        let at = sentences
+            .iter()
+            .position(|s| s == "Will someone visit me at home? Yes.")
+            .unwrap_or_else(|| panic!("{sentences:?}"));
+        assert_eq!(
+            sentences.get(at + 1).map(String::as_str),
+            Some("A worker visits you at home to talk about what you need."),
+            "{sentences:?}"
+        );
+        assert!(
+            !sentences.iter().any(|s| s == "Yes." || s == "No."),
+            "{sentences:?}"
+        );
+        // And verification finds it in the passage it cites.
+        let slugs = ["questions".to_string()];
+        let cited = verify::citable(&slugs, &passages);
+        let checked = verify::check(sentences.clone(), &passages, &cited);
+        assert_eq!(checked.kept, sentences, "{:?}", checked.removed);
     }
 
     #[test]

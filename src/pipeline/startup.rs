@@ -92,6 +92,13 @@ pub(crate) fn load(
         None
     };
     let checked = last_checked(config, &kb);
+    let today = time::OffsetDateTime::now_utc().date();
+    let dated = kb
+        .pages
+        .iter()
+        .filter(|p| (today - p.last_reviewed).whole_days() > config.kb.review_warn_days)
+        .map(|p| p.slug.clone())
+        .collect();
     let llm = match llm {
         Some(llm) => llm,
         None => load_llm(config)?.map(Arc::new),
@@ -108,6 +115,7 @@ pub(crate) fn load(
             chunk_vectors,
             unit_vectors,
             checked,
+            dated,
         },
         llm,
     ))

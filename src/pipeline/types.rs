@@ -99,6 +99,10 @@ pub struct Source {
     /// figures may have changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_updated: Option<String>,
+    /// The source is a document (a PDF the council links to), not a web
+    /// page: an answer quoting it says which document it is in.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub document: bool,
 }
 
 /// A passage the answer quotes, kept so that verification and the

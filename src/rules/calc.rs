@@ -59,6 +59,8 @@ static NOT_A_CALCULATION: LazyLock<Regex> = LazyLock::new(|| {
         | \bfree\s+(care\s+needs\s+|needs\s+|financial\s+)?assessment
         | \b(is|are)\s+(the|an|a|their|my|her|his)\s+(\w+\s+){0,2}assessments?\s+free
         | \bpay\s+for\s+(the|an|a|my|her|his|their)\s+(own\s+)?(\w+\s+)?assessment
+        | \bpay\s+(for\s+)?(\w+\s+)?(to\s+be|being|getting|to\s+get)\s+assessed
+        | \bassessed\s+(\w+\s+){0,3}(free|for\s+free|cost|charge)
         | \b(cost|price|charge)\s+(of|for)\s+(the|an|a)\s+(\w+\s+)?assessment
         | \b(put\s+off|delay|defer|postpone|avoid|not\s+have\s+to|dont\s+have\s+to|without)\s+selling
         | \bdeferr?(ed|ing)?\s+payment
@@ -70,9 +72,17 @@ static NOT_A_CALCULATION: LazyLock<Regex> = LazyLock::new(|| {
         | \b(personal\s+expenses|pocket\s+money|minimum\s+income\s+guarantee)\b
         | \b(quicker|faster|fast\s+track|special\s+rules|terminally|end\s+of\s+life)\b
         | \b(days|weeks|months|year|years)\s+(left\s+)?to\s+live\b
-        | \b(challenge|appeal|reconsider|look\s+again\s+at)\b",
+        | \b(challenge|appeal|reconsider|look\s+again\s+at)\b
+        | \b(i|we|she|he|they)\s+(already\s+)?know\s+(that\s+)?(i|we|she|he|they)\s+(will\s+)?(have\s+to\s+|must\s+|need\s+to\s+|ll\s+)?(pay|fund)",
     )
     .unwrap()
+});
+
+/// Asking whether the council will arrange care (and what it charges for
+/// that) is a question about the service, not about the person's own
+/// contribution, unless "how much" they will pay is asked too.
+static ARRANGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(council|you|they|social\s+services)\s+(still\s+)?(sort\s+out|sort|arrange|organise|organize|set\s+up|book|find)\s+(\w+\s+){0,3}(care|carers|home\s+care|care\s+workers|a\s+care\s+home|for\s+me|for\s+her|for\s+him|for\s+us)\b").unwrap()
 });
 
 /// An amount that is the price of something ("a hoist that costs £1,500"),
@@ -86,7 +96,7 @@ fn calculate_any(question: &str, rules: &Rules, council: &Council) -> Outcome {
         return Outcome::None;
     }
     let m = super::parse::matching_form(question);
-    if NOT_A_CALCULATION.is_match(&m) {
+    if NOT_A_CALCULATION.is_match(&m) || (ARRANGE.is_match(&m) && !m.contains(" how much")) {
         return Outcome::None;
     }
     let f = facts(question);
@@ -465,7 +475,7 @@ impl Ctx<'_> {
             None => return Outcome::Clarify {
                 name: "home",
                 question: format!(
-                    "That depends on who will still live in the home. Will your husband, wife or partner, a relative aged {age} or over, a disabled relative or a child under {child} you support still live there?"
+                    "Whether your home counts depends on who will still live in it. Will your husband, wife or partner, a relative aged {age} or over, a disabled relative or a child under {child} you support still live there?"
                 ),
             },
         };
@@ -751,6 +761,8 @@ mod tests {
             "dad might only have a year to live, can he get attendance allowance quicker",
             "the occupational therapist says mum needs a hoist that costs £1,500, do we have to pay for it",
             "how long have i got to challenge an attendance allowance decision",
+            "mum has about 40k in the bank, do we have to pay for her to be assessed for care",
+            "i have over 23k so i know i pay for my own care but can the council still sort out the carers for me? is there a charge for that",
         ] {
             assert!(matches!(calculate(q, &r, &c), Outcome::None), "{q}: {:?} {:?}", super::super::parse::matching_form(q), calculate(q, &r, &c));
         }
@@ -759,6 +771,7 @@ mod tests {
             "mum has 60k in savings, will she have to pay for her care home",
             "mum has 30k and wants to live in a care home, will she have to pay for herself",
             "how much could a grant give me for a stairlift",
+            "i have 30k, can the council arrange my care and how much will i pay",
         ] {
             assert!(matches!(calculate(q, &r, &c), Outcome::Answer(_)), "{q}");
         }

@@ -624,6 +624,9 @@ struct Patterns {
     decline: Vec<(Decline, Vec<Regex>)>,
     /// "What is financial abuse?": asks about a subject rather than disclosing.
     question_about: Regex,
+    /// How the council checks or reviews things in general ("how often do
+    /// you check ..."), which is not a request to see someone's record.
+    how_it_works: Regex,
     /// Words that tie a message to real people: a disclosure, not a definition.
     personal: Regex,
     greeting: Regex,
@@ -1070,7 +1073,7 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
                 // of the assistant ("tell me about my mum's care plan", "what
                 // does his care plan say about..."); not what a plan is.
                 re(
-                    r" (?:tell me about|whats in|what is in|whats on|what is on|read (?:me|out)) (?:my|his|her|their|our|mums|dads|nans|grans|husbands|wifes|sons|daughters) (?:\w+ ){0,2}(?:care and support plan|support plan|care plan|case|file|records?|notes|assessment results?|assessment report)\b| what (?:does|did|do) (?:my|his|her|their|our|mums|dads|nans|grans|husbands|wifes) (?:\w+ ){0,3}(?:care plan|support plan|case notes|notes|records?|file|assessment report|assessment) (?:actually |really )?(?:say|said|show|shows|state|put)\b",
+                    r" (?:tell me about|whats in|what is in|whats on|what is on|read (?:me|out)) (?:my|his|her|their|our|mums|dads|nans|grans|husbands|wifes|sons|daughters) (?:\w+ ){0,2}(?:care and support plan|support plan|care plan|case|file|records?|notes|assessment results?|assessment report)\b| what (?:does|did|do) (?:my|his|her|their|our|mums|dads|nans|grans|husbands|wifes) (?:\w+ ){0,3}(?:care plan|support plan|case notes|notes|records?|file|assessment report|assessment) (?:actually |really )?(?:say|said|show|shows|state|put)\b| what (?:my|his|her|their|our|mums|dads|nans|grans|husbands|wifes|sons|daughters) (?:\w+ ){0,3}(?:care plan|support plan|case notes|notes|records?|file|assessment report|assessment) (?:actually |really )?(?:says|said|shows|showed|states|stated)\b",
                 ),
                 // Whether one person's own application or assessment has
                 // been done: only the team can see it.
@@ -1141,7 +1144,7 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
                     // Council tax bills and the housing register are other
                     // teams' work (a discount for someone with dementia is not:
                     // the care pages cover it).
-                    r" council tax (?:is )?(?:due|instalments?|direct debit|band|bands|arrears|payment date|account|refund)\b| (?:join|get on|go on|register for|apply (?:to|for)|bid on|bidding on) (?:the |a )?(?:council )?(?:housing (?:list|register|waiting list)|waiting list for (?:a )?council (?:house|flat|home))| (?:council|social) housing (?:list|register|waiting list)| (?:housing|council house|council flat) (?:list|register) (?:number|application|band|banding|priority)",
+                    r" council tax (?:is )?(?:due|instalments?|direct debit|band|bands|arrears|payment date|account|refund)\b| (?:join|get on|go on|register for|apply (?:to|for)|bid on|bidding on) (?:the |a )?(?:council )?(?:housing (?:list|register|waiting list)|waiting list for (?:a )?council (?:house|flat|home))| (?:council|social) housing (?:list|register|waiting list)| (?:up|down|on|high on|far up|far down) (?:the |a )?(?:housing|council house|council flat) (?:waiting )?(?:list|register)| housing waiting list| (?:housing|council house|council flat) (?:list|register) (?:number|application|band|banding|priority)",
                 ),
             ],
         ),
@@ -1156,6 +1159,9 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
         urgent,
         signals,
         decline,
+        how_it_works: re(
+            r" (?:how often|how regularly|how long (?:after|before)|when) (?:do|will|does|would|should) (?:you|they|the council|social services|someone|anyone|a social worker) (?:\w+ ){0,2}(?:check|review|look at|look again at|go over|reassess)| (?:do|will|does) (?:you|they|the council|social services|someone|anyone) (?:ever |still |regularly )?(?:check|review|reassess) (?:\w+ ){0,4}(?:is still right|still right|still meets|still works|still suits|is working|every|each year|regularly)",
+        ),
         question_about: re(
             r"^ (?:what (?:is|are|counts as|does|do|kinds)|whats|how (?:do|can|would|should) (?:i|you|we|someone|people|a person) (?:report|spot|recognise|recognize|tell|know|prevent|stop|protect)|types of|signs of|examples of|explain|define|what happens (?:when|if|after|at))",
         ),
@@ -1222,6 +1228,11 @@ pub fn triage(message: &str, has_history: bool) -> Triage {
         return Triage::Clarify(Vague::Thanks);
     }
     for (kind, patterns) in &p.decline {
+        // "How often do you check my mum's care plan?" asks how the
+        // council works, not what one person's record says.
+        if *kind == Decline::PersonalRecords && p.how_it_works.is_match(&m) {
+            continue;
+        }
         if patterns.iter().any(|r| r.is_match(&m)) {
             return Triage::Decline(*kind);
         }
@@ -1401,6 +1412,8 @@ mod tests {
             "does council tax reduction count as income",
             "can i get help with housing if i need a ground floor flat",
             "check whether my mum can get a blue badge",
+            "once the carers have started, how often do you check my mums care plan is still right",
+            "will you review my dads care plan every year",
         ] {
             assert_eq!(dec(q), None, "{q}");
         }
@@ -1525,7 +1538,15 @@ mod tests {
                 "can you check if my care assessment has been done yet",
                 Decline::PersonalRecords,
             ),
+            (
+                "can you tell me what my dads care plan says",
+                Decline::PersonalRecords,
+            ),
             ("when is my council tax due", Decline::OtherCouncilService),
+            (
+                "how far up the housing waiting list am i",
+                Decline::OtherCouncilService,
+            ),
             (
                 "how do I join the council housing list",
                 Decline::OtherCouncilService,

@@ -182,16 +182,23 @@ fn savings_question_gets_the_calculation_on_every_channel() {
 }
 
 #[test]
-fn a_missing_fact_gets_one_short_question() {
+fn a_missing_fact_gets_one_short_question_after_the_pages_answer() {
     let data = tempfile::tempdir().unwrap();
     let v = ask_json(
         data.path(),
         "will they count my house if i go into a care home",
         &[],
     );
-    assert_eq!(v["route"], "clarify");
+    // The pages answer in general (the 12 weeks, deferred payments); the
+    // calculator then offers to settle it with the one fact it lacks.
+    assert_eq!(v["route"], "answer", "{v}");
     let reply = v["reply"].as_str().unwrap();
     assert_eq!(reply.matches('?').count(), 1, "{reply}");
+    let offered = reply
+        .find("Whether your home counts depends on who will still live in it.")
+        .expect(reply);
+    assert!(offered > 0, "the offer comes after the answer: {reply}");
+    assert!(!v["sources"].as_array().unwrap().is_empty(), "{v}");
 }
 
 #[test]

@@ -90,6 +90,21 @@ fn a_site_is_imported_politely_and_then_answers_questions() {
         policy.contains("£21.60") && policy.contains("## Page 2"),
         "{policy}"
     );
+    // Its title from its properties, its numbered headings kept as
+    // headings, its clause numbers and running footer gone.
+    assert!(
+        policy.contains("title: Adult Social Care Charging Policy\n")
+            && policy.contains("title: the PDF's properties"),
+        "{policy}"
+    );
+    assert!(
+        policy.contains("### 5. Disability-related expenditure (DRE)\n\nWhere a person receives"),
+        "{policy}"
+    );
+    assert!(
+        !policy.contains("page 1 of 2") && !policy.contains("\n5.1 "),
+        "{policy}"
+    );
     // The scanned PDF is flagged, never written.
     assert!(!pages.join("easy-read-guide-to-assessments.md").exists());
     let review = text(&import(data.path(), &["review"]));
@@ -158,6 +173,15 @@ fn a_site_is_imported_politely_and_then_answers_questions() {
     let v = ask("is the care needs assessment free");
     assert_eq!(v["route"], "answer", "{v}");
     assert!(v["reply"].as_str().unwrap().contains("free"), "{v}");
+    // A fact from the linked PDF says which document it is in, with the link.
+    let v = ask("how much is the arrangement fee if the council arranges my care");
+    let reply = v["reply"].as_str().unwrap();
+    assert!(reply.contains("£290"), "{v}");
+    assert!(
+        reply.contains("in our document \"Adult Social Care Charging Policy\" (http://")
+            && reply.contains("adult-social-care-charging-policy.pdf)"),
+        "{v}"
+    );
     let v = ask("how much does home care cost an hour");
     assert!(
         v["reply"].as_str().unwrap().contains("0118 496 0100"),
