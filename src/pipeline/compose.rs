@@ -136,10 +136,18 @@ pub fn sentences(
                 close = crate::embed::cosine(q, v);
                 score += settings.meaning_weight * (close - 0.2).max(0.0);
             }
-            // A yes or no that answers an FAQ question close to the
-            // resident's settles it, so it leads.
-            if wants.yes_no && i == 0 && SETTLES.is_match(&unit.to_lowercase()) && close >= 0.55 {
-                score += kind;
+            // Under a heading that asks what the resident asked (an FAQ or
+            // accordion question close in meaning), the first sentence is
+            // the page's answer; a yes or no there settles a yes/no question.
+            let asks = c
+                .headings
+                .last()
+                .is_some_and(|h| h.trim_end().ends_with('?'));
+            if asks && i == 0 && close >= 0.55 {
+                score += kind * 0.5;
+                if wants.yes_no && SETTLES.is_match(&unit.to_lowercase()) {
+                    score += kind;
+                }
             }
             if c.slug != top_slug {
                 score *= 0.8;
@@ -148,6 +156,10 @@ pub fn sentences(
             // says the same kind of thing (last year's charges, this year's).
             if content.dated.contains(&c.slug) {
                 score *= 0.85;
+                // Its figures most of all.
+                if wants.money && unit.contains('£') {
+                    score *= 0.6;
+                }
             }
             if overlap > 0.0 || close >= 0.5 || (rank == 0 && c.page_start && i < 2) {
                 cands.push(Cand {
@@ -418,7 +430,12 @@ fn named_after(sentence: &str, units: &[String], at: usize) -> Vec<usize> {
     else {
         return Vec::new();
     };
+    // Items given as bold run-in labels ("**Health and welfare.** This
+    // covers...") all open the same way.
     let opening = |s: &str| -> String {
+        if s.starts_with("**") {
+            return "**".to_string();
+        }
         s.split_whitespace()
             .take(2)
             .map(str::to_lowercase)
@@ -574,6 +591,16 @@ mod tests {
             "Attorneys can pay your bills.",
             "An LPA for health and welfare covers your care.",
             "Health and welfare attorneys can decide where you live.",
+        ]);
+        assert_eq!(named_after(&u[0], &u, 0), vec![2, 4]);
+        // Items given as bold run-in labels.
+        let u = units(&[
+            "There are two types.",
+            "You can make one or both.",
+            "**Property and financial affairs.**",
+            "This covers your money.",
+            "**Health and welfare.**",
+            "This covers your care.",
         ]);
         assert_eq!(named_after(&u[0], &u, 0), vec![2, 4]);
         // Three announced, two named: nothing is guessed.

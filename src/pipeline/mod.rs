@@ -665,6 +665,48 @@ mod tests {
     }
 
     #[test]
+    fn a_page_past_its_review_date_gives_way_on_figures() {
+        let dir = tempfile::tempdir().unwrap();
+        let kb = dir.path().join("kb");
+        std::fs::create_dir_all(kb.join("pages")).unwrap();
+        let page = |slug: &str, title: &str, reviewed: &str, body: &str| {
+            std::fs::write(
+                kb.join("pages").join(format!("{slug}.md")),
+                format!("---\nslug: {slug}\ntitle: {title}\nsummary: About {title}.\ntopics: [{slug}]\nurl: https://www.example.org/{slug}\nlast_reviewed: {reviewed}\n---\n# {title}\n\n{body}\n"),
+            )
+            .unwrap();
+        };
+        page(
+            "day-centres",
+            "Day centres",
+            "2019-06-04",
+            "Our day centres offer company and activities. A day at a day centre costs £38.50. Lunch at the day centre costs £3.90.",
+        );
+        page(
+            "charges",
+            "Day centre charges",
+            "2026-04-01",
+            "Our day centre charges from April 2026. A day at a day centre costs £62. Lunch at the day centre costs £5.20.",
+        );
+        let mut config = Config::default();
+        config.kb.dir = kb;
+        config.data_dir = dir.path().join("data");
+        config.triage.semantic = false;
+        let (c, _) = startup::load(&config, None).unwrap();
+        assert!(c.dated.contains("day-centres") && !c.dated.contains("charges"));
+        let q = "how much does a day at the day centre cost";
+        let h = hits(&c, q);
+        let qterms = understand::key_terms(&c, &understand::expand(&c, q));
+        let asked = compose::Asked {
+            message: q,
+            ..Default::default()
+        };
+        let (sentences, _) = compose::sentences(&c, &config.answer, &asked, &qterms, &h, 4);
+        // Two pages that say the same kind of thing: this year's figure leads.
+        assert!(sentences[0].contains("£62"), "{sentences:?}");
+    }
+
+    #[test]
     fn an_faq_answers_yes_or_no_with_its_question() {
         let (c, _d) = content();
         let settings = Config::default().answer;
