@@ -53,5 +53,6 @@ echo "== evaluation gates"
   --max-false-alarm-rate 0.0
 # The main set: every emergency escalated, at most 1% false alarms.
 ./target/release/signpost eval eval/cases.jsonl --json target/eval-cases.json \
-  --min-escalate-recall 1.0 --max-false-alarm-rate 0.01 --min-fact-recall 0.78
+  --min-escalate-recall 1.0 --max-false-alarm-rate 0.01 --min-fact-recall 0.78 \
+  --min-grounded-rate 1.0
 echo "evaluation gates passed"

@@ -288,7 +288,7 @@ impl Engine {
         let calculation = match calc::calculate(&standalone, &c.rules, council) {
             calc::Outcome::Clarify { name, question } => {
                 stages.calculator = Some(format!("{name} (needs one more fact)"));
-                offer = Some(question);
+                offer = Some((name, question));
                 None
             }
             calc::Outcome::Answer(calc) => {
@@ -317,7 +317,7 @@ impl Engine {
         let found = retrieve::found(s, retrieved.bm25_best, &services, stages.coverage);
         if found.off_topic && calculation.is_none() {
             return match offer {
-                Some(question) => self.fixed(Route::Clarify, question, None, stages),
+                Some((_, question)) => self.fixed(Route::Clarify, question, None, stages),
                 None => self.fixed(Route::Decline, self.dont_know(), None, stages),
             };
         }
@@ -375,7 +375,7 @@ impl Engine {
         stages.removed = verified.removed;
         if verified.kept.is_empty() {
             return match offer {
-                Some(question) => self.fixed(Route::Clarify, question, None, stages),
+                Some((_, question)) => self.fixed(Route::Clarify, question, None, stages),
                 None => self.fixed(Route::Decline, self.dont_know(), None, stages),
             };
         }
@@ -390,13 +390,22 @@ impl Engine {
         let exact = calculation.is_some() || !services.is_empty();
         let mut answer =
             jobs.rephrase(&standalone, verified.kept, &cited_texts, exact, &mut stages);
-        answer.extend(offer);
+        let mut passages = composed.passages;
+        // The calculator's question, offered last, rests on the calculator.
+        if let Some((name, question)) = offer {
+            passages.push(Passage {
+                chunk: format!("calculator:{name}"),
+                slug: format!("calculator:{name}"),
+                text: question.clone(),
+            });
+            answer.push(question);
+        }
         Reply {
             route: Route::Answer,
             grounded: stages.removed.is_empty(),
             answer,
             sources,
-            passages: composed.passages,
+            passages,
             stages,
             notice: None,
             ms: 0.0,
