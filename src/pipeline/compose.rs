@@ -70,7 +70,7 @@ pub fn sentences(
         let unit = &c.units[j];
         let question = c.headings.last().filter(|h| h.trim_end().ends_with('?'));
         match question {
-            Some(h) if j == 0 && SETTLES.is_match(&unit.to_lowercase()) => {
+            Some(h) if j == 0 && (SETTLES.is_match(&unit.to_lowercase()) || leans_back(unit)) => {
                 Some(format!("{} {unit}", h.trim()))
             }
             _ if bare_answer(unit) => None,
@@ -108,11 +108,21 @@ pub fn sentences(
             let Some(text) = shown(h.chunk, i) else {
                 continue;
             };
+            // Under a heading that asks a question (an FAQ, an accordion),
+            // the first sentence answers it: its words include the
+            // question's, as an FAQ answer's shown text does.
+            let question = c
+                .headings
+                .last()
+                .filter(|h| i == 0 && h.trim_end().ends_with('?'));
+            let words = match question {
+                Some(h) if !text.starts_with(h.trim()) => format!("{} {text}", h.trim()),
+                _ => text.clone(),
+            };
             // Summed in a fixed order, so the same question always gets
-            // the same scores (a hash set's order changes run to run). An
-            // FAQ answer's words include its question's.
+            // the same scores (a hash set's order changes run to run).
             let terms: std::collections::BTreeSet<String> =
-                content.index.terms(&text).into_iter().collect();
+                content.index.terms(&words).into_iter().collect();
             let overlap: f32 = terms.iter().filter_map(|t| qset.get(t.as_str())).sum();
             let mut score = overlap * (0.6 + 0.4 * rel);
             if c.page_start && i < 2 {
@@ -139,11 +149,7 @@ pub fn sentences(
             // Under a heading that asks what the resident asked (an FAQ or
             // accordion question close in meaning), the first sentence is
             // the page's answer; a yes or no there settles a yes/no question.
-            let asks = c
-                .headings
-                .last()
-                .is_some_and(|h| h.trim_end().ends_with('?'));
-            if asks && i == 0 && close >= 0.55 {
+            if question.is_some() && close >= 0.55 {
                 score += kind * 0.5;
                 if wants.yes_no && SETTLES.is_match(&unit.to_lowercase()) {
                     score += kind;

@@ -57,6 +57,8 @@ pub struct Content {
     /// Pages past their review date when the content was loaded (older than
     /// `kb.review_warn_days`): their sentences give way to a current page's.
     pub(crate) dated: HashSet<String>,
+    /// Abbreviations the pages define, both ways, for the query.
+    pub(crate) abbreviations: Vec<(String, String)>,
 }
 
 impl Content {

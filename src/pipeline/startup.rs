@@ -99,6 +99,7 @@ pub(crate) fn load(
         .filter(|p| (today - p.last_reviewed).whole_days() > config.kb.review_warn_days)
         .map(|p| p.slug.clone())
         .collect();
+    let abbreviations = super::understand::abbreviations(kb.pages.iter().map(|p| p.body.as_str()));
     let llm = match llm {
         Some(llm) => llm,
         None => load_llm(config)?.map(Arc::new),
@@ -116,6 +117,7 @@ pub(crate) fn load(
             unit_vectors,
             checked,
             dated,
+            abbreviations,
         },
         llm,
     ))

@@ -73,15 +73,66 @@ pub fn standalone(content: &Content, q: &Question) -> Understood {
     }
 }
 
-/// Adds the knowledge base's synonyms for phrases found in the query.
+/// Adds the knowledge base's synonyms for phrases found in the query, and
+/// for an abbreviation the pages define ("lasting power of attorney (LPA)")
+/// the other form of it.
 pub fn expand(content: &Content, query: &str) -> String {
     let m = crate::text::for_matching(query);
     let mut out = query.to_string();
-    for (phrase, adds) in &content.kb.synonyms {
-        if m.contains(phrase.as_str()) {
+    for (phrase, adds) in content.kb.synonyms.iter().chain(&content.abbreviations) {
+        if m.contains(phrase.as_str()) && !out.to_lowercase().contains(&adds.to_lowercase()) {
             out.push(' ');
             out.push_str(adds);
         }
+    }
+    out
+}
+
+/// "Disability-related expenditure (DRE)": words, then capitals in brackets.
+static DEFINED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"((?:[A-Za-z]+[ -]){1,8}[A-Za-z]+) \(([A-Z]{2,6})\)")
+        .expect("a valid pattern")
+});
+
+/// The abbreviations the pages define, each both ways as (phrase in
+/// matching form, words to add): "lasting power of attorney (LPA)" gives
+/// (" lpa ", "lasting power of attorney") and (" lasting power of
+/// attorney ", "LPA"). The long form is the shortest run of words before
+/// the brackets whose initials (leaving out "of", "and", "the", "for", "to",
+/// "in", "a") spell the abbreviation.
+pub(crate) fn abbreviations<'a>(bodies: impl Iterator<Item = &'a str>) -> Vec<(String, String)> {
+    const SMALL: [&str; 7] = ["of", "and", "the", "for", "to", "in", "a"];
+    let mut found: std::collections::BTreeMap<String, String> = Default::default();
+    for body in bodies {
+        for c in DEFINED.captures_iter(body) {
+            let abbr = &c[2];
+            let words: Vec<&str> = c[1].split([' ', '-']).filter(|w| !w.is_empty()).collect();
+            let mut initials = String::new();
+            let mut start = None;
+            for (i, w) in words.iter().enumerate().rev() {
+                if SMALL.contains(&w.to_lowercase().as_str()) && !initials.is_empty() {
+                    continue;
+                }
+                initials.insert(0, w.chars().next().unwrap_or(' ').to_ascii_uppercase());
+                if initials.len() == abbr.len() {
+                    start = Some(i);
+                    break;
+                }
+            }
+            let Some(i) = start.filter(|_| initials == abbr) else {
+                continue;
+            };
+            // The long form from word `i` on, as the page wrote it (each
+            // word was followed by one space or hyphen).
+            let cut = words[..i].iter().map(|w| w.len() + 1).sum::<usize>();
+            let long = c[1].get(cut..).unwrap_or(&c[1]).trim().to_string();
+            found.entry(abbr.to_string()).or_insert(long);
+        }
+    }
+    let mut out = Vec::new();
+    for (abbr, long) in found {
+        out.push((crate::text::for_matching(&abbr), long.clone()));
+        out.push((crate::text::for_matching(&long), abbr));
     }
     out
 }
@@ -182,4 +233,26 @@ pub fn local_request(content: &Content, question: &str) -> Option<Option<String>
         .map(|(_, a)| a.clone());
     let asks = LOCAL.iter().any(|w| m.contains(&format!(" {w} ")));
     (asks || area.is_some()).then_some(area)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn abbreviations_the_pages_define_work_both_ways() {
+        let found = super::abbreviations(
+            [
+                "You can make a lasting power of attorney (LPA) at any time.",
+                "We allow for Disability-related expenditure (DRE) in the assessment.",
+                "Ask about a Disabled Facilities Grant (DFG). Call us (MON) now.",
+            ]
+            .into_iter(),
+        );
+        let has = |k: &str, v: &str| found.iter().any(|(a, b)| a == k && b == v);
+        assert!(has(" lpa ", "lasting power of attorney"), "{found:?}");
+        assert!(has(" lasting power of attorney ", "LPA"), "{found:?}");
+        assert!(has(" dre ", "Disability-related expenditure"), "{found:?}");
+        assert!(has(" disabled facilities grant ", "DFG"), "{found:?}");
+        // Capitals in brackets that are not the words' initials are not taken.
+        assert!(!found.iter().any(|(a, _)| a == " mon "), "{found:?}");
+    }
 }
