@@ -27,17 +27,19 @@ impl PdfText {
     }
 }
 
-/// Runs a poppler tool on the file, stopping it after `limit`, and returns
-/// what it printed (at most 20 MiB).
-fn run_limited(tool: &str, args: &[&str], path: &Path, limit: Duration) -> Result<Vec<u8>, String> {
+/// Runs a poppler tool as `tool ARGS FILE AFTER`, stopping it after
+/// `limit`, and returns what it printed (at most 20 MiB).
+fn run_limited(
+    tool: &str,
+    args: &[&str],
+    path: &Path,
+    after: &[&str],
+    limit: Duration,
+) -> Result<Vec<u8>, String> {
     let mut child = Command::new(tool)
         .args(args)
         .arg(path)
-        .args(if tool == "pdftotext" {
-            &["-"][..]
-        } else {
-            &[][..]
-        })
+        .args(after)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -77,7 +79,7 @@ fn run_limited(tool: &str, args: &[&str], path: &Path, limit: Duration) -> Resul
 
 /// The title in the document's properties, if it has one.
 fn metadata_title(path: &Path, limit: Duration) -> Option<String> {
-    let info = run_limited("pdfinfo", &["-enc", "UTF-8"], path, limit).ok()?;
+    let info = run_limited("pdfinfo", &["-enc", "UTF-8"], path, &[], limit).ok()?;
     String::from_utf8_lossy(&info)
         .lines()
         .find_map(|l| l.strip_prefix("Title:"))
@@ -88,7 +90,13 @@ fn metadata_title(path: &Path, limit: Duration) -> Option<String> {
 /// Runs `pdftotext -layout` on the file, stopping it after `limit`. The
 /// title is the one in the document's properties, or its first line.
 pub fn text_of(path: &Path, limit: Duration) -> Result<PdfText, String> {
-    let bytes = run_limited("pdftotext", &["-layout", "-enc", "UTF-8"], path, limit)?;
+    let bytes = run_limited(
+        "pdftotext",
+        &["-layout", "-enc", "UTF-8"],
+        path,
+        &["-"],
+        limit,
+    )?;
     let text = String::from_utf8_lossy(&bytes);
     let mut pages: Vec<String> = text
         .split('\u{c}')

@@ -584,50 +584,61 @@ fn is_document(url: &str) -> bool {
 mod tests {
     use super::*;
 
-    /// A small knowledge base of three pages, loaded as the engine loads
-    /// one (a real tantivy index in a temporary folder, no models).
-    pub(crate) fn content() -> (Content, tempfile::TempDir) {
+    /// A knowledge base of these pages (slug, title, last reviewed, body)
+    /// and synonyms, loaded as the engine loads one (a real tantivy index in
+    /// a temporary folder, no models).
+    fn load(pages: &[(&str, &str, &str, &str)], synonyms: &str) -> (Content, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let kb = dir.path().join("kb");
         std::fs::create_dir_all(kb.join("pages")).unwrap();
-        let page = |slug: &str, title: &str, body: &str| {
+        for (slug, title, reviewed, body) in pages {
             std::fs::write(
                 kb.join("pages").join(format!("{slug}.md")),
-                format!("---\nslug: {slug}\ntitle: {title}\nsummary: About {title}.\ntopics: [{slug}]\nurl: https://www.example.org/{slug}\nlast_reviewed: 2026-11-01\n---\n# {title}\n\n{body}\n"),
+                format!("---\nslug: {slug}\ntitle: {title}\nsummary: About {title}.\ntopics: [{slug}]\nurl: https://www.example.org/{slug}\nlast_reviewed: {reviewed}\n---\n# {title}\n\n{body}\n"),
             )
             .unwrap();
-        };
-        page(
-            "blue-badge",
-            "Blue Badge parking permits",
-            "A Blue Badge lets a disabled person park closer to where they need to go. A Blue Badge costs £10. A Blue Badge usually lasts up to 3 years.\n\n## How to apply\n\nYou can apply for a Blue Badge online or by post. Call the Blue Badge team on 01632 960210 if you need help with the form.",
-        );
-        page(
-            "reablement",
-            "Reablement",
-            "Reablement is short-term help at home after an illness or a fall. Reablement is free for up to 6 weeks.",
-        );
-        page(
-            "carers",
-            "Support for carers",
-            "A carer is someone who looks after a family member or friend. Carers can ask for a free carer's assessment.",
-        );
-        page(
-            "questions",
-            "Questions and answers",
-            "Answers to questions people often ask us.\n\n## Will someone visit me at home?\n\nYes. A worker visits you at home to talk about what you need.\n\n## Does a carer's assessment depend on income?\n\nNo. Whatever your income, a carer's assessment is free.",
-        );
-        std::fs::write(
-            kb.join("synonyms.toml"),
-            "\"parking permit\" = \"blue badge\"\n",
-        )
-        .unwrap();
+        }
+        std::fs::write(kb.join("synonyms.toml"), synonyms).unwrap();
         let mut config = Config::default();
         config.kb.dir = kb;
         config.data_dir = dir.path().join("data");
         config.triage.semantic = false;
         let (content, _) = startup::load(&config, None).unwrap();
         (content, dir)
+    }
+
+    /// A small knowledge base of four pages.
+    pub(crate) fn content() -> (Content, tempfile::TempDir) {
+        const REVIEWED: &str = "2026-11-01";
+        load(
+            &[
+                (
+                    "blue-badge",
+                    "Blue Badge parking permits",
+                    REVIEWED,
+                    "A Blue Badge lets a disabled person park closer to where they need to go. A Blue Badge costs £10. A Blue Badge usually lasts up to 3 years.\n\n## How to apply\n\nYou can apply for a Blue Badge online or by post. Call the Blue Badge team on 01632 960210 if you need help with the form.",
+                ),
+                (
+                    "reablement",
+                    "Reablement",
+                    REVIEWED,
+                    "Reablement is short-term help at home after an illness or a fall. Reablement is free for up to 6 weeks.",
+                ),
+                (
+                    "carers",
+                    "Support for carers",
+                    REVIEWED,
+                    "A carer is someone who looks after a family member or friend. Carers can ask for a free carer's assessment.",
+                ),
+                (
+                    "questions",
+                    "Questions and answers",
+                    REVIEWED,
+                    "Answers to questions people often ask us.\n\n## Will someone visit me at home?\n\nYes. A worker visits you at home to talk about what you need.\n\n## Does a carer's assessment depend on income?\n\nNo. Whatever your income, a carer's assessment is free.",
+                ),
+            ],
+            "\"parking permit\" = \"blue badge\"\n",
+        )
     }
 
     fn hits(c: &Content, q: &str) -> Vec<crate::search::Hit> {
@@ -677,33 +688,23 @@ mod tests {
 
     #[test]
     fn a_page_past_its_review_date_gives_way_on_figures() {
-        let dir = tempfile::tempdir().unwrap();
-        let kb = dir.path().join("kb");
-        std::fs::create_dir_all(kb.join("pages")).unwrap();
-        let page = |slug: &str, title: &str, reviewed: &str, body: &str| {
-            std::fs::write(
-                kb.join("pages").join(format!("{slug}.md")),
-                format!("---\nslug: {slug}\ntitle: {title}\nsummary: About {title}.\ntopics: [{slug}]\nurl: https://www.example.org/{slug}\nlast_reviewed: {reviewed}\n---\n# {title}\n\n{body}\n"),
-            )
-            .unwrap();
-        };
-        page(
-            "day-centres",
-            "Day centres",
-            "2019-06-04",
-            "Our day centres offer company and activities. A day at a day centre costs £38.50. Lunch at the day centre costs £3.90.",
+        let (c, _d) = load(
+            &[
+                (
+                    "day-centres",
+                    "Day centres",
+                    "2019-06-04",
+                    "Our day centres offer company and activities. A day at a day centre costs £38.50. Lunch at the day centre costs £3.90.",
+                ),
+                (
+                    "charges",
+                    "Day centre charges",
+                    "2026-04-01",
+                    "Our day centre charges from April 2026. A day at a day centre costs £62. Lunch at the day centre costs £5.20.",
+                ),
+            ],
+            "",
         );
-        page(
-            "charges",
-            "Day centre charges",
-            "2026-04-01",
-            "Our day centre charges from April 2026. A day at a day centre costs £62. Lunch at the day centre costs £5.20.",
-        );
-        let mut config = Config::default();
-        config.kb.dir = kb;
-        config.data_dir = dir.path().join("data");
-        config.triage.semantic = false;
-        let (c, _) = startup::load(&config, None).unwrap();
         assert!(c.dated.contains("day-centres") && !c.dated.contains("charges"));
         let q = "how much does a day at the day centre cost";
         let h = hits(&c, q);
@@ -712,7 +713,8 @@ mod tests {
             message: q,
             ..Default::default()
         };
-        let (sentences, _) = compose::sentences(&c, &config.answer, &asked, &qterms, &h, 4);
+        let (sentences, _) =
+            compose::sentences(&c, &Config::default().answer, &asked, &qterms, &h, 4);
         // Two pages that say the same kind of thing: this year's figure leads.
         assert!(sentences[0].contains("£62"), "{sentences:?}");
     }
