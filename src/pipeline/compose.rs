@@ -74,6 +74,12 @@ pub fn sentences(
                 Some(format!("{} {unit}", h.trim()))
             }
             _ if bare_answer(unit) => None,
+            // A definition given as a fragment under a short label heading
+            // ("Financial or material abuse" then "Stealing, fraud, scams…")
+            // means nothing without its label: it is quoted after it.
+            None if j == 0 && labels(&c.headings, unit) => {
+                Some(format!("{}: {unit}", c.headings.last()?.trim()))
+            }
             _ => Some(unit.clone()),
         }
     };
@@ -264,9 +270,11 @@ pub fn sentences(
     for (_, hit) in &chosen {
         let c = &content.index.chunks[considered[*hit].chunk];
         if !passages.iter().any(|p| p.chunk == c.id) {
-            // With its heading, which an FAQ answer's "Yes." is quoted with.
+            // With its heading, which an FAQ answer's "Yes." is quoted with
+            // (and a labelled fragment, after a colon).
             let text = match c.headings.last() {
-                Some(h) => format!("{} {}", h.trim(), c.text()),
+                Some(h) if h.trim_end().ends_with('?') => format!("{} {}", h.trim(), c.text()),
+                Some(h) => format!("{}: {}", h.trim(), c.text()),
                 None => c.text(),
             };
             passages.push(Passage {
@@ -408,6 +416,31 @@ fn bare_answer(sentence: &str) -> bool {
     t.eq_ignore_ascii_case("yes") || t.eq_ignore_ascii_case("no")
 }
 
+/// Whether `unit`, the first sentence under `headings`, is a fragment that
+/// the last heading labels: a short heading that is not a question, and a
+/// sentence with no verb or subject of its own ("Stealing, fraud, scams,
+/// or misusing someone's money.").
+fn labels(headings: &[String], unit: &str) -> bool {
+    let Some(h) = headings.last() else {
+        return false;
+    };
+    let h = h.trim();
+    !h.is_empty()
+        && !h.ends_with('?')
+        && crate::text::word_count(h) <= 8
+        && !h.contains(':')
+        && !unit.contains(':')
+        && !CLAUSE.is_match(&unit.to_lowercase())
+}
+
+/// Words that make a sentence a clause of its own: a finite verb or a subject.
+static CLAUSE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"\b(is|are|was|were|be|been|being|am|can|cannot|can't|could|will|won't|would|may|might|must|should|shall|has|have|had|do|does|did|don't|doesn't|we|you|they|he|she|it|i|there|this|these|our|your|call|ask|see|contact|use|go|get|tell|find|read|visit|email|phone|apply)\b",
+    )
+    .expect("a valid pattern")
+});
+
 fn leans_back(sentence: &str) -> bool {
     LEANS_BACK.is_match(sentence)
 }
@@ -539,7 +572,7 @@ impl Wants {
             // "How long does it last", but not "she fell last month".
             duration: has(&[
                 "long", "lasts", "when", "weeks", "expire", "expires", "renew", "quicker",
-                "quickly", "faster", "soon", "deadline",
+                "quickly", "faster", "soon", "deadline", "often", "limit", "within",
             ]) || (has(&["last"]) && !PAST.is_match(&m)),
             contact: has(&[
                 "phone", "call", "contact", "number", "ring", "email", "speak", "talk",
