@@ -300,6 +300,16 @@ fn decide_into(
                 ),
             );
         }
+        // Over and put right ("two years ago … he's doing much better
+        // now", "the bank refunded her"): the question is answered, with
+        // the urgent line first. Abuse and neglect by someone still there
+        // always take the urgent route.
+        if resolved(message) && !matches!(u, Urgent::Abuse | Urgent::Neglect) {
+            return (
+                Triage::Caution(u),
+                format!(" (pattern {}; unsure: it is over and put right)", u.name()),
+            );
+        }
         return (by_pattern, String::new());
     }
     let verdict = semantic.and_then(|s| {
@@ -364,6 +374,28 @@ fn decide_into(
                 v.similarity
             ),
         ),
+        // Found by meaning alone, in a message that says no one is in danger
+        // ("he's safe", "I'd never hurt her") or that it is over and put
+        // right: the answer, with the urgent line first.
+        (
+            _,
+            Some(
+                v @ Verdict {
+                    label: Label::Escalate(u),
+                    ..
+                },
+            ),
+        ) if reassured(message)
+            || (resolved(message) && !matches!(u, Urgent::Abuse | Urgent::Neglect)) =>
+        {
+            (
+                Triage::Caution(u),
+                format!(
+                    " (semantic {:.2}: \"{}\"; unsure: the message says no one is in danger now)",
+                    v.similarity, v.example
+                ),
+            )
+        }
         (
             _,
             Some(
@@ -493,7 +525,7 @@ static SETTLED_WORDS: LazyLock<Regex> = LazyLock::new(|| {
         r"(?x)
         \b(a|one|two|three|few|couple\s+of|some)\s+(days?|weeks?|months?|years?)\s+(ago|back)\b
         | \blast\s+(week|weekend|month|year|monday|tuesday|wednesday|thursday|friday|saturday|sunday|christmas|summer|winter)\b
-        | \b(is|s|she\s+is|shes|he\s+is|hes|they\s+are|theyre|im|i\s+am|were|we\s+are)\s+(fine|ok|okay|alright|all\s+right|better|home|back\s+home)\s+now\b
+        | \b(is|s|she\s+is|shes|he\s+is|hes|they\s+are|theyre|im|i\s+am|were|we\s+are)\s+(doing\s+)?(absolutely\s+|completely\s+|totally\s+|perfectly\s+|much\s+|a\s+lot\s+|so\s+much\s+)?(fine|ok|okay|alright|all\s+right|better|home|back\s+home|stable|well)\s+now\b
         | \b(if|in\s+case|so)\s+(it|this|that)\s+(happens|doesnt\s+happen|does\s+not\s+happen|never\s+happens)\s+again\b
         | \b(stop|prevent)\s+(it|this|that|him|her|them|falls?)\s+(from\s+)?(happening|falling|wandering)?\s*again\b
         | \bhappen(s|ing)?\s+again\b",
@@ -505,6 +537,48 @@ static SETTLED_WORDS: LazyLock<Regex> = LazyLock::new(|| {
 static STILL_NOW: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"\b(now|right\s+now|still|at\s+the\s+moment|tonight|cant\s+get\s+up|can\s+not\s+get\s+up|not\s+breathing|bleeding|unconscious|collapsed|outside|at\s+the\s+door|missing)\b",
+    )
+    .unwrap()
+});
+
+/// Over and put right: [`settled`], and said to be sorted or better now
+/// ("the bank refunded her", "he's doing much better now").
+fn resolved(message: &str) -> bool {
+    settled(message) && RESOLVED.is_match(&crate::text::for_matching(message))
+}
+
+static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(sorted|refunded|(paid|gave) (it|the money|her|him|them) back|got (it|the money|her money|his money|my money) back|(fine|ok|okay|alright|better|stable|well|safe) now|doing (much |a lot |so much )?better|recovered)\b",
+    )
+    .unwrap()
+});
+
+/// The message says in so many words that no one is in danger: "he's
+/// safe", "she's ok in herself", "I'm not suicidal", "I'd never hurt her",
+/// with nothing said to be happening now.
+fn reassured(message: &str) -> bool {
+    let m = crate::text::for_matching(message);
+    if !REASSURED.is_match(&m) {
+        return false;
+    }
+    // What is left must say nothing is happening now ("just" is "only"
+    // here: "not suicidal, just lonely").
+    let rest = REASSURED.replace_all(&m, " ").replace(" just ", " ");
+    !HAPPENING_NOW.is_match(&rest)
+}
+
+static REASSURED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)
+        \b(hes|shes|theyre|im|he\s+is|she\s+is|they\s+are|i\s+am|were|we\s+are)\s+(perfectly\s+|completely\s+|totally\s+|quite\s+)?safe\b
+        | \b(ok|okay|fine|alright)\s+in\s+(her|him|them|my)sel(f|ves)\b
+        | \b(otherwise|generally|mostly)\s+(ok|okay|fine|well|alright|safe)\b
+        | \beating\s+(ok|okay|fine|well|alright|normally)\b
+        | \bnot\s+(in\s+(any\s+)?danger|at\s+(any\s+)?risk|suicidal|depressed|in\s+a\s+dangerous\s+way|going\s+to\s+do\s+anything\s+(stupid|silly))\b
+        | \b(nobody|no\s+one|noone)(s|\s+is)\s+(at\s+risk|in\s+danger)\b
+        | \b(wouldnt|would\s+not|would\s+never|will\s+never|never\s+would)\s+(ever\s+)?(hurt|harm)\b
+        | \bnever\s+(hurt|harmed|hit)\s+(her|him|them|anyone)\b",
     )
     .unwrap()
 });
@@ -577,6 +651,16 @@ static NOT_HARMED: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// Phrases that deny a risk ("I'm not suicidal", "I would never hurt
+/// her", "she bruises easily", "the council can't take it"), removed before
+/// matching so their words cannot trigger an escalation. Anything else in
+/// the message is still matched.
+static NOT_AT_RISK: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r" not (?:suicidal|in (?:any )?danger|at (?:any )?risk|going to (?:do anything (?:stupid|silly)|hurt (?:my ?self|him|her|anyone)))| (?:wouldnt|would not|would never|will never|never would|wont ever|would nt) (?:ever )?(?:hurt|harm|kill) (?:my ?self|him ?self|her ?self|him|her|them|anyone)| never (?:hurt|harmed|hit) (?:her|him|them|anyone)| bruis\w* (?:really |very |so )?easily| (?:council|they|it|nobody|no one) (?:cant|cannot|can not|couldnt|wont) take (?:it|this|the house|her house|his house)",
+    )
+});
+
 /// A wish about where or how to die at the end of an illness ("wants to die
 /// at home"): planning end-of-life care, not a wish to die. Only these words
 /// are set aside; anything else in the message is still matched.
@@ -595,6 +679,7 @@ static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
 fn prepare(message: &str) -> String {
     let m = for_matching(&PLACEHOLDER.replace_all(message, " "));
     let m = NOT_HARMED.replace_all(&m, " ").into_owned();
+    let m = NOT_AT_RISK.replace_all(&m, " ").into_owned();
     let m = PLACE_OF_DEATH
         .replace_all(&m, " wants end of life care ")
         .into_owned();
@@ -661,6 +746,9 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
                 ),
                 re(r" (?:take|taking|swallow) them all"),
                 re(
+                    r" (?:taken|took|swallowed|had) (?:\w+ ){0,3}(?:the|a|her|his|my) (?:whole|full|entire) (?:weeks?|days?|months?|packet|box|bottle|strip|organiser|dosette)s? (?:\w+ ){0,3}(?:tablets|pills|medicine|medication|meds)?",
+                ),
+                re(
                     r" how many (?:\w+ ){0,3}(?:would it take|does it take|to die|to kill|to not wake|to never wake|to end)",
                 ),
             ],
@@ -709,7 +797,7 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
                     r" (?:fallen|fell|falled|had a fall|has a fall|taken a fall|collapsed|slipped|tripped)\b.*(?:(?:cant|cannot|can not|unable to|wont|couldnt|not able to|struggling to) (?:get|stand|move|lift|get her|get him)|hurt|injur|bleed|blood|broke|fracture|head|unconscious|not moving|isnt moving|is not moving|hasnt moved|wont wake|in pain|on the floor|all night|not responding|cant reach|hip|since)",
                 ),
                 re(
-                    r" (?:on the floor|stuck on the floor|lying on the floor)\b.*(?:cant|cannot|can not|unable|wont|help|since|all night|for hours|hurt|pain)",
+                    r" (?:on the floor|stuck on the floor|lying on the floor)\b.*(?:cant|cannot|can not|unable|wont|help|since|all night|for hours|hurt|pain|blood|bleeding|hit (?:his|her|my|their) head)",
                 ),
                 re(r" (?:been|was|is|has been) on the floor (?:since|for|all)"),
                 re(
@@ -786,6 +874,9 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
                     r" (?:given|gave|give) (?:them|him|her) (?:all )?(?:my|her|his) (?:savings|money|pension)",
                 ),
                 re(r" give (?:him|her|them) the money or (?:he|she|they)"),
+                re(
+                    r" (?:keeps|has|holds|took|takes) (?:my|his|her|their|mums|dads) (?:bank ?card|card)\b.*(?:takes|taking|took|draws|drawing|withdraws|gets) (?:\w+ )?(?:money|cash)",
+                ),
                 re(r" never gives? (?:her|him|them|me) (?:any )?(?:receipts|change|the change)"),
             ],
         ),
@@ -885,7 +976,7 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
         (
             Urgent::Crisis,
             re(
-                r" no way out| dont see a way| (?:written|writing|wrote|left) (?:\w+ )?(?:letters?|notes?) (?:to|for) (?:my|the) (?:kids|children|family|wife|husband|son|daughter)| goodbye (?:letters?|notes?)| (?:go to sleep|sleep) and (?:not|never) wake| not wake up| never wake up| (?:given|giving) (?:away )?(?:all )?my (?:things|belongings) away| put my affairs in order| disappear (?:forever|for good)| (?:end|ending) it all| give up on (?:life|everything)| (?:everyone|everybody|they) (?:would|d) be better off",
+                r" no way out| dont see a way| (?:written|writing|wrote|left) (?:\w+ )?(?:letters?|notes?) (?:to|for) (?:my|the) (?:kids|children|family|wife|husband|son|daughter)| goodbye (?:letters?|notes?)| (?:go|went|going|gone) to sleep and (?:not|never|didnt|did not|dont|wouldnt) wake| sleep and (?:not|never) wake| (?:easier|better) (?:for everyone )?if (?:i|we|we both|he|she) (?:just )?(?:wasnt|werent|was not|were not|died|wasnt here|werent here)| (?:message|text|texted|note|saying|said|says|sent) (?:\w+ ){0,4}goodbye\b.*(?:sorry|phone|answer|reach)| sorry for everything\b.*(?:phone|goodbye|answer|reach)| not wake up| never wake up| (?:given|giving) (?:away )?(?:all )?my (?:things|belongings) away| put my affairs in order| disappear (?:forever|for good)| (?:end|ending) it all| give up on (?:life|everything)| (?:everyone|everybody|they) (?:would|d) be better off",
             ),
         ),
         (
@@ -1258,6 +1349,61 @@ mod tests {
         match triage(m, false) {
             Triage::Decline(k) => Some(k),
             _ => None,
+        }
+    }
+
+    #[test]
+    fn reassurance_and_what_is_over_and_put_right() {
+        for m in [
+            "my aunt since her stroke she hasnt been bothering to cook. she's ok in herself and eating, just not proper meals. can someone bring her hot dinners?",
+            "i've caught myself getting short tempered with mum. i've never hurt her and i never would. are there courses?",
+            "my son stays in his room. he's eating, he's safe, we just want to get him some support",
+            "im not in any danger and i wouldnt hurt myself, i just barely talk to anyone now",
+        ] {
+            assert!(reassured(m), "{m}");
+        }
+        for m in [
+            "he's safe now but he is still on the floor",
+            "she says she's fine but she's bleeding",
+            "how do i get a pendant alarm for my mum",
+        ] {
+            assert!(!reassured(m), "{m}");
+        }
+        assert!(resolved(
+            "my son tried to take his own life two years ago. he's doing much better now"
+        ));
+        assert!(resolved(
+            "nan got scammed out of £2000 last month. the bank has sorted it and she's ok now"
+        ));
+        assert!(!resolved("my son tried to take his own life last week"));
+        // Denials are not matched; what else is said still is.
+        assert_eq!(esc("im not suicidal, just lonely since my wife died"), None);
+        assert_eq!(
+            esc("im not suicidal but i have been cutting myself"),
+            Some(Urgent::Crisis)
+        );
+        assert_eq!(
+            esc("mum bruises really easily because of her tablets"),
+            None
+        );
+        assert_eq!(esc("the carer bruised her arm"), Some(Urgent::Abuse));
+        assert_eq!(
+            esc("she wants to sign the house over so the council cant take it"),
+            None
+        );
+        assert_eq!(
+            esc("i honestly cant take it any more"),
+            Some(Urgent::Crisis)
+        );
+        // Emergencies the hold-out found missing.
+        for (m, u) in [
+            ("dad keeps falling and hes on the floor now and hes hit his head theres blood", Urgent::Fall),
+            ("i think she's taken the whole week's heart tablets at once", Urgent::Overdose),
+            ("my son sent me a message saying goodbye and sorry for everything and his phone's off", Urgent::Crisis),
+            ("it would be easier if we both just went to sleep and didn't wake up", Urgent::Crisis),
+            ("the man who does my shopping keeps my bank card and takes money out every week", Urgent::FinancialAbuse),
+        ] {
+            assert_eq!(esc(m), Some(u), "{m}");
         }
     }
 
