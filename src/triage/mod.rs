@@ -386,7 +386,8 @@ fn decide_into(
                 },
             ),
         ) if reassured(message)
-            || (resolved(message) && !matches!(u, Urgent::Abuse | Urgent::Neglect)) =>
+            || (resolved(message) && !matches!(u, Urgent::Abuse | Urgent::Neglect))
+            || (v.in_piece && asks_with_nothing_now(message)) =>
         {
             (
                 Triage::Caution(u),
@@ -454,6 +455,17 @@ fn unsure(message: &str, u: Urgent) -> bool {
     }
     let m = crate::text::for_matching(message);
     (ASKS_FOR_INFORMATION.is_match(&m) || told_as_over(&m))
+        && !HAPPENING_NOW.is_match(&m)
+        && !ASKS_WHAT_TO_DO.is_match(&m)
+}
+
+/// A request for information that says nothing is happening now: when
+/// only one piece of a longer message is close to an emergency ("I've had
+/// to cut my hours at work" beside "cutting myself"), not enough to put
+/// the answer aside.
+fn asks_with_nothing_now(message: &str) -> bool {
+    let m = crate::text::for_matching(message);
+    ASKS_FOR_INFORMATION.is_match(&m)
         && !HAPPENING_NOW.is_match(&m)
         && !ASKS_WHAT_TO_DO.is_match(&m)
 }
@@ -787,6 +799,12 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
                 ),
                 re(
                     r" take (?:my|his|her) (?:own )?life| not worth living| no will to live| thinking about (?:ending|dying|killing)",
+                ),
+                re(
+                    r" (?:want|wants|wanted|wanting) (?:it|everything) (?:all )?to (?:stop|end) (?:for good|forever|for ever)| (?:cutting|cuts|slashing|burning) (?:his|her|my|their) (?:arms?|wrists?|legs?|skin)",
+                ),
+                re(
+                    r" (?:walk|walking|jump|jumping|step|stepping|throw (?:my|him|her)self|throwing (?:my|him|her)self) (?:into|in front of|off) (?:the |a )?(?:sea|river|canal|traffic|train|bus|bridge|cliff|road)| (?:into the sea|into the river|off a bridge) and not (?:coming|come) back",
                 ),
             ],
         ),
@@ -1399,6 +1417,7 @@ mod tests {
         for (m, u) in [
             ("dad keeps falling and hes on the floor now and hes hit his head theres blood", Urgent::Fall),
             ("i think she's taken the whole week's heart tablets at once", Urgent::Overdose),
+            ("some nights i think about walking into the sea and not coming back", Urgent::Crisis),
             ("my son sent me a message saying goodbye and sorry for everything and his phone's off", Urgent::Crisis),
             ("it would be easier if we both just went to sleep and didn't wake up", Urgent::Crisis),
             ("the man who does my shopping keeps my bank card and takes money out every week", Urgent::FinancialAbuse),

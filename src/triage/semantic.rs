@@ -75,6 +75,8 @@ pub struct Verdict {
     pub label: Label,
     pub similarity: f32,
     pub example: String,
+    /// Found in one piece of a longer message, not in the whole of it.
+    pub in_piece: bool,
 }
 
 /// The key and the derived file's path for a list of texts.
@@ -249,6 +251,7 @@ impl ExampleBank {
                     label: Label::Escalate(u),
                     similarity: sim,
                     example: self.texts[i].clone(),
+                    in_piece: false,
                 });
             }
         }
@@ -258,6 +261,7 @@ impl ExampleBank {
                     label: Label::Decline(d),
                     similarity: sim,
                     example: self.texts[i].clone(),
+                    in_piece: false,
                 });
             }
         }
@@ -322,7 +326,11 @@ impl ExampleBank {
             .iter()
             .filter_map(|(_, v)| self.verdict(v, s))
             .filter(|v| matches!(v.label, Label::Escalate(_)))
-            .max_by(|a, b| a.similarity.total_cmp(&b.similarity));
+            .max_by(|a, b| a.similarity.total_cmp(&b.similarity))
+            .map(|v| Verdict {
+                in_piece: true,
+                ..v
+            });
         urgent_piece.or(verdict)
     }
 }

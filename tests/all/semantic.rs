@@ -184,7 +184,7 @@ fn unsure_triage_answers_with_the_urgent_line_first_and_what_to_do_stays_urgent(
     // about checking a call, with nothing happening now: the answer, led by
     // the urgent line, citing the page that answers.
     let r = e.answer(&Question::new(
-        "how do i call my bank safely if i think a call was a scam",
+        "how do i check if someone on the phone is really from my bank",
         Channel::Web,
     ));
     assert_eq!(r.route, Route::Answer, "{}", r.stages.triage);
