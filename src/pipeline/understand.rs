@@ -141,7 +141,7 @@ pub(crate) fn abbreviations<'a>(bodies: impl Iterator<Item = &'a str>) -> Vec<(S
 /// and amount and family words are not topics, so they are left out.
 pub fn key_terms(content: &Content, query: &str) -> Vec<(String, f32)> {
     // Amounts and the people a question is about are not its topic.
-    const NOT_TOPIC: [&str; 40] = [
+    const NOT_TOPIC: &[&str] = &[
         "thousand",
         "hundred",
         "pound",
@@ -182,6 +182,28 @@ pub fn key_terms(content: &Content, query: &str) -> Vec<(String, f32)> {
         "actual",
         "realli",
         "someon",
+        "stepmum",
+        "stepdad",
+        "stepmoth",
+        "stepfath",
+        "stepson",
+        "stepdaught",
+        "grandson",
+        "granddaught",
+        "grandchild",
+        "grandchildren",
+        "grandpa",
+        "granni",
+        "nana",
+        "nanna",
+        "mam",
+        "mom",
+        "hubbi",
+        "nephew",
+        "niec",
+        "cousin",
+        "girlfriend",
+        "boyfriend",
     ];
     let mut seen = HashSet::new();
     content

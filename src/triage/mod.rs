@@ -1086,7 +1086,7 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
                     r" (?:can|should|could|is it ok to|is it safe to) (?:i|she|he|they|we|you|mum|dad|my \w+) (?:take|give|have|mix|double|halve|stop|start|skip|crush) (?:\w+ ){0,4}(?:with|and|tablets|pills|medicine|medication|meds|dose|paracetamol|ibuprofen|antibiotics|warfarin|insulin|inhaler)",
                 ),
                 re(
-                    r" (?:double|halve|stop taking|start taking|come off|skip) (?:\w+ ){0,3}(?:tablets|pills|medicine|medication|meds|dose)",
+                    r" (?:double|halve|stop taking|start taking|come off|skip) (?:\w+ ){0,3}(?:tablets|pills|medicine|medication|meds|dose)| (?:should|can|could|must) (?:i|she|he|they|we|mum|dad|my \w+) (?:stop taking|come off|cut down on|cut back on) (?:them|it|those|these)\b",
                 ),
                 re(
                     r" (?:is it (?:ok|okay|safe|alright|fine) to|can you|is it bad to) (?:\w+ ){0,1}(?:take|give|mix|crush|double|halve|stop|skip|combine) ",
