@@ -1290,7 +1290,7 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
             r"^ (?:(?:ok(?:ay)? |great |lovely |brilliant |cheers |perfect )?(?:thanks?|thank you|thankyou|ty|cheers|ta)(?: (?:very|so) much| a lot| for (?:your|the|that|all the) help| for helping| love| bye)*|ok|okay|bye|goodbye|great|lovely|brilliant|perfect|yes|no|yeah|nope)(?: that helps| thats helpful)? $",
         ),
         vague_words: re(
-            r"^ (?:(?:i|we|my|me|you|can|could|would|please|need|want|some|a|an|the|with|help|helping|support|info|information|advice|question|questions|ask|something|anything|know|like|to|do|is|are|there|it|this|that|get|got|have|has|about|for|im|id|hi|hello|just|urgent|quick|care|services?|council|social|how|what|when|where|who|why|which|does|did|will|much|many|long|last|lasts|cost|costs|price|pay|paying|apply|applying|work|works|mean|means|take|takes|one|them|they|he|she|her|him|his|out|find|more|tell|still|again|else|other|then|so|and|or|if) )*$",
+            r"^ (?:(?:i|we|my|me|you|can|could|would|please|need|want|some|a|an|the|with|help|helping|support|info|information|advice|question|questions|ask|something|anything|know|like|to|do|is|are|there|it|this|that|get|got|have|has|about|for|im|id|hi|hello|just|urgent|quick|care|services?|council|social|how|what|when|where|who|why|which|does|did|will|much|many|long|last|lasts|cost|costs|price|pay|paying|apply|applying|work|works|mean|means|take|takes|one|them|they|he|she|her|him|his|out|find|more|tell|still|again|else|other|then|so|and|or|if|its|on|of|in|behalf|form|forms|mum|mam|mom|mother|dad|father|parent|parents|nan|nana|gran|granny|grandma|grandad|grandpa|husband|wife|partner|son|daughter|brother|sister|aunt|uncle|friend|neighbour|family|relative|stepmum|stepdad) )*$",
         ),
     }
 });
@@ -1643,6 +1643,14 @@ mod tests {
             Triage::Clarify(Vague::TooVague)
         );
         assert_eq!(triage("how long does it last", true), Triage::Proceed);
+        // Who it is about, or "the form", with nothing about what is needed.
+        for m in ["its about my dad", "i need help with my mum", "forms"] {
+            assert_eq!(triage(m, false), Triage::Clarify(Vague::TooVague), "{m}");
+        }
+        assert_eq!(
+            triage("help with my mum's care home fees", false),
+            Triage::Proceed
+        );
     }
 
     #[test]
