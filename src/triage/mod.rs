@@ -548,7 +548,7 @@ static SETTLED_WORDS: LazyLock<Regex> = LazyLock::new(|| {
 /// Words that say someone is in danger now.
 static STILL_NOW: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"\b(now|right\s+now|still|at\s+the\s+moment|tonight|cant\s+get\s+up|can\s+not\s+get\s+up|not\s+breathing|bleeding|unconscious|collapsed|outside|at\s+the\s+door|missing)\b",
+        r"\b(now|right\s+now|still|at\s+the\s+moment|tonight|cant\s+get\s+up|can\s+not\s+get\s+up|not\s+breathing|bleeding|unconscious|collapsed|outside|at\s+the\s+door|(is|are|hes|shes|theyre|been|gone)\s+missing)\b",
     )
     .unwrap()
 });
@@ -726,6 +726,9 @@ struct Patterns {
     how_it_works: Regex,
     /// Words that tie a message to real people: a disclosure, not a definition.
     personal: Regex,
+    /// A service's number or address ("the phone number for the carers
+    /// centre"), which is not a person's details.
+    service_contact: Regex,
     /// Words about care and support: a message with them is about care,
     /// whatever else it mentions.
     care_words: Regex,
@@ -1271,6 +1274,9 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
         urgent,
         signals,
         decline,
+        service_contact: re(
+            r" (?:phone number|number|address|email|email address|contact details) (?:\w+ ){0,4}(?:centre|center|team|service|line|hub|group|office|helpline|organisation|charity|association|trust|council|department|desk)s? ",
+        ),
         care_words: re(
             r" (?:care|carer|carers|caring|respite|assessment|direct payments?|personal budget|care home|nursing home|blue badge|disabled|disability|dementia|adaptations?|equipment|attendance allowance|social worker|reablement|safeguarding|scam\w*|doorstep|rogue trader)\b",
         ),
@@ -1345,7 +1351,9 @@ pub fn triage(message: &str, has_history: bool) -> Triage {
     for (kind, patterns) in &p.decline {
         // "How often do you check my mum's care plan?" asks how the
         // council works, not what one person's record says.
-        if *kind == Decline::PersonalRecords && p.how_it_works.is_match(&m) {
+        if *kind == Decline::PersonalRecords
+            && (p.how_it_works.is_match(&m) || p.service_contact.is_match(&m))
+        {
             continue;
         }
         // "Respite in a care home so I can have a holiday": a word from
@@ -1484,6 +1492,7 @@ mod tests {
         for m in [
             "me nan took a tumble at christmas. she's alright now, just shook up, but what can we do so it doesn't happen again?",
             "dad fell a few weeks ago, he's fine now, can we get a rail so it doesnt happen again",
+            "dad has dementia and last winter he went missing for a few hours, police found him. how can we stop it happening again",
         ] {
             assert!(settled(m), "{m}");
             assert_eq!(decided(m), Triage::Proceed, "{m}");
@@ -1497,6 +1506,10 @@ mod tests {
         }
         assert!(!settled(
             "he says he's fine but the house smells and he hasnt been out for weeks"
+        ));
+        assert!(matches!(
+            decided("dad went missing last week and he's gone missing again now"),
+            Triage::Escalate(Urgent::Danger)
         ));
         // Abuse in the past still gets the safeguarding route.
         assert!(matches!(
