@@ -1042,7 +1042,7 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
         (
             Urgent::Neglect,
             re(
-                r" (?:bed ?sores|pressure sores|sores)\b| soak\w*| (?:wet|soiled|dirty) (?:pads|sheets|bed|clothes)| left in (?:wet|dirty|soiled|their own)| (?:too )?short ?staffed| filth\w*| (?:full|piled) (?:\w+ ){0,3}(?:rubbish|junk|clutter)| hoard\w*| heating (?:s |has |has been |been |is )?(?:off|broken)\b.*(?:winter|weeks|cold|days|freezing)| (?:barely|hardly|not|isnt|stopped) eating| same clothes| (?:carers|carer) (?:havent|hasnt|have not|has not) (?:been|come|visited) (?:for|in) (?:days|a week)",
+                r" (?:bed ?sores|pressure sores|sores)\b| soak\w*| (?:wet|soiled|dirty) (?:pads|sheets|bed|clothes)| left in (?:wet|dirty|soiled|their own)| (?:too )?short ?staffed| filth\w*| (?:full|piled) (?:\w+ ){0,3}(?:rubbish|junk|clutter)| hoard\w*\b.*(?:fire|blocked|cant get (?:in|out|to|through)|no (?:heating|water|electric|food)|rats|mice|vermin|smells?|stinks?|not eating|barely eating|thin|fallen|fell|trapped|unsafe|dangerous)| (?:fire|blocked|rats|vermin|trapped|unsafe|dangerous)\b.*hoard\w*| heating (?:s |has |has been |been |is )?(?:off|broken)\b.*(?:winter|weeks|cold|days|freezing)| (?:barely|hardly|not|isnt|stopped) eating| same clothes| (?:carers|carer) (?:havent|hasnt|have not|has not) (?:been|come|visited) (?:for|in) (?:days|a week)",
             ),
         ),
         (
