@@ -786,7 +786,7 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
                     r" (?:dont|do not|doesnt) want to (?:live|be here|be alive|go on|wake up|carry on)",
                 ),
                 re(
-                    r" (?:cant|cannot|can not|couldnt) (?:go on|carry on|take (?:it|this|any ?more))",
+                    r" (?:cant|cannot|can not|couldnt) (?:go on|carry on|take (?:it|this|any ?more))| (?:cant|cannot|can not) (?:do this|do it|cope|handle (?:it|this)|manage|keep going) (?:any ?more|any longer)",
                 ),
                 re(
                     r" (?:no|any|see (?:a|any|the)|dont see (?:a|any|the)) ?(?:reason|point) (?:to|in|of) (?:live|living|going on|carrying on|wake|waking|being here|me|it all|anything)",
@@ -808,6 +808,9 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
                 ),
                 re(
                     r" (?:want|wants|wanted|wanting) (?:it|everything) (?:all )?to (?:stop|end) (?:for good|forever|for ever)| (?:cutting|cuts|slashing|burning) (?:his|her|my|their) (?:arms?|wrists?|legs?|skin)",
+                ),
+                re(
+                    r" (?:going to|gonna|wants to|want to|threatening to|threatens to|will|might) jump\b| (?:on|at|off) (?:the|a) (?:balcony|ledge|roof|bridge|cliff|edge)\b.*(?:jump|end it|kill|die)",
                 ),
                 re(
                     r" (?:walk|walking|jump|jumping|step|stepping|throw (?:my|him|her)self|throwing (?:my|him|her)self) (?:into|in front of|off) (?:the |a )?(?:sea|river|canal|traffic|train|bus|bridge|cliff|road)| (?:into the sea|into the river|off a bridge) and not (?:coming|come) back",
@@ -863,6 +866,15 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
                 ),
                 re(
                     r" (?:trying to|tried to) (?:get|break) in| (?:broken|breaking) into (?:my|the|her|his) (?:house|home|flat)",
+                ),
+                // Someone who may be lost now: searched for, out alone as it
+                // gets dark.
+                re(
+                    r" (?:looked|searched|looking|searching) (?:\w+ ){0,2}everywhere| (?:gone|went|wandered|walked) (?:out|off) (?:on (?:her|his|their) own|alone|by (?:her|him|them)self)\b.*(?:dark|hours?|night|cant find|looked|freezing|cold|not back)| (?:hasnt|has not|havent|not) (?:come )?(?:back|home)\b.*(?:dementia|dark|hours|night)",
+                ),
+                // A cooker or pan left on by someone who cannot see to it.
+                re(
+                    r" (?:cooker|oven|hob|gas|chip pan|pan|fryer) (?:is |s )?(?:still |left )?on\b.*(?:asleep|drunk|passed out|wont wake|cant wake|unconscious)| (?:asleep|drunk|passed out|wont wake|cant wake)\b.*(?:cooker|oven|hob|chip pan|pan|fryer) (?:is |s )?(?:still |left )?on\b",
                 ),
                 re(
                     r" (?:has a|with a|waving a|holding a) (?:knife|gun|weapon)| threatening to (?:kill|hurt|stab)| going to (?:kill|hurt|stab) (?:me|him|her|us)",
@@ -1437,6 +1449,10 @@ mod tests {
             ("dad keeps falling and hes on the floor now and hes hit his head theres blood", Urgent::Fall),
             ("i think she's taken the whole week's heart tablets at once", Urgent::Overdose),
             ("some nights i think about walking into the sea and not coming back", Urgent::Crisis),
+            ("my partner is out on the balcony saying hes going to jump", Urgent::Crisis),
+            ("im so tired of looking after my husband i cant do this anymore", Urgent::Crisis),
+            ("mum has dementia and shes gone out on her own, we've looked everywhere and its getting dark", Urgent::Danger),
+            ("my mums drunk and fallen asleep and the cookers still on with a pan on it", Urgent::Danger),
             ("my son sent me a message saying goodbye and sorry for everything and his phone's off", Urgent::Crisis),
             ("it would be easier if we both just went to sleep and didn't wake up", Urgent::Crisis),
             ("the man who does my shopping keeps my bank card and takes money out every week", Urgent::FinancialAbuse),
