@@ -68,7 +68,7 @@ pub fn sentences(
     let shown = |chunk: usize, j: usize| -> Option<String> {
         let c = &content.index.chunks[chunk];
         let unit = &c.units[j];
-        let question = c.headings.last().filter(|h| h.trim_end().ends_with('?'));
+        let question = c.headings.last().filter(|h| asks(h));
         match question {
             Some(h) if j == 0 && (SETTLES.is_match(&unit.to_lowercase()) || leans_back(unit)) => {
                 Some(format!("{} {unit}", h.trim()))
@@ -117,10 +117,7 @@ pub fn sentences(
             // Under a heading that asks a question (an FAQ, an accordion),
             // the first sentence answers it: its words include the
             // question's, as an FAQ answer's shown text does.
-            let question = c
-                .headings
-                .last()
-                .filter(|h| i == 0 && h.trim_end().ends_with('?'));
+            let question = c.headings.last().filter(|h| i == 0 && asks(h));
             let words = match question {
                 Some(h) if !text.starts_with(h.trim()) => format!("{} {text}", h.trim()),
                 _ => text.clone(),
@@ -273,7 +270,7 @@ pub fn sentences(
             // With its heading, which an FAQ answer's "Yes." is quoted with
             // (and a labelled fragment, after a colon).
             let text = match c.headings.last() {
-                Some(h) if h.trim_end().ends_with('?') => format!("{} {}", h.trim(), c.text()),
+                Some(h) if asks(h) => format!("{} {}", h.trim(), c.text()),
                 Some(h) => format!("{}: {}", h.trim(), c.text()),
                 None => c.text(),
             };
@@ -416,6 +413,11 @@ fn bare_answer(sentence: &str) -> bool {
     t.eq_ignore_ascii_case("yes") || t.eq_ignore_ascii_case("no")
 }
 
+/// Whether a heading asks a question (an FAQ's or an accordion's).
+fn asks(heading: &str) -> bool {
+    heading.trim_end().ends_with('?')
+}
+
 /// Whether `unit`, the first sentence under `headings`, is a fragment that
 /// the last heading labels: a short heading that is not a question, and a
 /// sentence with no verb or subject of its own ("Stealing, fraud, scams,
@@ -426,7 +428,7 @@ fn labels(headings: &[String], unit: &str) -> bool {
     };
     let h = h.trim();
     !h.is_empty()
-        && !h.ends_with('?')
+        && !asks(h)
         && crate::text::word_count(h) <= 8
         && !h.contains(':')
         && !unit.contains(':')
@@ -615,10 +617,30 @@ impl Wants {
 
 #[cfg(test)]
 mod tests {
-    use super::named_after;
+    use super::{labels, named_after};
 
     fn units(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_fragment_under_a_short_label_heading_is_labelled() {
+        let h = |s: &str| vec!["Types of abuse".to_string(), s.to_string()];
+        let fragment = "Stealing, fraud, scams, or misusing someone's money or benefits.";
+        assert!(labels(&h("Financial or material abuse"), fragment));
+        // A sentence of its own, a question heading, a long heading, a
+        // label already given, or no heading: not labelled.
+        assert!(!labels(
+            &h("Financial or material abuse"),
+            "It can be done by someone the person trusts."
+        ));
+        assert!(!labels(&h("What is financial abuse?"), fragment));
+        assert!(!labels(
+            &h("What we mean when we talk about money being taken from you"),
+            fragment
+        ));
+        assert!(!labels(&h("Money"), "Opening hours: 9am to 5pm."));
+        assert!(!labels(&[], fragment));
     }
 
     #[test]

@@ -302,9 +302,8 @@ fn decide_into(
         }
         // Over and put right ("two years ago … he's doing much better
         // now", "the bank refunded her"): the question is answered, with
-        // the urgent line first. Abuse and neglect by someone still there
-        // always take the urgent route.
-        if resolved(message) && !matches!(u, Urgent::Abuse | Urgent::Neglect) {
+        // the urgent line first.
+        if put_right(message, u) {
             return (
                 Triage::Caution(u),
                 format!(" (pattern {}; unsure: it is over and put right)", u.name()),
@@ -386,13 +385,20 @@ fn decide_into(
                 },
             ),
         ) if reassured(message)
-            || (resolved(message) && !matches!(u, Urgent::Abuse | Urgent::Neglect))
+            || put_right(message, u)
             || (v.in_piece && asks_with_nothing_now(message)) =>
         {
+            let why = if reassured(message) {
+                "the message says no one is in danger now"
+            } else if put_right(message, u) {
+                "it is over and put right"
+            } else {
+                "one part of a question, with nothing said to be happening now"
+            };
             (
                 Triage::Caution(u),
                 format!(
-                    " (semantic {:.2}: \"{}\"; unsure: the message says no one is in danger now)",
+                    " (semantic {:.2}: \"{}\"; unsure: {why})",
                     v.similarity, v.example
                 ),
             )
@@ -454,9 +460,12 @@ fn unsure(message: &str, u: Urgent) -> bool {
         return false;
     }
     let m = crate::text::for_matching(message);
-    (ASKS_FOR_INFORMATION.is_match(&m) || told_as_over(&m))
-        && !HAPPENING_NOW.is_match(&m)
-        && !ASKS_WHAT_TO_DO.is_match(&m)
+    (ASKS_FOR_INFORMATION.is_match(&m) || told_as_over(&m)) && nothing_now(&m)
+}
+
+/// Nothing is said to be happening now, and no one asks what to do.
+fn nothing_now(m: &str) -> bool {
+    !HAPPENING_NOW.is_match(m) && !ASKS_WHAT_TO_DO.is_match(m)
 }
 
 /// A request for information that says nothing is happening now: when
@@ -465,9 +474,7 @@ fn unsure(message: &str, u: Urgent) -> bool {
 /// the answer aside.
 fn asks_with_nothing_now(message: &str) -> bool {
     let m = crate::text::for_matching(message);
-    ASKS_FOR_INFORMATION.is_match(&m)
-        && !HAPPENING_NOW.is_match(&m)
-        && !ASKS_WHAT_TO_DO.is_match(&m)
+    ASKS_FOR_INFORMATION.is_match(&m) && nothing_now(&m)
 }
 
 /// A message that only tells of something that happened ("a man came to my
@@ -559,6 +566,12 @@ fn resolved(message: &str) -> bool {
     settled(message) && RESOLVED.is_match(&crate::text::for_matching(message))
 }
 
+/// [`resolved`], for an emergency that may be answered once it is over:
+/// abuse and neglect by someone still there always take the urgent route.
+fn put_right(message: &str, u: Urgent) -> bool {
+    !matches!(u, Urgent::Abuse | Urgent::Neglect) && resolved(message)
+}
+
 static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"\b(sorted|refunded|(paid|gave) (it|the money|her|him|them) back|got (it|the money|her money|his money|my money) back|(fine|ok|okay|alright|better|stable|well|safe) now|doing (much |a lot |so much )?better|recovered)\b",
@@ -567,16 +580,17 @@ static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// The message says in so many words that no one is in danger: "he's
-/// safe", "she's ok in herself", "I'm not suicidal", "I'd never hurt her",
-/// with nothing said to be happening now.
+/// safe", "she's ok in herself", or a denial ([`DENIALS`]: "I'm not
+/// suicidal", "I'd never hurt her"), with nothing said to be happening now.
 fn reassured(message: &str) -> bool {
     let m = crate::text::for_matching(message);
-    if !REASSURED.is_match(&m) {
+    if !REASSURED.is_match(&m) && !DENIALS.is_match(&m) {
         return false;
     }
     // What is left must say nothing is happening now ("just" is "only"
     // here: "not suicidal, just lonely").
-    let rest = REASSURED.replace_all(&m, " ").replace(" just ", " ");
+    let rest = REASSURED.replace_all(&m, " ");
+    let rest = DENIALS.replace_all(&rest, " ").replace(" just ", " ");
     !HAPPENING_NOW.is_match(&rest)
 }
 
@@ -586,11 +600,7 @@ static REASSURED: LazyLock<Regex> = LazyLock::new(|| {
         \b(hes|shes|theyre|im|he\s+is|she\s+is|they\s+are|i\s+am|were|we\s+are)\s+(perfectly\s+|completely\s+|totally\s+|quite\s+)?safe\b
         | \b(ok|okay|fine|alright)\s+in\s+(her|him|them|my)sel(f|ves)\b
         | \b(otherwise|generally|mostly)\s+(ok|okay|fine|well|alright|safe)\b
-        | \beating\s+(ok|okay|fine|well|alright|normally)\b
-        | \bnot\s+(in\s+(any\s+)?danger|at\s+(any\s+)?risk|suicidal|depressed|in\s+a\s+dangerous\s+way|going\s+to\s+do\s+anything\s+(stupid|silly))\b
-        | \b(nobody|no\s+one|noone)(s|\s+is)\s+(at\s+risk|in\s+danger)\b
-        | \b(wouldnt|would\s+not|would\s+never|will\s+never|never\s+would)\s+(ever\s+)?(hurt|harm)\b
-        | \bnever\s+(hurt|harmed|hit)\s+(her|him|them|anyone)\b",
+        | \beating\s+(ok|okay|fine|well|alright|normally)\b",
     )
     .unwrap()
 });
@@ -663,13 +673,22 @@ static NOT_HARMED: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-/// Phrases that deny a risk ("I'm not suicidal", "I would never hurt
-/// her", "she bruises easily", "the council can't take it"), removed before
-/// matching so their words cannot trigger an escalation. Anything else in
-/// the message is still matched.
+/// Phrases whose words only look like a risk ("she bruises easily", "the
+/// council can't take it"), removed before matching, like [`DENIALS`], so
+/// they cannot trigger an escalation. Anything else in the message is
+/// still matched.
 static NOT_AT_RISK: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r" not (?:suicidal|in (?:any )?danger|at (?:any )?risk|going to (?:do anything (?:stupid|silly)|hurt (?:my ?self|him|her|anyone)))| (?:wouldnt|would not|would never|will never|never would|wont ever|would nt) (?:ever )?(?:hurt|harm|kill) (?:my ?self|him ?self|her ?self|him|her|them|anyone)| never (?:hurt|harmed|hit) (?:her|him|them|anyone)| bruis\w* (?:really |very |so )?easily| (?:council|they|it|nobody|no one) (?:cant|cannot|can not|couldnt|wont) take (?:it|this|the house|her house|his house)",
+        r" bruis\w* (?:really |very |so )?easily| (?:council|they|it|nobody|no one) (?:cant|cannot|can not|couldnt|wont) take (?:it|this|the house|her house|his house)",
+    )
+});
+
+/// Denials of danger ("I'm not suicidal", "I would never hurt her",
+/// "nobody's at risk"): set aside before matching, and a sign that a
+/// message found near an emergency by meaning is unsure.
+static DENIALS: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r" not (?:suicidal|depressed|in (?:any )?danger|at (?:any )?risk|in a dangerous way|going to (?:do anything (?:stupid|silly)|hurt (?:my ?self|him|her|anyone)))| (?:wouldnt|would not|would never|will never|never would|wont ever|would nt) (?:ever )?(?:hurt|harm|kill) (?:my ?self|him ?self|her ?self|him|her|them|anyone)| never (?:hurt|harmed|hit) (?:her|him|them|anyone)| (?:nobody|no one|noone)(?:s| is) (?:at risk|in danger)",
     )
 });
 
@@ -691,6 +710,7 @@ static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
 fn prepare(message: &str) -> String {
     let m = for_matching(&PLACEHOLDER.replace_all(message, " "));
     let m = NOT_HARMED.replace_all(&m, " ").into_owned();
+    let m = DENIALS.replace_all(&m, " ").into_owned();
     let m = NOT_AT_RISK.replace_all(&m, " ").into_owned();
     let m = PLACE_OF_DEATH
         .replace_all(&m, " wants end of life care ")
