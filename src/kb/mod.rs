@@ -298,14 +298,20 @@ impl Kb {
                 &mut problems,
             ));
         }
+        // Signpost's everyday words every council shares, then the
+        // council's own, which replace a built-in entry for the same phrase.
+        let mut synonyms = parse_synonyms(
+            Path::new(BUILT_IN_WORDS_PATH),
+            BUILT_IN_WORDS,
+            &mut problems,
+        );
         let synonyms_path = dir.join("synonyms.toml");
-        let synonyms = if synonyms_path.exists() {
-            read_text(&synonyms_path, &mut hasher, &mut problems)
+        if synonyms_path.exists() {
+            let own = read_text(&synonyms_path, &mut hasher, &mut problems)
                 .map(|t| parse_synonyms(&synonyms_path, &t, &mut problems))
-                .unwrap_or_default()
-        } else {
-            Vec::new()
-        };
+                .unwrap_or_default();
+            synonyms = with_own(synonyms, own);
+        }
         // The built-in bank every council shares, then the council's own.
         let mut triage_examples = parse_examples(
             Path::new(BUILT_IN_EXAMPLES_PATH),
@@ -428,6 +434,17 @@ struct SynonymsFile {
     expand: std::collections::BTreeMap<String, String>,
 }
 
+/// The built-in everyday words with a council's own added, its entry for a
+/// phrase replacing the built-in one.
+fn with_own(built_in: Vec<(String, String)>, own: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = built_in
+        .into_iter()
+        .filter(|(p, _)| !own.iter().any(|(q, _)| q == p))
+        .collect();
+    out.extend(own);
+    out
+}
+
 fn parse_synonyms(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec<(String, String)> {
     match toml::from_str::<SynonymsFile>(text) {
         Ok(f) => f
@@ -515,6 +532,12 @@ const BUILT_IN_EXAMPLES: &str = include_str!("../triage/examples.jsonl");
 const BUILT_IN_EXAMPLES_PATH: &str =
     "(Signpost's built-in triage examples) src/triage/examples.jsonl";
 
+/// Signpost's everyday words: residents' words and the words councils'
+/// pages use for the same thing, for every council. A council's
+/// `synonyms.toml` adds to them.
+const BUILT_IN_WORDS: &str = include_str!("everyday-words.toml");
+const BUILT_IN_WORDS_PATH: &str = "(Signpost's built-in everyday words) src/kb/everyday-words.toml";
+
 /// A cheap fingerprint of every file under the knowledge-base folder (name,
 /// size and time changed), for noticing that something changed.
 pub fn fingerprint(dir: &Path) -> String {
@@ -565,4 +588,37 @@ pub fn parse_files_for_fuzzing(page: &str, services: &str) -> Vec<Problem> {
     let mut seen = HashMap::new();
     let _ = services::parse_services(Path::new("fuzz.json"), services, &mut seen, &mut problems);
     problems
+}
+
+#[cfg(test)]
+mod words_tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_everyday_words_parse_and_a_council_can_replace_one() {
+        let mut problems = Vec::new();
+        let built_in = parse_synonyms(
+            Path::new(BUILT_IN_WORDS_PATH),
+            BUILT_IN_WORDS,
+            &mut problems,
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(built_in.len() > 50);
+        assert!(built_in
+            .iter()
+            .any(|(p, w)| p.trim() == "power of attorney" && w == "lasting power of attorney"));
+        let own = parse_synonyms(
+            Path::new("synonyms.toml"),
+            "[expand]\n\"power of attorney\" = \"lpa\"\n\"key safe\" = \"keysafe\"\n",
+            &mut problems,
+        );
+        let merged = with_own(built_in.clone(), own);
+        let poa: Vec<&String> = merged
+            .iter()
+            .filter(|(p, _)| p.trim() == "power of attorney")
+            .map(|(_, w)| w)
+            .collect();
+        assert_eq!(poa, vec!["lpa"]);
+        assert_eq!(merged.len(), built_in.len() + 1);
+    }
 }

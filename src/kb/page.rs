@@ -338,6 +338,15 @@ pub(super) fn chunk_body(slug: &str, title: &str, body: &str) -> Vec<Chunk> {
             units.extend(split_sentences(&t));
         }
     };
+    // A paragraph that opens with a short bold run-in label ("**Health and
+    // welfare.** This covers…") or is only one ("**Capital**", a glossary's
+    // term, then its definition): the label's length in `para` while it is
+    // read, then the label itself, given to the paragraph's first sentence
+    // ("Health and welfare: This covers…", "Capital: Savings, investments…")
+    // so that the sentence can be quoted on its own.
+    let mut bold_from: Option<usize> = None;
+    let mut run_in: Option<usize> = None;
+    let mut label: Option<String> = None;
 
     // A table: its header cells, and the cells of the row being read. Each
     // row becomes one unit that names its columns ("Service: Day centre;
@@ -350,6 +359,9 @@ pub(super) fn chunk_body(slug: &str, title: &str, body: &str) -> Vec<Chunk> {
         match event {
             Event::Start(Tag::Table(_)) => {
                 let units = &mut sections.last_mut().unwrap().1;
+                if let Some(l) = label.take() {
+                    units.push(format!("{}:", l.trim_end_matches(['.', ':'])));
+                }
                 flush_para(&mut para, units);
                 in_table = true;
                 header.clear();
@@ -391,6 +403,9 @@ pub(super) fn chunk_body(slug: &str, title: &str, body: &str) -> Vec<Chunk> {
             }
             Event::Start(Tag::Heading { level, .. }) => {
                 let units = &mut sections.last_mut().unwrap().1;
+                if let Some(l) = label.take() {
+                    units.push(end_with_stop(&l));
+                }
                 flush_para(&mut para, units);
                 heading = Some((level, String::new()));
             }
@@ -407,6 +422,10 @@ pub(super) fn chunk_body(slug: &str, title: &str, body: &str) -> Vec<Chunk> {
             Event::Start(Tag::List(_)) if in_item == 0 => {
                 let units = &mut sections.last_mut().unwrap().1;
                 flush_para(&mut para, units);
+                // A label leads the list it names.
+                if let Some(l) = label.take() {
+                    units.push(format!("{}:", l.trim_end_matches(['.', ':'])));
+                }
                 let lead = units
                     .last()
                     .filter(|u| u.ends_with(':'))
@@ -453,7 +472,46 @@ pub(super) fn chunk_body(slug: &str, title: &str, body: &str) -> Vec<Chunk> {
             }
             Event::End(TagEnd::Paragraph) if in_item == 0 && !in_table => {
                 let units = &mut sections.last_mut().unwrap().1;
-                flush_para(&mut para, units);
+                let own = run_in
+                    .take()
+                    .map(|n| (clean(&para[..n]), clean(&para[n..])))
+                    .filter(|(l, _)| !l.is_empty() && word_count(l) <= 8);
+                let before = units.len();
+                match own {
+                    // Only a label: it names the next paragraph.
+                    Some((l, rest)) if rest.is_empty() => {
+                        if let Some(old) = label.replace(l) {
+                            units.push(end_with_stop(&old));
+                        }
+                        para.clear();
+                    }
+                    Some((l, rest)) => {
+                        if let Some(old) = label.take() {
+                            units.push(end_with_stop(&old));
+                        }
+                        para.clear();
+                        flush_para(&mut rest.clone(), units);
+                        if let Some(first) = units.get_mut(before) {
+                            *first = labelled(&l, first);
+                        }
+                    }
+                    None => {
+                        flush_para(&mut para, units);
+                        if let (Some(l), Some(first)) = (label.take(), units.get_mut(before)) {
+                            *first = labelled(&l, first);
+                        }
+                    }
+                }
+            }
+            Event::Start(Tag::Paragraph) if in_item == 0 => run_in = None,
+            Event::Start(Tag::Strong)
+                if in_item == 0 && !in_table && heading.is_none() && para.trim().is_empty() =>
+            {
+                bold_from = Some(para.len());
+            }
+            Event::End(TagEnd::Strong) if bold_from.is_some() => {
+                bold_from = None;
+                run_in = Some(para.len());
             }
             Event::Text(t) | Event::Code(t) => match heading.as_mut() {
                 Some((_, h)) => h.push_str(&t),
@@ -466,6 +524,9 @@ pub(super) fn chunk_body(slug: &str, title: &str, body: &str) -> Vec<Chunk> {
     }
     let units = &mut sections.last_mut().unwrap().1;
     flush_para(&mut para, units);
+    if let Some(l) = label.take() {
+        units.push(end_with_stop(&l));
+    }
 
     let mut chunks = Vec::new();
     let mut first_unit_of_page = true;
@@ -506,6 +567,17 @@ fn word_count(s: &str) -> usize {
 
 fn clean(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A sentence given its run-in label: "Capital: Savings, investments…", or
+/// for a label that asks a question, "Do I have to pay? No, …".
+fn labelled(label: &str, sentence: &str) -> String {
+    let l = label.trim();
+    if l.ends_with('?') {
+        format!("{l} {sentence}")
+    } else {
+        format!("{}: {sentence}", l.trim_end_matches(['.', ':', ';', ',']))
+    }
 }
 
 fn end_with_stop(s: &str) -> String {
@@ -590,6 +662,30 @@ mod tests {
                 .iter()
                 .any(|u| u.starts_with("You will need:") && u.contains("proof of address")),
             "{units:?}"
+        );
+    }
+
+    #[test]
+    fn bold_run_in_labels_and_glossary_terms_label_their_sentence() {
+        let body = "There are two types.\n\n**Health and welfare.** This covers your care. It is used later.\n\n**Capital**\n\nSavings and property.\n\n**Do I pay?** No, it is free.\n\n**Documents**\n\n- a bank statement\n\n**This whole warning is in bold and far too long to be a label.** Then more.\n\n**Orphan**\n";
+        let chunks = chunk_body("p", "Page", body);
+        let units: Vec<&str> = chunks
+            .iter()
+            .flat_map(|c| c.units.iter().map(String::as_str))
+            .collect();
+        assert_eq!(
+            units,
+            vec![
+                "There are two types.",
+                "Health and welfare: This covers your care.",
+                "It is used later.",
+                "Capital: Savings and property.",
+                "Do I pay? No, it is free.",
+                "Documents: a bank statement.",
+                "This whole warning is in bold and far too long to be a label.",
+                "Then more.",
+                "Orphan.",
+            ]
         );
     }
 

@@ -110,6 +110,14 @@ pub fn sentences(
         if rel < 0.35 {
             continue;
         }
+        // A section whose heading asks what the resident asked: every word
+        // of the heading is one of the question's ("What are the types of
+        // LPA?" for "what are the two types of lasting power of attorney").
+        let heading_asked = c.headings.last().filter(|h| asks(h)).is_some_and(|h| {
+            let ht: std::collections::BTreeSet<String> =
+                content.index.terms(h).into_iter().collect();
+            ht.len() >= 2 && ht.iter().all(|t| qset.contains_key(t.as_str()))
+        });
         for (i, unit) in c.units.iter().enumerate() {
             let Some(text) = shown(h.chunk, i) else {
                 continue;
@@ -118,10 +126,17 @@ pub fn sentences(
             // the first sentence answers it: its words include the
             // question's, as an FAQ answer's shown text does.
             let question = c.headings.last().filter(|h| i == 0 && asks(h));
-            let words = match question {
+            let mut words = match question {
                 Some(h) if !text.starts_with(h.trim()) => format!("{} {text}", h.trim()),
                 _ => text.clone(),
             };
+            // Under a heading that asks what the resident asked, the
+            // opening sentence answers it about the page's subject: it
+            // carries the heading's and the title's words.
+            if heading_asked && i == 0 {
+                let h = c.headings.last().map_or("", |h| h.trim());
+                words = format!("{} {h} {words}", c.title);
+            }
             // Summed in a fixed order, so the same question always gets
             // the same scores (a hash set's order changes run to run).
             let terms: std::collections::BTreeSet<String> =
@@ -157,6 +172,10 @@ pub fn sentences(
                 if wants.yes_no && SETTLES.is_match(&unit.to_lowercase()) {
                     score += kind;
                 }
+            }
+            // It leads.
+            if heading_asked && i == 0 {
+                score *= 1.3;
             }
             if c.slug != top_slug {
                 score *= 0.8;
@@ -471,19 +490,26 @@ fn named_after(sentence: &str, units: &[String], at: usize) -> Vec<usize> {
     else {
         return Vec::new();
     };
-    // Items given as bold run-in labels ("**Health and welfare.** This
-    // covers...") all open the same way.
+    let next: Vec<usize> = (at + 1..units.len().min(at + 10)).collect();
+    // Items given with run-in labels ("Health and welfare: This covers…",
+    // from "**Health and welfare.** This covers…") come first.
+    let labelled: Vec<usize> = next
+        .iter()
+        .copied()
+        .filter(|&k| run_in_label(&units[k]))
+        .take(n)
+        .collect();
+    if labelled.len() == n {
+        return labelled;
+    }
+    // Else items that all open the same way.
     let opening = |s: &str| -> String {
-        if s.starts_with("**") {
-            return "**".to_string();
-        }
         s.split_whitespace()
             .take(2)
             .map(str::to_lowercase)
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let next: Vec<usize> = (at + 1..units.len().min(at + 10)).collect();
     for &j in &next {
         let o = opening(&units[j]);
         let same: Vec<usize> = next
@@ -497,6 +523,15 @@ fn named_after(sentence: &str, units: &[String], at: usize) -> Vec<usize> {
         }
     }
     Vec::new()
+}
+
+/// Whether a sentence opens with a short run-in label ("Health and welfare:
+/// This covers…").
+fn run_in_label(sentence: &str) -> bool {
+    sentence.split_once(": ").is_some_and(|(l, _)| {
+        let n = crate::text::word_count(l);
+        (1..=6).contains(&n) && !CLAUSE.is_match(&l.to_lowercase())
+    })
 }
 
 /// "There are two types of...", "You can do this in three ways." ending
@@ -654,14 +689,14 @@ mod tests {
             "Health and welfare attorneys can decide where you live.",
         ]);
         assert_eq!(named_after(&u[0], &u, 0), vec![2, 4]);
-        // Items given as bold run-in labels.
+        // Items given with run-in labels (bold on the page), ahead of
+        // sentences that open alike ("You can…").
         let u = units(&[
             "There are two types.",
             "You can make one or both.",
-            "**Property and financial affairs.**",
-            "This covers your money.",
-            "**Health and welfare.**",
-            "This covers your care.",
+            "Property and financial affairs: This covers your money.",
+            "You can also use it while you are well.",
+            "Health and welfare: This covers your care.",
         ]);
         assert_eq!(named_after(&u[0], &u, 0), vec![2, 4]);
         // Three announced, two named: nothing is guessed.
