@@ -794,6 +794,10 @@ pub struct SearchSettings {
     /// Below this share of the question's key words found in the best passage,
     /// Signpost says it doesn't know instead of guessing.
     pub min_coverage: f32,
+    /// A question below `min_coverage` is still answered when a sentence in
+    /// the best three passages is at least this close to it in meaning
+    /// (cosine of the sentence embeddings); 0 turns this off.
+    pub min_closeness: f32,
     /// Minimum BM25 score of the best passage.
     pub min_score: f32,
     pub title_boost: f32,
@@ -812,6 +816,7 @@ impl Default for SearchSettings {
         Self {
             top_k: 8,
             min_coverage: 0.25,
+            min_closeness: 0.5,
             min_score: 2.0,
             title_boost: 2.5,
             heading_boost: 1.5,

@@ -376,10 +376,18 @@ pub(super) fn chunk_body(slug: &str, title: &str, body: &str) -> Vec<Chunk> {
             Event::End(TagEnd::TableRow) => {
                 let cells = std::mem::take(&mut row);
                 let named = header.len() == cells.len() && header.iter().all(|h| !h.is_empty());
+                // A fee table that gives this year's figures beside last
+                // year's is quoted with this year's only.
+                let current = if named {
+                    current_columns(&header)
+                } else {
+                    Vec::new()
+                };
                 let parts: Vec<String> = cells
                     .iter()
                     .enumerate()
                     .filter(|(_, c)| !c.is_empty())
+                    .filter(|(i, _)| current.is_empty() || current[*i])
                     .map(|(i, c)| {
                         let c = c.trim_end_matches(['.', ';']);
                         if named {
@@ -569,6 +577,35 @@ fn clean(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// For a table's header cells, which columns to quote when some name years
+/// ("2026 to 2027", "2025 to 2026 (per week)") and not all the same: the
+/// ones that name no year, and the ones for the latest year. Empty when no
+/// two columns name different years.
+fn current_columns(header: &[String]) -> Vec<bool> {
+    static YEAR: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\b(?:19|20)\d\d\b").expect("a valid pattern")
+    });
+    let years: Vec<Option<u32>> = header
+        .iter()
+        .map(|h| {
+            YEAR.find_iter(h)
+                .filter_map(|m| m.as_str().parse().ok())
+                .max()
+        })
+        .collect();
+    let named: Vec<u32> = years.iter().flatten().copied().collect();
+    let (Some(&latest), Some(&earliest)) = (named.iter().max(), named.iter().min()) else {
+        return Vec::new();
+    };
+    if latest == earliest {
+        return Vec::new();
+    }
+    years
+        .iter()
+        .map(|y| y.is_none_or(|y| y == latest))
+        .collect()
+}
+
 /// A sentence given its run-in label: "Capital: Savings, investments…", or
 /// for a label that asks a question, "Do I have to pay? No, …".
 fn labelled(label: &str, sentence: &str) -> String {
@@ -662,6 +699,24 @@ mod tests {
                 .iter()
                 .any(|u| u.starts_with("You will need:") && u.contains("proof of address")),
             "{units:?}"
+        );
+    }
+
+    #[test]
+    fn a_fee_table_is_quoted_with_this_years_column_only() {
+        let body = "| Service | Unit | 2026 to 2027 | 2025 to 2026 |\n| --- | --- | --- | --- |\n| Home care | per hour | £27.40 | £26.10 |\n\n| Year | Cost |\n| --- | --- |\n| 2026 | £5 |\n";
+        let chunks = chunk_body("p", "Page", body);
+        let units: Vec<&str> = chunks
+            .iter()
+            .flat_map(|c| c.units.iter().map(String::as_str))
+            .collect();
+        assert_eq!(
+            units,
+            vec![
+                "Service: Home care; Unit: per hour; 2026 to 2027: £27.40.",
+                // Years in the cells, not the header: every column is kept.
+                "Year: 2026; Cost: £5.",
+            ]
         );
     }
 

@@ -316,7 +316,27 @@ impl Engine {
             None => Vec::new(),
         };
         stages.coverage = retrieve::coverage(c, &standalone, &retrieved.hits, &services);
-        let found = retrieve::found(s, retrieved.bm25_best, &services, stages.coverage);
+        let mut found = retrieve::found(s, retrieved.bm25_best, &services, stages.coverage);
+        // A long question in the resident's own words ("since her stroke
+        // she's living on sandwiches… can someone bring her hot dinners")
+        // has many words no page uses: it is still answered when a sentence
+        // in the best passages says the same in other words.
+        if found.off_topic && found.pages && s.min_closeness > 0.0 {
+            let mine = embedded.as_deref().filter(|_| standalone == q.message);
+            if let (Some(v), Some(units)) = (mine, c.unit_vectors.as_ref()) {
+                let close = retrieved
+                    .hits
+                    .iter()
+                    .take(3)
+                    .filter_map(|h| units.get(h.chunk))
+                    .flatten()
+                    .map(|u| crate::embed::cosine(v, u))
+                    .fold(0.0f32, f32::max);
+                if close >= s.min_closeness {
+                    found.off_topic = false;
+                }
+            }
+        }
         if found.off_topic && calculation.is_none() {
             return match offer {
                 Some((_, question)) => self.fixed(Route::Clarify, question, None, stages),

@@ -144,6 +144,7 @@ fn the_readme_settings_example_is_valid() {
     assert!(defaults.council.phone.is_empty());
     assert!(!config.council.phone.is_empty());
     assert_eq!(config.search.min_coverage, defaults.search.min_coverage);
+    assert_eq!(config.search.min_closeness, defaults.search.min_closeness);
     assert_eq!(
         config.triage.escalate_similarity,
         defaults.triage.escalate_similarity
