@@ -465,7 +465,7 @@ fn unsure(message: &str, u: Urgent) -> bool {
 
 /// Nothing is said to be happening now, and no one asks what to do.
 fn nothing_now(m: &str) -> bool {
-    !HAPPENING_NOW.is_match(m) && !ASKS_WHAT_TO_DO.is_match(m)
+    !happening_now(m) && !ASKS_WHAT_TO_DO.is_match(m)
 }
 
 /// A request for information that says nothing is happening now: when
@@ -522,12 +522,76 @@ static ASKS_WHAT_TO_DO: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap()
 });
 
+/// Whether a message (in matching form) says something is happening at
+/// this moment: [`HAPPENING_NOW`], or "just" as "a moment ago" ("he's just
+/// fallen", "just now"), not as "only" ("she just wants to stay home",
+/// "just not proper meals", "he just runs").
+fn happening_now(m: &str) -> bool {
+    HAPPENING_NOW.is_match(m)
+        || JUST.captures_iter(m).any(|c| {
+            !matches!(
+                &c[1],
+                "not"
+                    | "a"
+                    | "an"
+                    | "the"
+                    | "to"
+                    | "for"
+                    | "because"
+                    | "like"
+                    | "about"
+                    | "want"
+                    | "wants"
+                    | "wanted"
+                    | "need"
+                    | "needs"
+                    | "run"
+                    | "runs"
+                    | "in"
+                    | "so"
+                    | "too"
+                    | "as"
+                    | "one"
+                    | "wondering"
+                    | "wonder"
+                    | "checking"
+                    | "asking"
+                    | "curious"
+                    | "me"
+                    | "him"
+                    | "her"
+                    | "them"
+                    | "us"
+                    | "my"
+                    | "his"
+                    | "their"
+                    | "our"
+                    | "some"
+                    | "more"
+                    | "enough"
+                    | "how"
+                    | "what"
+                    | "lonely"
+                    | "tired"
+                    | "fed"
+                    | "worried"
+                    | "sit"
+                    | "sits"
+                    | "sat"
+                    | "forgets"
+                    | "forgetful"
+            )
+        })
+}
+
+static JUST: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bjust\s+(\w+)").unwrap());
+
 /// Words that say something is happening at this moment: these keep an
 /// emergency found by meaning urgent, however it is asked.
 static HAPPENING_NOW: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?x)
-        \b(right\s+now|just|at\s+the\s+moment|this\s+minute|tonight|today|this\s+(morning|afternoon|evening)|last\s+night|ambulance)\b
+        \b(right\s+now|at\s+the\s+moment|this\s+minute|tonight|today|this\s+(morning|afternoon|evening)|last\s+night|ambulance)\b
         | \b(at|outside)\s+(the|my|her|his|our)\s+(door|house|home|window)\b
         | \b(hes|shes|theyre|(he|she|they|someone|somebody|it)\s+(is|are))\s+(here|there|inside|in\s+the\s+house|in\s+my\s+house|on\s+the\s+(phone|line))\b
         | \bstill\s+(here|there|on\s+the|in\s+the|at\s+the|inside|outside|not|cant|wont|hasnt|havent|isnt)\b
@@ -591,7 +655,7 @@ fn reassured(message: &str) -> bool {
     // here: "not suicidal, just lonely").
     let rest = REASSURED.replace_all(&m, " ");
     let rest = DENIALS.replace_all(&rest, " ").replace(" just ", " ");
-    !HAPPENING_NOW.is_match(&rest)
+    !happening_now(&rest)
 }
 
 static REASSURED: LazyLock<Regex> = LazyLock::new(|| {
@@ -1496,9 +1560,16 @@ mod tests {
             "dad has just been taken away in an ambulance, who do i call about mum",
             "a visitor touched her this afternoon, what do i do",
             "can you help me, hes still here shouting",
+            "can we get help, she has just been pushed by her carer",
+            "is there someone to call, the carer just left her on the floor",
         ] {
             assert!(!unsure(m, Urgent::Abuse), "{m}");
         }
+        // "Just" as "only" says nothing about now.
+        assert!(unsure(
+            "can my son get a blue badge? hes autistic and just runs off near roads",
+            Urgent::Neglect
+        ));
         // Never softened: a crisis, an overdose, a fall or a medical emergency.
         for u in [
             Urgent::Crisis,
