@@ -344,7 +344,7 @@ pub(super) fn chunk_body(slug: &str, title: &str, body: &str) -> Vec<Chunk> {
     // read, then the label itself, given to the paragraph's first sentence
     // ("Health and welfare: This covers…", "Capital: Savings, investments…")
     // so that the sentence can be quoted on its own.
-    let mut bold_from: Option<usize> = None;
+    let mut in_bold_lead = false;
     let mut run_in: Option<usize> = None;
     let mut label: Option<String> = None;
 
@@ -359,9 +359,7 @@ pub(super) fn chunk_body(slug: &str, title: &str, body: &str) -> Vec<Chunk> {
         match event {
             Event::Start(Tag::Table(_)) => {
                 let units = &mut sections.last_mut().unwrap().1;
-                if let Some(l) = label.take() {
-                    units.push(format!("{}:", l.trim_end_matches(['.', ':'])));
-                }
+                units.extend(label.take().map(|l| leads(&l)));
                 flush_para(&mut para, units);
                 in_table = true;
                 header.clear();
@@ -411,9 +409,7 @@ pub(super) fn chunk_body(slug: &str, title: &str, body: &str) -> Vec<Chunk> {
             }
             Event::Start(Tag::Heading { level, .. }) => {
                 let units = &mut sections.last_mut().unwrap().1;
-                if let Some(l) = label.take() {
-                    units.push(end_with_stop(&l));
-                }
+                units.extend(label.take().map(|l| end_with_stop(&l)));
                 flush_para(&mut para, units);
                 heading = Some((level, String::new()));
             }
@@ -431,9 +427,7 @@ pub(super) fn chunk_body(slug: &str, title: &str, body: &str) -> Vec<Chunk> {
                 let units = &mut sections.last_mut().unwrap().1;
                 flush_para(&mut para, units);
                 // A label leads the list it names.
-                if let Some(l) = label.take() {
-                    units.push(format!("{}:", l.trim_end_matches(['.', ':'])));
-                }
+                units.extend(label.take().map(|l| leads(&l)));
                 let lead = units
                     .last()
                     .filter(|u| u.ends_with(':'))
@@ -484,41 +478,35 @@ pub(super) fn chunk_body(slug: &str, title: &str, body: &str) -> Vec<Chunk> {
                     .take()
                     .map(|n| (clean(&para[..n]), clean(&para[n..])))
                     .filter(|(l, _)| !l.is_empty() && word_count(l) <= 8);
-                let before = units.len();
-                match own {
+                // The label for this paragraph's first sentence, and its text.
+                let (given, mut text) = match own {
                     // Only a label: it names the next paragraph.
                     Some((l, rest)) if rest.is_empty() => {
-                        if let Some(old) = label.replace(l) {
-                            units.push(end_with_stop(&old));
-                        }
+                        units.extend(label.replace(l).map(|old| end_with_stop(&old)));
                         para.clear();
+                        continue;
                     }
                     Some((l, rest)) => {
-                        if let Some(old) = label.take() {
-                            units.push(end_with_stop(&old));
-                        }
-                        para.clear();
-                        flush_para(&mut rest.clone(), units);
-                        if let Some(first) = units.get_mut(before) {
-                            *first = labelled(&l, first);
-                        }
+                        units.extend(label.take().map(|old| end_with_stop(&old)));
+                        (Some(l), rest)
                     }
-                    None => {
-                        flush_para(&mut para, units);
-                        if let (Some(l), Some(first)) = (label.take(), units.get_mut(before)) {
-                            *first = labelled(&l, first);
-                        }
-                    }
+                    None => (label.take(), std::mem::take(&mut para)),
+                };
+                para.clear();
+                let before = units.len();
+                flush_para(&mut text, units);
+                if let (Some(l), Some(first)) = (given, units.get_mut(before)) {
+                    *first = labelled(&l, first);
                 }
             }
             Event::Start(Tag::Paragraph) if in_item == 0 => run_in = None,
             Event::Start(Tag::Strong)
                 if in_item == 0 && !in_table && heading.is_none() && para.trim().is_empty() =>
             {
-                bold_from = Some(para.len());
+                in_bold_lead = true;
             }
-            Event::End(TagEnd::Strong) if bold_from.is_some() => {
-                bold_from = None;
+            Event::End(TagEnd::Strong) if in_bold_lead => {
+                in_bold_lead = false;
                 run_in = Some(para.len());
             }
             Event::Text(t) | Event::Code(t) => match heading.as_mut() {
@@ -532,9 +520,7 @@ pub(super) fn chunk_body(slug: &str, title: &str, body: &str) -> Vec<Chunk> {
     }
     let units = &mut sections.last_mut().unwrap().1;
     flush_para(&mut para, units);
-    if let Some(l) = label.take() {
-        units.push(end_with_stop(&l));
-    }
+    units.extend(label.take().map(|l| end_with_stop(&l)));
 
     let mut chunks = Vec::new();
     let mut first_unit_of_page = true;
@@ -606,6 +592,11 @@ fn current_columns(header: &[String]) -> Vec<bool> {
         .collect()
 }
 
+/// A label that leads what follows it (a list, a table): "Documents:".
+fn leads(label: &str) -> String {
+    format!("{}:", label.trim_end_matches(['.', ':']))
+}
+
 /// A sentence given its run-in label: "Capital: Savings, investments…", or
 /// for a label that asks a question, "Do I have to pay? No, …".
 fn labelled(label: &str, sentence: &str) -> String {
@@ -669,6 +660,14 @@ pub fn split_sentences(text: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
+    /// Every unit of a page body, in order.
+    fn all_units(body: &str) -> Vec<String> {
+        chunk_body("p", "Page", body)
+            .into_iter()
+            .flat_map(|c| c.units)
+            .collect()
+    }
+
     #[test]
     fn sentences_split_on_stops_but_not_abbreviations_or_addresses() {
         let s = split_sentences(
@@ -689,11 +688,7 @@ mod tests {
         // Found by the kb_files fuzzer: the list's lead sentence is in the
         // section before the heading the list itself starts.
         let body = "You will need:\n\n- # Documents\n- proof of address\n";
-        let chunks = chunk_body("p", "Page", body);
-        let units: Vec<&str> = chunks
-            .iter()
-            .flat_map(|c| c.units.iter().map(String::as_str))
-            .collect();
+        let units = all_units(body);
         assert!(
             units
                 .iter()
@@ -705,11 +700,7 @@ mod tests {
     #[test]
     fn a_fee_table_is_quoted_with_this_years_column_only() {
         let body = "| Service | Unit | 2026 to 2027 | 2025 to 2026 |\n| --- | --- | --- | --- |\n| Home care | per hour | £27.40 | £26.10 |\n\n| Year | Cost |\n| --- | --- |\n| 2026 | £5 |\n";
-        let chunks = chunk_body("p", "Page", body);
-        let units: Vec<&str> = chunks
-            .iter()
-            .flat_map(|c| c.units.iter().map(String::as_str))
-            .collect();
+        let units = all_units(body);
         assert_eq!(
             units,
             vec![
@@ -723,11 +714,7 @@ mod tests {
     #[test]
     fn bold_run_in_labels_and_glossary_terms_label_their_sentence() {
         let body = "There are two types.\n\n**Health and welfare.** This covers your care. It is used later.\n\n**Capital**\n\nSavings and property.\n\n**Do I pay?** No, it is free.\n\n**Documents**\n\n- a bank statement\n\n**This whole warning is in bold and far too long to be a label.** Then more.\n\n**Orphan**\n";
-        let chunks = chunk_body("p", "Page", body);
-        let units: Vec<&str> = chunks
-            .iter()
-            .flat_map(|c| c.units.iter().map(String::as_str))
-            .collect();
+        let units = all_units(body);
         assert_eq!(
             units,
             vec![
@@ -747,11 +734,7 @@ mod tests {
     #[test]
     fn table_rows_become_sentences_that_name_their_columns() {
         let body = "## Charges\n\nOur charges from April 2026:\n\n| Service | Cost |\n| --- | --- |\n| Day centre | £45.00 a day |\n| Meals at home | £6.20 a meal. |\n|  | |\n\nAfter the table.\n";
-        let chunks = chunk_body("p", "Page", body);
-        let units: Vec<&str> = chunks
-            .iter()
-            .flat_map(|c| c.units.iter().map(String::as_str))
-            .collect();
+        let units = all_units(body);
         assert_eq!(
             units,
             vec![

@@ -113,10 +113,10 @@ pub fn sentences(
         // A section whose heading asks what the resident asked: every word
         // of the heading is one of the question's ("What are the types of
         // LPA?" for "what are the two types of lasting power of attorney").
-        let heading_asked = c.headings.last().filter(|h| asks(h)).is_some_and(|h| {
+        let asked_heading = c.headings.last().map(|h| h.trim()).filter(|h| {
             let ht: std::collections::BTreeSet<String> =
                 content.index.terms(h).into_iter().collect();
-            ht.len() >= 2 && ht.iter().all(|t| qset.contains_key(t.as_str()))
+            asks(h) && ht.len() >= 2 && ht.iter().all(|t| qset.contains_key(t.as_str()))
         });
         for (i, unit) in c.units.iter().enumerate() {
             let Some(text) = shown(h.chunk, i) else {
@@ -133,8 +133,8 @@ pub fn sentences(
             // Under a heading that asks what the resident asked, the
             // opening sentence answers it about the page's subject: it
             // carries the heading's and the title's words.
-            if heading_asked && i == 0 {
-                let h = c.headings.last().map_or("", |h| h.trim());
+            let answers_heading = asked_heading.filter(|_| i == 0);
+            if let Some(h) = answers_heading {
                 words = format!("{} {h} {words}", c.title);
             }
             // Summed in a fixed order, so the same question always gets
@@ -174,7 +174,7 @@ pub fn sentences(
                 }
             }
             // It leads.
-            if heading_asked && i == 0 {
+            if answers_heading.is_some() {
                 score *= 1.3;
             }
             if c.slug != top_slug {

@@ -316,27 +316,17 @@ impl Engine {
             None => Vec::new(),
         };
         stages.coverage = retrieve::coverage(c, &standalone, &retrieved.hits, &services);
-        let mut found = retrieve::found(s, retrieved.bm25_best, &services, stages.coverage);
-        // A long question in the resident's own words ("since her stroke
-        // she's living on sandwiches… can someone bring her hot dinners")
-        // has many words no page uses: it is still answered when a sentence
-        // in the best passages says the same in other words.
-        if found.off_topic && found.pages && s.min_closeness > 0.0 {
-            let mine = embedded.as_deref().filter(|_| standalone == q.message);
-            if let (Some(v), Some(units)) = (mine, c.unit_vectors.as_ref()) {
-                let close = retrieved
-                    .hits
-                    .iter()
-                    .take(3)
-                    .filter_map(|h| units.get(h.chunk))
-                    .flatten()
-                    .map(|u| crate::embed::cosine(v, u))
-                    .fold(0.0f32, f32::max);
-                if close >= s.min_closeness {
-                    found.off_topic = false;
-                }
-            }
-        }
+        // Closeness in meaning, for a long question in the resident's own
+        // words (only for the message triage embedded, not a rewrite).
+        let mine = embedded.as_deref().filter(|_| standalone == q.message);
+        let closeness = retrieve::closeness(c, mine, &retrieved.hits);
+        let found = retrieve::found(
+            s,
+            retrieved.bm25_best,
+            &services,
+            stages.coverage,
+            closeness,
+        );
         if found.off_topic && calculation.is_none() {
             return match offer {
                 Some((_, question)) => self.fixed(Route::Clarify, question, None, stages),
@@ -788,12 +778,22 @@ mod tests {
         assert!(covered("how do I renew my passport") < 0.5);
         let settings = Config::default().search;
         let q = "how do I renew my passport";
-        let found = retrieve::found(&settings, 0.0, &[], covered(q));
+        let found = retrieve::found(&settings, 0.0, &[], covered(q), 0.0);
         assert!(found.off_topic, "nothing found is \"I don't know\"");
         let q = "how long does reablement last";
         let r = retrieve::search(&c, &settings, q, None);
-        let found = retrieve::found(&settings, r.bm25_best, &[], covered(q));
+        let found = retrieve::found(&settings, r.bm25_best, &[], covered(q), 0.0);
         assert!(found.pages && !found.off_topic);
+        // Too few words covered: answered only when a sentence found is
+        // close enough in meaning, and never with nothing found.
+        let low = settings.min_coverage / 2.0;
+        let close = settings.min_closeness;
+        assert!(retrieve::found(&settings, r.bm25_best, &[], low, close - 0.1).off_topic);
+        assert!(!retrieve::found(&settings, r.bm25_best, &[], low, close).off_topic);
+        assert!(retrieve::found(&settings, 0.0, &[], low, 1.0).off_topic);
+        let mut off = settings.clone();
+        off.min_closeness = 0.0;
+        assert!(retrieve::found(&off, r.bm25_best, &[], low, 1.0).off_topic);
     }
 
     #[test]

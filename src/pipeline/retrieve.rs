@@ -209,18 +209,40 @@ pub struct Found {
     pub off_topic: bool,
 }
 
+/// How close in meaning the closest sentence of the best three passages is
+/// to the question (the cosine of their embeddings); 0 without the
+/// question's embedding or the sentences'.
+pub fn closeness(content: &Content, question: Option<&[f32]>, hits: &[Hit]) -> f32 {
+    let (Some(q), Some(units)) = (question, content.unit_vectors.as_ref()) else {
+        return 0.0;
+    };
+    hits.iter()
+        .take(3)
+        .filter_map(|h| units.get(h.chunk))
+        .flatten()
+        .map(|u| crate::embed::cosine(q, u))
+        .fold(0.0, f32::max)
+}
+
 /// The "I don't know" decision: nothing found, or too little of the
-/// question's meaning covered by what was found.
+/// question's meaning covered by what was found. A long question in the
+/// resident's own words ("since her stroke she's living on sandwiches… can
+/// someone bring her hot dinners") has many words no page uses: it is still
+/// answered when a sentence found says the same in other words
+/// (`closeness` at least `min_closeness`).
 pub fn found(
     settings: &SearchSettings,
     bm25_best: f32,
     services: &[&Service],
     coverage: f32,
+    closeness: f32,
 ) -> Found {
     let pages = bm25_best >= settings.min_score;
     let nothing_found = !pages && services.is_empty();
+    let said_otherwise =
+        pages && settings.min_closeness > 0.0 && closeness >= settings.min_closeness;
     Found {
         pages,
-        off_topic: nothing_found || coverage < settings.min_coverage,
+        off_topic: nothing_found || (coverage < settings.min_coverage && !said_otherwise),
     }
 }

@@ -527,64 +527,18 @@ static ASKS_WHAT_TO_DO: LazyLock<Regex> = LazyLock::new(|| {
 /// fallen", "just now"), not as "only" ("she just wants to stay home",
 /// "just not proper meals", "he just runs").
 fn happening_now(m: &str) -> bool {
-    HAPPENING_NOW.is_match(m)
-        || JUST.captures_iter(m).any(|c| {
-            !matches!(
-                &c[1],
-                "not"
-                    | "a"
-                    | "an"
-                    | "the"
-                    | "to"
-                    | "for"
-                    | "because"
-                    | "like"
-                    | "about"
-                    | "want"
-                    | "wants"
-                    | "wanted"
-                    | "need"
-                    | "needs"
-                    | "run"
-                    | "runs"
-                    | "in"
-                    | "so"
-                    | "too"
-                    | "as"
-                    | "one"
-                    | "wondering"
-                    | "wonder"
-                    | "checking"
-                    | "asking"
-                    | "curious"
-                    | "me"
-                    | "him"
-                    | "her"
-                    | "them"
-                    | "us"
-                    | "my"
-                    | "his"
-                    | "their"
-                    | "our"
-                    | "some"
-                    | "more"
-                    | "enough"
-                    | "how"
-                    | "what"
-                    | "lonely"
-                    | "tired"
-                    | "fed"
-                    | "worried"
-                    | "sit"
-                    | "sits"
-                    | "sat"
-                    | "forgets"
-                    | "forgetful"
-            )
-        })
+    HAPPENING_NOW.is_match(m) || JUST.is_match(&JUST_AS_ONLY.replace_all(m, " "))
 }
 
-static JUST: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bjust\s+(\w+)").unwrap());
+/// "Just" and a word after it.
+static JUST: LazyLock<Regex> = LazyLock::new(|| re(r"\bjust\s+\w"));
+
+/// "Just" as "only": followed by a word that cannot start what just happened.
+static JUST_AS_ONLY: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\bjust\s+(?:not|a|an|the|to|for|because|like|about|want|wants|wanted|need|needs|run|runs|in|so|too|as|one|wondering|wonder|checking|asking|curious|me|him|her|them|us|my|his|their|our|some|more|enough|how|what|lonely|tired|fed|worried|sit|sits|sat|forgets|forgetful)\b",
+    )
+});
 
 /// Words that say something is happening at this moment: these keep an
 /// emergency found by meaning urgent, however it is asked.
