@@ -305,6 +305,7 @@ impl Pg {
     /// the server lets go when the connection closes).
     pub(crate) fn try_lock(&self, name: &str) -> Result<Option<PgLock>> {
         let name = name.to_string();
+        let name_for_unlock = name.clone();
         self.run(|pool| async move {
             let client = pool.get().await?;
             let got: bool = client
@@ -314,7 +315,15 @@ impl Pg {
                 )
                 .await?
                 .get(0);
-            Ok(got.then(|| PgLock(Some(client))))
+            Ok(got.then_some(client))
+        })
+        .map(|client| {
+            client.map(|client| PgLock {
+                client: Some(client),
+                name: name_for_unlock,
+                rt: self.rt.as_ref().map(|rt| rt.handle().clone()),
+                timeout: self.timeout,
+            })
         })
     }
 
@@ -350,15 +359,42 @@ impl Pg {
     }
 }
 
-/// An advisory lock held on its own connection, which is closed (never
-/// returned to the pool still holding the lock) when this is dropped.
-pub(crate) struct PgLock(Option<deadpool_postgres::Object>);
+/// An advisory lock held on its own connection. Dropping it unlocks and
+/// waits for the server to say so before the connection is closed (never
+/// returned to the pool still holding the lock): closing alone lets the
+/// server release the lock a moment later, so a replica that asks at once
+/// could still be refused.
+pub(crate) struct PgLock {
+    client: Option<deadpool_postgres::Object>,
+    name: String,
+    rt: Option<tokio::runtime::Handle>,
+    timeout: Duration,
+}
 
 impl Drop for PgLock {
     fn drop(&mut self) {
-        if let Some(client) = self.0.take() {
+        let Some(client) = self.client.take() else {
+            return;
+        };
+        let Some(rt) = &self.rt else {
             drop(deadpool_postgres::Object::take(client));
-        }
+            return;
+        };
+        let name = std::mem::take(&mut self.name);
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        rt.spawn(async move {
+            // If this fails the connection still closes below, and the
+            // server lets go of the lock when it notices.
+            let _ = client
+                .execute(
+                    "SELECT pg_advisory_unlock(hashtextextended($1, 0))",
+                    &[&name],
+                )
+                .await;
+            drop(deadpool_postgres::Object::take(client));
+            let _ = tx.send(());
+        });
+        let _ = rx.recv_timeout(self.timeout);
     }
 }
 
