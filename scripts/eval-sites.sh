@@ -2,14 +2,14 @@
 # Imports the two naturally written test councils' sites (served on loopback)
 # into fresh knowledge bases and runs their evaluation sets, writing each
 # report to OUT/<set>.json. Usage: scripts/eval-sites.sh OUT [SET...]
-# (sets: wrenfield-dev wrenfield-blind oakhollow-blind wrenfield-blind-2 wrenfield-blind-3
-# oakhollow-blind-2 oakhollow-blind-3; default all seven).
+# (sets: wrenfield-dev wrenfield-blind oakhollow-blind wrenfield-blind-2 oakhollow-blind-2
+# wrenfield-blind-3 oakhollow-blind-3 wrenfield-blind-4 oakhollow-blind-4; default all nine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: scripts/eval-sites.sh OUT [SET...]}
 shift || true
 sets=("$@")
-[ ${#sets[@]} -gt 0 ] || sets=(wrenfield-dev wrenfield-blind oakhollow-blind wrenfield-blind-2 oakhollow-blind-2 wrenfield-blind-3 oakhollow-blind-3)
+[ ${#sets[@]} -gt 0 ] || sets=(wrenfield-dev wrenfield-blind oakhollow-blind wrenfield-blind-2 oakhollow-blind-2 wrenfield-blind-3 oakhollow-blind-3 wrenfield-blind-4 oakhollow-blind-4)
 bin=${SIGNPOST_BIN:-./target/release/signpost}
 [ -x "$bin" ] || cargo build --release
 mkdir -p "$out"
