@@ -450,18 +450,27 @@ static CARER: LazyLock<Regex> = LazyLock::new(|| {
 /// A message that is close in meaning to an emergency, found by meaning
 /// alone, is unsure when it asks for information and says nothing is
 /// happening now or has just happened. Asking what to do is asking for
-/// urgent help, and a crisis, an overdose, a fall or a medical emergency
-/// (a stroke's signs, asked about as a question) is never unsure.
+/// urgent help, and a crisis or an overdose is never unsure. Nor is a fall
+/// or a medical emergency (a stroke's signs, asked about as a question),
+/// unless the person is in hospital or being discharged, where doctors
+/// and nurses are already with them ("she's on a ward and nearly ready to
+/// go home: who can we talk to about the plan?").
 fn unsure(message: &str, u: Urgent) -> bool {
-    if matches!(
-        u,
-        Urgent::Crisis | Urgent::Overdose | Urgent::Medical | Urgent::Fall
-    ) {
-        return false;
-    }
     let m = crate::text::for_matching(message);
+    match u {
+        Urgent::Crisis | Urgent::Overdose => return false,
+        Urgent::Medical | Urgent::Fall if !IN_HOSPITAL.is_match(&m) => return false,
+        _ => {}
+    }
     (ASKS_FOR_INFORMATION.is_match(&m) || told_as_over(&m)) && nothing_now(&m)
 }
+
+/// Someone is in hospital now, or being discharged from it.
+static IN_HOSPITAL: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r" (?:on (?:a|the) ward|(?:is|s|still|been|now) in (?:the )?hospital|(?:being |be |getting |get )?discharged|discharge|ready to (?:come|go) home|(?:leave|leaves|leaving|comes? out of|coming out of) hospital)\b",
+    )
+});
 
 /// Nothing is said to be happening now, and no one asks what to do.
 fn nothing_now(m: &str) -> bool {
@@ -506,7 +515,9 @@ static ASKS_FOR_INFORMATION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?x)
         \bhow\s+(do|can|would|should|could)\s+(i|we|you|they|he|she)\b
-        | \b(who|where)\s+(do|can|should|would)\s+(i|we)\b
+        | \b(who|where)\s+(do|can|should|would)\s+(i|we|the\s+family|my\s+\w+)\b
+        | \bwhat\s+(time|times|hours|days?)\b
+        | \bwhen\s+(is|are|does|do|will|can)\b
         | \bwhat\s+(can|should|do)\s+(i|we)\s+(get|claim|ask|apply|pay)\b
         | \b(is|are)\s+there\s+(any|a|anything|anyone|some|something)\b
         | \b(can|could|will|would|do|does|should)\s+(i|we|he|she|they|you|my|mum|dad)\s+\w+
@@ -536,7 +547,7 @@ static JUST: LazyLock<Regex> = LazyLock::new(|| re(r"\bjust\s+\w"));
 /// "Just" as "only": followed by a word that cannot start what just happened.
 static JUST_AS_ONLY: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\bjust\s+(?:not|a|an|the|to|for|because|like|about|want|wants|wanted|need|needs|run|runs|in|so|too|as|one|wondering|wonder|checking|asking|curious|me|him|her|them|us|my|his|their|our|some|more|enough|how|what|lonely|tired|fed|worried|sit|sits|sat|forgets|forgetful)\b",
+        r"\bjust\s+(?:not|a|an|the|to|for|because|like|about|want|wants|wanted|need|needs|run|runs|in|so|too|as|one|wondering|wonder|checking|asking|curious|me|him|her|them|us|my|his|their|our|some|more|enough|how|what|lonely|tired|fed|worried|sit|sits|sat|forgets|forgetful|use|ask|ring|phone|pay|check|tell|say|go|get|have|do|keep|let|make|put|take|give|send|buy|sign|pop|wait|stay|cope|manage)\b",
     )
 });
 
@@ -592,7 +603,7 @@ fn put_right(message: &str, u: Urgent) -> bool {
 
 static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"\b(sorted|refunded|(paid|gave) (it|the money|her|him|them) back|got (it|the money|her money|his money|my money) back|(fine|ok|okay|alright|better|stable|well|safe) now|doing (much |a lot |so much )?better|recovered)\b",
+        r"\b(sorted( now)?|refunded( now)?|(paid|gave|given|returned|got|get|giving) (\w+ ){0,2}(it|money|cash|them|everything) back( now)?|(fine|ok|okay|alright|better|stable|well|safe) now|doing (much |a lot |so much )?better( now)?|recovered( now)?)\b",
     )
     .unwrap()
 });
@@ -630,9 +641,19 @@ fn settled(message: &str) -> bool {
     if !SETTLED_WORDS.is_match(&m) {
         return false;
     }
+    // "Sorted now", "given the money back now": the "now" says it is over;
+    // "should we still report it" asks what to do about what is over.
     let rest = SETTLED_WORDS.replace_all(&m, " ");
+    let rest = RESOLVED.replace_all(&rest, " ");
+    let rest = STILL_ASKING.replace_all(&rest, " ");
     !STILL_NOW.is_match(&rest)
 }
+
+/// "Should we still ...": asking whether to do something about what is over.
+static STILL_ASKING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(should|do|can|must|could|would|shall)\s+(i|we|you|they|he|she)\s+still\b")
+        .unwrap()
+});
 
 /// Common misspellings, corrected before matching (whole words only).
 const MISSPELLINGS: &[(&str, &str)] = &[
@@ -697,7 +718,7 @@ static NOT_HARMED: LazyLock<Regex> = LazyLock::new(|| {
 /// still matched.
 static NOT_AT_RISK: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r" bruis\w* (?:really |very |so )?easily| (?:council|they|it|nobody|no one) (?:cant|cannot|can not|couldnt|wont) take (?:it|this|the house|her house|his house)",
+        r" bruis\w* (?:really |very |so )?easily| (?:council|they|it|nobody|no one) (?:cant|cannot|can not|couldnt|wont) take (?:it|this|the house|her house|his house)| (?:pay|pays|paying|paid) (?:any |no )?(?:more|less|over|under) (?:than )?£?\d[\d ,]*(?:k|000)?| (?:commode|chair|table|bed|frame|stool|walker|zimmer|wheelchair|bath lift|hoist|seat|rollator)s? (?:\w+ ){0,8}(?:broken|wobbly|snapped|loose|cracked|bent) (?:leg|legs|arm|arms|back|wheel)| (?:broken|wobbly|snapped|loose|cracked|bent) (?:leg|legs|arm|arms|back|wheel) (?:on|of) (?:the|her|his|my|a|our|their) (?:commode|chair|table|bed|frame|stool|walker|zimmer|wheelchair|bath lift|hoist|seat|rollator)",
     )
 });
 
@@ -971,7 +992,7 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
                     r" (?:being|been|am|is|was|getting|gets) (?:abused|hit|hurt by|beaten|assaulted|bullied|neglected by|mistreated|attacked|raped|threatened)",
                 ),
                 re(
-                    r" (?:not safe at home|scared to go home|afraid (?:of|to go home)|frightened of (?:him|her|them|my)|scared of (?:him|her|them|my)|terrified of)",
+                    r" (?:not safe at home|scared to go home|afraid (?:of|to go home)|frightened of (?:him|her|them|my)|scared of (?:him|her|them|my)|terrified of (?:him|her|them|my|his|what (?:he|she|they)))",
                 ),
                 re(
                     r" (?:domestic (?:abuse|violence)|modern slavery|forced to work|trafficked|took (?:my|her|his|their) passport|(?:work|works|working|worked|clean|cleans|cleaning) (?:\w+ ){0,6}for no (?:pay|money)|(?:make|makes|made|forces|forced) (?:me|him|her|them) (?:to )?(?:work|clean|do) (?:\w+ ){0,4}(?:for no|without pay|every day|for free))",
@@ -1292,9 +1313,6 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
                     r" (?:your|an) opinion (?:on|of|about) (?:the )?(?:government|council|councillors?|politics|immigration|brexit)| what do you think (?:of|about) (?:the )?(?:government|politics|councillors?|immigration|brexit|the council)",
                 ),
                 re(
-                    r" (?:wasps?|hornets?|nest|lawn|hedge|boiler|broadband|phone contract|mot|sat nav)s? ",
-                ),
-                re(
                     r" (?:is|are) the (?:government|council|councillors?|tories|ministers) (?:\w+ ){0,2}(?:useless|rubbish|corrupt|good|bad|doing a good job|to blame|at fault|responsible)| (?:government|councils?)s? (?:\w+ )?(?:fault|to blame)",
                 ),
             ],
@@ -1315,9 +1333,14 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
         ),
         (
             Decline::OffTopic,
-            vec![re(
-                r" (?:weather|forecast|pizza|restaurant|takeaway|recipe|football|cricket|lottery|horoscope|joke|poem|song|film|movie|tv tonight|stock market|bitcoin|crypto|holiday|flights?|plumber|electrician|builder|mechanic|car insurance|homework|essay)s? ",
-            )],
+            vec![
+                re(
+                    r" (?:weather|forecast|pizza|restaurant|takeaway|recipe|football|cricket|lottery|horoscope|joke|poem|song|film|movie|tv tonight|stock market|bitcoin|crypto|holiday|flights?|plumber|electrician|builder|mechanic|car insurance|homework|essay)s? ",
+                ),
+                re(
+                    r" (?:wasps?|hornets?|nest|lawn|hedge|boiler|broadband|phone contract|mot|sat nav)s? ",
+                ),
+            ],
         ),
     ];
     Patterns {
@@ -1328,7 +1351,7 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
             r" (?:phone number|number|address|email|email address|contact details) (?:\w+ ){0,4}(?:centre|center|team|service|line|hub|group|office|helpline|organisation|charity|association|trust|council|department|desk)s? ",
         ),
         care_words: re(
-            r" (?:care|carer|carers|caring|respite|assessment|direct payments?|personal budget|care home|nursing home|blue badge|disabled|disability|dementia|adaptations?|equipment|attendance allowance|social worker|reablement|safeguarding|scam\w*|doorstep|rogue trader)\b",
+            r" (?:care|carer|carers|caring|respite|assessment|direct payments?|personal budget|care home|nursing home|blue badge|disabled|disability|dementia|adaptations?|equipment|attendance allowance|social worker|reablement|safeguarding|scam\w*|doorstep|rogue trader|knocked|cold call\w*|(?:pretending|claiming|saying|said) (?:\w+ )?(?:to be|they were|he was|she was|they are|he is|she is) from)\b",
         ),
         how_it_works: re(
             r" (?:how often|how regularly|how long (?:after|before)|when) (?:do|will|does|would|should) (?:you|they|the council|social services|someone|anyone|a social worker) (?:\w+ ){0,2}(?:check|review|look at|look again at|go over|reassess)| (?:do|will|does) (?:you|they|the council|social services|someone|anyone) (?:ever |still |regularly )?(?:check|review|reassess) (?:\w+ ){0,4}(?:is still right|still right|still meets|still works|still suits|is working|every|each year|regularly)",
@@ -1346,7 +1369,7 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
             r"^ (?:(?:ok(?:ay)? |great |lovely |brilliant |cheers |perfect )?(?:thanks?|thank you|thankyou|ty|cheers|ta)(?: (?:very|so) much| a lot| for (?:your|the|that|all the) help| for helping| love| bye)*|ok|okay|bye|goodbye|great|lovely|brilliant|perfect|yes|no|yeah|nope)(?: that helps| thats helpful)? $",
         ),
         vague_words: re(
-            r"^ (?:(?:i|we|my|me|you|can|could|would|please|need|want|some|a|an|the|with|help|helping|support|info|information|advice|question|questions|ask|something|anything|know|like|to|do|is|are|there|it|this|that|get|got|have|has|about|for|im|id|hi|hello|just|urgent|quick|care|services?|council|social|how|what|when|where|who|why|which|does|did|will|much|many|long|last|lasts|cost|costs|price|pay|paying|apply|applying|work|works|mean|means|take|takes|one|them|they|he|she|her|him|his|out|find|more|tell|still|again|else|other|then|so|and|or|if|its|on|of|in|behalf|form|forms|mum|mam|mom|mother|dad|father|parent|parents|nan|nana|gran|granny|grandma|grandad|grandpa|husband|wife|partner|son|daughter|brother|sister|aunt|uncle|friend|neighbour|family|relative|stepmum|stepdad) )*$",
+            r"^ (?:(?:i|we|my|me|you|can|could|would|please|need|want|some|a|an|the|with|help|helping|support|info|information|advice|question|questions|ask|something|anything|know|like|to|do|is|are|there|it|this|that|get|got|have|has|about|for|im|id|hi|hello|just|urgent|quick|care|services?|council|social|how|what|when|where|who|why|which|does|did|will|much|many|long|last|lasts|cost|costs|price|pay|paying|apply|applying|work|works|mean|means|take|takes|one|them|they|he|she|her|him|his|out|find|more|tell|still|again|else|other|then|so|and|or|if|its|on|of|in|behalf|form|forms|mum|mam|mom|mother|dad|father|parent|parents|nan|nana|gran|granny|grandma|grandad|grandpa|husband|wife|partner|son|daughter|brother|sister|aunt|uncle|friend|neighbour|family|relative|stepmum|stepdad|u|ya|pls|plz|thing|things|stuff) )*$",
         ),
     }
 });
@@ -1828,5 +1851,77 @@ mod tests {
         }
         assert!(Urgent::FinancialAbuse.reply(&c).contains("01632 960150"));
         assert!(Urgent::CareBreakdown.reply(&c).contains("01632 960199"));
+    }
+
+    #[test]
+    fn ordinary_worries_in_alarming_words_are_not_emergencies() {
+        // Things, not people, have broken legs.
+        assert_eq!(
+            esc("The commode you lent my father has a wobbly broken leg. Who do I phone to get it mended or swapped?"),
+            None
+        );
+        assert!(esc("he fell and has a broken leg").is_some());
+        // Paying more than a sum is not a transfer to a fraudster.
+        assert_eq!(
+            esc("My neighbour says nobody has to pay more than £86,000 for their care now so we will be alright"),
+            None
+        );
+        assert_eq!(
+            esc("a man on the phone says i must transfer £900 now to a safe account"),
+            Some(Urgent::FinancialAbuse)
+        );
+        // Terrified of a bill is a worry; terrified of a person is not.
+        assert_eq!(
+            esc("shes only got her pension and is terrified of a big bill"),
+            None
+        );
+        assert_eq!(
+            esc("mums carer shouts at her and mum is terrified of her"),
+            Some(Urgent::Abuse)
+        );
+        // A doorstep caller is care business, whatever he said he'd fix.
+        assert_eq!(
+            dec("a man knocked yesterday saying he was from the council and had to check my boiler. how do i know if someone is really from the council next time"),
+            None
+        );
+        assert_eq!(
+            dec("whats the best way to get rid of a wasps nest"),
+            Some(Decline::OffTopic)
+        );
+        assert_eq!(
+            triage("hi there can u tell me about the thing", false),
+            Triage::Clarify(Vague::TooVague)
+        );
+    }
+
+    #[test]
+    fn a_scam_that_is_over_and_put_right_and_a_question_about_hospital() {
+        for m in [
+            "my dad got a phone call last week from someone pretending to be his bank and he moved £400 to them. the bank has given it back so its all sorted now, but should we report it to someone?",
+            "My mum (78) was conned by a man pretending to be from her bank last month. The bank have given her the money back now thankfully. Should we still report it to someone?",
+        ] {
+            assert!(put_right(m, Urgent::FinancialAbuse), "{m}");
+        }
+        assert!(!settled(
+            "the man who took her money last month is still ringing her"
+        ));
+        // "Just" as "only", not "a moment ago".
+        assert!(!happening_now(&for_matching(
+            "can i just use his bank card to pay his bills"
+        )));
+        assert!(happening_now(&for_matching(
+            "he has just fallen in the hall"
+        )));
+        // Asked about while in hospital: unsure, unlike the same worry at home.
+        let ward = "mum's on a ward at the general and they keep saying she's nearly ready to go home. we honestly don't know how she'll cope. who can the family talk to about the plan for when she leaves";
+        assert!(unsure(ward, Urgent::Medical));
+        assert!(!unsure(
+            "she's very poorly and can hardly stand. who can we talk to",
+            Urgent::Medical
+        ));
+        assert!(unsure(
+            "what time does care point close on a friday? want to ring about mums care package",
+            Urgent::CareBreakdown
+        ));
     }
 }
