@@ -603,7 +603,7 @@ fn put_right(message: &str, u: Urgent) -> bool {
 
 static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"\b(sorted( now)?|refunded( now)?|(paid|gave|given|returned|got|get|giving) (\w+ ){0,2}(it|money|cash|them|everything) back( now)?|(fine|ok|okay|alright|better|stable|well|safe) now|doing (much |a lot |so much )?better( now)?|recovered( now)?)\b",
+        r"\b(sorted( now)?|refunded( now)?|(paid|gave|given|returned|got) (\w+ ){0,2}(it|money|cash|them|everything) back( now)?|(fine|ok|okay|alright|better|stable|well|safe) now|doing (much |a lot |so much )?better( now)?|recovered( now)?)\b",
     )
     .unwrap()
 });
@@ -1904,6 +1904,11 @@ mod tests {
         }
         assert!(!settled(
             "the man who took her money last month is still ringing her"
+        ));
+        // Wanting the money back is not having it back.
+        assert!(!put_right(
+            "my son took £500 from my purse last week. how do i get it back",
+            Urgent::FinancialAbuse
         ));
         // "Just" as "only", not "a moment ago".
         assert!(!happening_now(&for_matching(
