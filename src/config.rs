@@ -559,6 +559,12 @@ pub struct TriageSettings {
     /// When the patterns decline a message (a dosing question, a poem), an
     /// emergency example must be at least this similar to overrule them.
     pub escalate_over_decline: f32,
+    /// A crisis, fall or medical emergency found by meaning alone and less
+    /// similar than this is unsure (the answer, with the urgent line first)
+    /// when the message asks for information, says nothing is happening
+    /// now and has no word of self-harm, despair, injury or illness. 0:
+    /// these are never unsure.
+    pub unsure_below: f32,
     /// Decline when the nearest decline example is at least this similar...
     pub decline_similarity: f32,
     /// ...and at least this much more similar than the nearest ordinary question.
@@ -577,6 +583,7 @@ impl Default for TriageSettings {
             escalate_similarity: 0.48,
             escalate_lead: 0.08,
             escalate_over_decline: 0.65,
+            unsure_below: 0.70,
             decline_similarity: 0.80,
             decline_lead: 0.10,
             carer_support_question:

@@ -309,6 +309,18 @@ fn decide_into(
                 format!(" (pattern {}; unsure: it is over and put right)", u.name()),
             );
         }
+        // Already reported, and the question is what happens next ("I
+        // reported the care home two weeks ago ... they won't tell me what
+        // happened, is that allowed?"): the answer, with the urgent line first.
+        if reported_already(message, u) {
+            return (
+                Triage::Caution(u),
+                format!(
+                    " (pattern {}; unsure: already reported, and the question is what happens next)",
+                    u.name()
+                ),
+            );
+        }
         return (by_pattern, String::new());
     }
     let verdict = semantic.and_then(|s| {
@@ -347,7 +359,7 @@ fn decide_into(
                 },
             ),
         ) if strong(&v) => {
-            if unsure(message, u) {
+            if unsure(message, u, v.similarity, settings) {
                 (Triage::Caution(u), unsure_how(&v))
             } else {
                 (Triage::Escalate(u), how(&v))
@@ -411,7 +423,7 @@ fn decide_into(
                     ..
                 },
             ),
-        ) if unsure(message, u) => (Triage::Caution(u), unsure_how(&v)),
+        ) if unsure(message, u, v.similarity, settings) => (Triage::Caution(u), unsure_how(&v)),
         (
             _,
             Some(
@@ -454,16 +466,45 @@ static CARER: LazyLock<Regex> = LazyLock::new(|| {
 /// or a medical emergency (a stroke's signs, asked about as a question),
 /// unless the person is in hospital or being discharged, where doctors
 /// and nurses are already with them ("she's on a ward and nearly ready to
-/// go home: who can we talk to about the plan?").
-fn unsure(message: &str, u: Urgent) -> bool {
+/// go home: who can we talk to about the plan?"), or the match is weak
+/// (below `unsure_below`) and the message has no word of self-harm,
+/// despair, injury or illness ([`CRISIS_WORDS`], [`BODY_WORDS`]): a money
+/// worry or a scared mother near a crisis example only by its feeling.
+fn unsure(message: &str, u: Urgent, similarity: f32, settings: &TriageSettings) -> bool {
     let m = crate::text::for_matching(message);
+    let weak = similarity < settings.unsure_below;
     match u {
-        Urgent::Crisis | Urgent::Overdose => return false,
-        Urgent::Medical | Urgent::Fall if !IN_HOSPITAL.is_match(&m) => return false,
+        Urgent::Overdose => return false,
+        Urgent::Crisis if !weak || CRISIS_WORDS.is_match(&m) => return false,
+        Urgent::Medical | Urgent::Fall
+            if !IN_HOSPITAL.is_match(&m) && (!weak || BODY_WORDS.is_match(&m)) =>
+        {
+            return false
+        }
         _ => {}
     }
     (ASKS_FOR_INFORMATION.is_match(&m) || told_as_over(&m)) && nothing_now(&m)
 }
+
+/// Words of self-harm, despair or giving up: a message with any of them,
+/// found near a crisis, is never unsure.
+static CRISIS_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)
+        \b(anymore|any\s+more|no\s+point|whats\s+the\s+point|point\s+in|give\s+up|giving\s+up|given\s+up|end\s+it|ending\s+it|end\s+(my|his|her)\s+life|be\s+here|not\s+here|better\s+off|stop|go\s+on|carry\s+on|cant\s+cope|cant\s+take|cant\s+do|had\s+enough|too\s+much)\b
+        | \b(die|dying|dead|death|kill\w*|suicid\w*|hurt\s+(my|him|her|them)sel\w*|harm\w*|cut\w*|hopeless|worthless|burden|goodbye|pills|tablets|overdose|bridge|rope|hang\w*|jump\w*|drown\w*|alone|lonely|nobody\s+cares|no\s+one\s+cares)\b",
+    )
+    .unwrap()
+});
+
+/// Words of the body, injury or illness: a message with any of them,
+/// found near a fall or a medical emergency, is never unsure.
+static BODY_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(hurt\w*|pain\w*|ache\w*|chest|breath\w*|blood\w*|bleed\w*|fell|fall\w*|floor|collaps\w*|face|arm|arms|leg|legs|hip|head|speech|speak\w*|slurr\w*|unconscious|wake|waking|awake|cold|sweat\w*|grey|gray|blue|pale|fit|fits|seizure\w*|chok\w*|swallow\w*|burn\w*|bang\w*|drowsy|confus\w*|temperature|fever\w*|hot|sick|vomit\w*|dizzy|faint\w*|numb|weak|limp|floppy|stroke|heart|diabet\w*|sugar|insulin|tablets|pills|medicine\w*|medication\w*|drunk|drink\w*|eat\w*|wound\w*|infect\w*|rash|swell\w*|swollen|broken|break|cut\w*|injur\w*|ill|unwell|poorly)\b",
+    )
+    .unwrap()
+});
 
 /// Someone is in hospital now, or being discharged from it.
 static IN_HOSPITAL: LazyLock<Regex> = LazyLock::new(|| {
@@ -519,7 +560,12 @@ static ASKS_FOR_INFORMATION: LazyLock<Regex> = LazyLock::new(|| {
         | \bwhat\s+(time|times|hours|days?)\b
         | \bwhen\s+(is|are|does|do|will|can)\b
         | \bwhat\s+(can|should|do)\s+(i|we)\s+(get|claim|ask|apply|pay)\b
-        | \b(is|are)\s+there\s+(any|a|anything|anyone|some|something)\b
+        | \b(is|are)\s+there\s+(any|a|anything|anyone|anybody|some|something|someone|somebody)\b
+        | \b(is|will|does|would|can)\s+(anyone|anybody|someone|somebody)\s+(going\s+to\s+)?(check|come|visit|help|look|review|ring|call|talk|see)\b
+        | \bcan\s+(anything|anyone|anybody|something|someone|somebody)\s+(be\s+done|help|do)\b
+        | \b(where|who|what|how)\s+(am|are)\s+(i|we)\s+(supposed|meant)\s+to\b
+        | \b(is|are|isnt|arent)\s+(that|this|it|they)\s+(allowed|ok|okay|legal|free)\b
+        | \b(thats|its)\s+(ok|okay|allowed|fine|right)\s+(isnt|is)\s+it\b
         | \b(can|could|will|would|do|does|should)\s+(i|we|he|she|they|you|my|mum|dad)\s+\w+
         | \bwhat\s+(is|are|counts|happens|help|support)\b
         | \bhow\s+(much|long|often)\b",
@@ -646,8 +692,40 @@ fn settled(message: &str) -> bool {
     let rest = SETTLED_WORDS.replace_all(&m, " ");
     let rest = RESOLVED.replace_all(&rest, " ");
     let rest = STILL_ASKING.replace_all(&rest, " ");
+    let rest = STILL_SHAKEN.replace_all(&rest, " ");
     !STILL_NOW.is_match(&rest)
 }
+
+/// Someone says it has already been reported (to the police, the
+/// council, safeguarding) and asks for information, with nothing said to be
+/// happening now or still so. Never for a crisis, an overdose, a fall or a
+/// medical emergency: those are about a body, not a report.
+fn reported_already(message: &str, u: Urgent) -> bool {
+    if matches!(
+        u,
+        Urgent::Crisis | Urgent::Overdose | Urgent::Fall | Urgent::Medical
+    ) {
+        return false;
+    }
+    let m = crate::text::for_matching(message);
+    REPORTED.is_match(&m) && asks_with_nothing_now(message) && !STILL_NOW.is_match(&m)
+}
+
+static REPORTED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(i|we|ive|weve|i\s+have|we\s+have|i\s+had|we\s+had|id|wed)\s+(already\s+)?(reported|rang\s+safeguarding|told\s+(the\s+)?(police|safeguarding|council|social\s+services|social\s+worker|care\s+quality\s+commission|cqc)|made\s+a\s+(safeguarding\s+)?(referral|report)|raised\s+a\s+(safeguarding\s+)?(concern|alert))\b",
+    )
+    .unwrap()
+});
+
+/// The writer still shaken by what happened ("he's home and fine now but
+/// I'm still shaking"): how they feel about it, not danger now.
+static STILL_SHAKEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(im|i\s+am|i\s+feel|i|we\s+are|were|we\s+feel)\s+still\s+(feel\s+|feeling\s+|a\s+bit\s+|so\s+|really\s+|very\s+)?(shaking|shaky|shaken|shook\s+up|upset|in\s+shock|angry|cross|fuming|worried|reeling|on\s+edge|nervous|tearful|crying|getting\s+over\s+it|not\s+over\s+it)\b",
+    )
+    .unwrap()
+});
 
 /// "Should we still ...": asking whether to do something about what is over.
 static STILL_ASKING: LazyLock<Regex> = LazyLock::new(|| {
@@ -722,6 +800,25 @@ static NOT_AT_RISK: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// A few bruises from a fall ("keeps falling over ... just a few bruises",
+/// "some bruising from the fall"): the bruises are explained, so they are
+/// not a sign of abuse. Only the bruises are set aside (`${1}${2}` keeps
+/// the rest): a fall that is still an emergency is still matched.
+static BRUISED_IN_A_FALL: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"( (?:fell|falls|falling|fallen|fall|tripped|tripping|stumbled) (?:\w+ ){0,10})(?:just |only )?(?:a few|some|a couple of|minor|little|small|a bit of) bruis\w*| (?:a few|some|a couple of|minor|little|small) bruis\w*( (?:\w+ ){0,3}(?:from|after|when) (?:the|her|his|a|my|that) (?:fall|trip))",
+    )
+});
+
+/// Bewildered by something ("really confused by it all", "very confused
+/// about the forms"): not the sudden confusion of an illness, so the
+/// intensifier that makes "really confused" a medical sign is dropped.
+static BEWILDERED: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r" (?:very|really|suddenly|so) (confused (?:by|about|with|over|at|as to|what|how|whether|which|because|why))\b",
+    )
+});
+
 /// Denials of danger ("I'm not suicidal", "I would never hurt her",
 /// "nobody's at risk"): set aside before matching, and a sign that a
 /// message found near an emergency by meaning is unsure.
@@ -751,6 +848,8 @@ fn prepare(message: &str) -> String {
     let m = NOT_HARMED.replace_all(&m, " ").into_owned();
     let m = DENIALS.replace_all(&m, " ").into_owned();
     let m = NOT_AT_RISK.replace_all(&m, " ").into_owned();
+    let m = BEWILDERED.replace_all(&m, " $1").into_owned();
+    let m = BRUISED_IN_A_FALL.replace_all(&m, "${1}${2} ").into_owned();
     let m = PLACE_OF_DEATH
         .replace_all(&m, " wants end of life care ")
         .into_owned();
@@ -1351,7 +1450,7 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
             r" (?:phone number|number|address|email|email address|contact details) (?:\w+ ){0,4}(?:centre|center|team|service|line|hub|group|office|helpline|organisation|charity|association|trust|council|department|desk)s? ",
         ),
         care_words: re(
-            r" (?:care|carer|carers|caring|respite|assessment|direct payments?|personal budget|care home|nursing home|blue badge|disabled|disability|dementia|adaptations?|equipment|attendance allowance|social worker|reablement|safeguarding|scam\w*|doorstep|rogue trader|knocked|cold call\w*|(?:pretending|claiming|saying|said) (?:\w+ )?(?:to be|they were|he was|she was|they are|he is|she is) from)\b",
+            r" (?:care|carer|carers|caring|respite|assessment|direct payments?|personal budget|care home|nursing home|blue badge|disabled|disability|dementia|adaptations?|equipment|ot|occupational therap\w*|ramps?|grab rails?|handrails?|stair ?lifts?|wet rooms?|level access shower|disabled facilities grant|dfg|hoists?|key ?safe|careline|pendant alarm|home improvement agency|attendance allowance|social worker|reablement|safeguarding|scam\w*|doorstep|rogue trader|knocked|cold call\w*|(?:pretending|claiming|saying|said) (?:\w+ )?(?:to be|they were|he was|she was|they are|he is|she is) from)\b",
         ),
         how_it_works: re(
             r" (?:how often|how regularly|how long (?:after|before)|when) (?:do|will|does|would|should) (?:you|they|the council|social services|someone|anyone|a social worker) (?:\w+ ){0,2}(?:check|review|look at|look again at|go over|reassess)| (?:do|will|does) (?:you|they|the council|social services|someone|anyone) (?:ever |still |regularly )?(?:check|review|reassess) (?:\w+ ){0,4}(?:is still right|still right|still meets|still works|still suits|is working|every|each year|regularly)",
@@ -1524,9 +1623,11 @@ mod tests {
 
     #[test]
     fn unsure_only_for_a_question_with_nothing_happening_now() {
+        let settings = TriageSettings::default();
+        let strong = |m: &str, u: Urgent| unsure(m, u, 1.0, &settings);
         let ask = "how do i check if a call from my bank was really them";
-        assert!(unsure(ask, Urgent::FinancialAbuse));
-        assert!(unsure(
+        assert!(strong(ask, Urgent::FinancialAbuse));
+        assert!(strong(
             "is there any way i can get some time off from caring",
             Urgent::CareBreakdown
         ));
@@ -1540,10 +1641,10 @@ mod tests {
             "can we get help, she has just been pushed by her carer",
             "is there someone to call, the carer just left her on the floor",
         ] {
-            assert!(!unsure(m, Urgent::Abuse), "{m}");
+            assert!(!strong(m, Urgent::Abuse), "{m}");
         }
         // "Just" as "only" says nothing about now.
-        assert!(unsure(
+        assert!(strong(
             "can my son get a blue badge? hes autistic and just runs off near roads",
             Urgent::Neglect
         ));
@@ -1554,18 +1655,134 @@ mod tests {
             Urgent::Fall,
             Urgent::Medical,
         ] {
-            assert!(!unsure(ask, u), "{u:?}");
+            assert!(!strong(ask, u), "{u:?}");
         }
         // Told as over, all in the past tense: unsure.
-        assert!(unsure(
+        assert!(strong(
             "a man came to my door saying my roof needs fixing and wanted cash",
             Urgent::Danger
         ));
         // A statement with no question is not unsure.
-        assert!(!unsure(
+        assert!(!strong(
             "nobody has seen the old man across the road for weeks and there is a smell",
             Urgent::Neglect
         ));
+    }
+
+    #[test]
+    fn a_weak_match_on_a_plain_question_without_danger_words_is_unsure() {
+        let settings = TriageSettings::default();
+        let weak = |m: &str, u: Urgent| unsure(m, u, 0.55, &settings);
+        // Near a crisis or a medical emergency only by its feeling.
+        assert!(weak(
+            "my mum gets scam calls all day and its making her anxious, can anything be done",
+            Urgent::Crisis
+        ));
+        assert!(weak(
+            "I've had a care bill I can't pay this month and the boiler has gone. what happens if I don't pay it",
+            Urgent::Medical
+        ));
+        // Words of despair, self-harm, injury or illness keep it urgent.
+        for m in [
+            "is there anyone i can talk to, i cant go on like this",
+            "can anything be done, she says everyone would be better off without her",
+            "who can i call, i have been thinking about ending it",
+        ] {
+            assert!(!weak(m, Urgent::Crisis), "{m}");
+        }
+        for m in [
+            "can you help, my husband is grey and sweaty and his chest feels tight",
+            "is there anyone who can come, she fell and her hip hurts",
+        ] {
+            assert!(!weak(m, Urgent::Medical), "{m}");
+        }
+        // A strong match, or an overdose, is never unsure.
+        assert!(!unsure(
+            "my mum gets scam calls all day and its making her anxious, can anything be done",
+            Urgent::Crisis,
+            0.9,
+            &settings
+        ));
+        assert!(!weak("how do i check the dose", Urgent::Overdose));
+        // Off: 0 never softens them.
+        let off = TriageSettings {
+            unsure_below: 0.0,
+            ..TriageSettings::default()
+        };
+        assert!(!unsure(
+            "my mum gets scam calls all day and its making her anxious, can anything be done",
+            Urgent::Crisis,
+            0.55,
+            &off
+        ));
+    }
+
+    #[test]
+    fn more_ways_of_asking_for_information() {
+        for m in [
+            "is there anybody i can ring in the middle of the night",
+            "nan moved into a care home last week, is anyone going to check how shes getting on",
+            "i keep getting texts about a parcel, where am i supposed to send them",
+            "can anything be done about it",
+            "the safeguarding team wont tell me what happened. is that allowed",
+            "the builder can start before the grant comes through, thats ok isnt it",
+        ] {
+            assert!(
+                ASKS_FOR_INFORMATION.is_match(&crate::text::for_matching(m)),
+                "{m}"
+            );
+        }
+    }
+
+    #[test]
+    fn bewildered_bruised_in_a_fall_shaken_and_already_reported() {
+        // Bewildered by something is not sudden confusion.
+        assert_eq!(
+            esc("the agency keeps sending different carers and mums getting really confused by it all, how do i complain"),
+            None
+        );
+        assert_eq!(
+            esc("mum is suddenly very confused and drowsy"),
+            Some(Urgent::Medical)
+        );
+        // Bruises explained by a fall are not a sign of abuse; a fall that
+        // is still an emergency still is.
+        assert_eq!(
+            esc("dad keeps falling over, third time this month. hes fine now just a few bruises. is there anything to stop it happening"),
+            None
+        );
+        assert_eq!(
+            esc("she fell and cant get up and has a few bruises"),
+            Some(Urgent::Fall)
+        );
+        assert_eq!(
+            esc("she has bruises on her arms nobody can explain"),
+            Some(Urgent::Abuse)
+        );
+        // Still shaken by what is over and put right: the answer, urgent line first.
+        assert!(settled(
+            "he went out at 3 in the morning last week and the police found him. hes home and fine now but im still shaking. how do i stop this happening again"
+        ));
+        assert!(!settled(
+            "he went missing last week and he is still not home"
+        ));
+        // Already reported, asking what happens next: unsure. Still
+        // happening, or asking what to do: urgent.
+        let settings = TriageSettings::default();
+        let decided = |m: &str| decide(m, false, None, &settings).0;
+        assert_eq!(
+            decided("I reported my aunties care home 2 weeks ago because she had bruises nobody could explain. safeguarding wont tell me what happened. is that allowed?"),
+            Triage::Caution(Urgent::Abuse)
+        );
+        assert_eq!(
+            decided("I reported it to the police but she still has bruises nobody can explain, what do i do"),
+            Triage::Escalate(Urgent::Abuse)
+        );
+        // An OT, a ramp and a builder: about adaptations, not off-topic.
+        assert_eq!(
+            dec("the OT has been out and the builder says he can start on the ramp next monday, is that ok"),
+            None
+        );
     }
 
     #[test]
@@ -1919,14 +2136,23 @@ mod tests {
         )));
         // Asked about while in hospital: unsure, unlike the same worry at home.
         let ward = "mum's on a ward at the general and they keep saying she's nearly ready to go home. we honestly don't know how she'll cope. who can the family talk to about the plan for when she leaves";
-        assert!(unsure(ward, Urgent::Medical));
+        assert!(unsure(
+            ward,
+            Urgent::Medical,
+            1.0,
+            &TriageSettings::default()
+        ));
         assert!(!unsure(
             "she's very poorly and can hardly stand. who can we talk to",
-            Urgent::Medical
+            Urgent::Medical,
+            1.0,
+            &TriageSettings::default()
         ));
         assert!(unsure(
             "what time does care point close on a friday? want to ring about mums care package",
-            Urgent::CareBreakdown
+            Urgent::CareBreakdown,
+            1.0,
+            &TriageSettings::default()
         ));
     }
 }
