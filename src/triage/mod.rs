@@ -593,7 +593,7 @@ static JUST: LazyLock<Regex> = LazyLock::new(|| re(r"\bjust\s+\w"));
 /// "Just" as "only": followed by a word that cannot start what just happened.
 static JUST_AS_ONLY: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\bjust\s+(?:not|a|an|the|to|for|because|like|about|want|wants|wanted|need|needs|run|runs|in|so|too|as|one|wondering|wonder|checking|asking|curious|me|him|her|them|us|my|his|their|our|some|more|enough|how|what|lonely|tired|fed|worried|sit|sits|sat|forgets|forgetful|use|ask|ring|phone|pay|check|tell|say|go|get|have|do|keep|let|make|put|take|give|send|buy|sign|pop|wait|stay|cope|manage)\b",
+        r"\bjust\s+(?:not|cant|cannot|dont|doesnt|wont|didnt|really|wish|hope|feel|think|know|a|an|the|to|for|because|like|about|want|wants|wanted|need|needs|run|runs|in|so|too|as|one|wondering|wonder|checking|asking|curious|me|him|her|them|us|my|his|their|our|some|more|enough|how|what|lonely|tired|fed|worried|sit|sits|sat|forgets|forgetful|use|ask|ring|phone|pay|check|tell|say|go|get|have|do|keep|let|make|put|take|give|send|buy|sign|pop|wait|stay|cope|manage)\b",
     )
 });
 
@@ -617,7 +617,7 @@ static HAPPENING_NOW: LazyLock<Regex> = LazyLock::new(|| {
 static SETTLED_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?x)
-        \b(a|one|two|three|few|couple\s+of|some)\s+(days?|weeks?|months?|years?)\s+(ago|back)\b
+        \b(a|an|one|two|three|four|five|six|seven|eight|nine|ten|twenty|few|couple\s+of|some|several|many|\d+)\s+(days?|weeks?|months?|years?)\s+(ago|back)\b
         | \blast\s+(week|weekend|month|year|monday|tuesday|wednesday|thursday|friday|saturday|sunday|christmas|summer|winter)\b
         | \b(is|s|she\s+is|shes|he\s+is|hes|they\s+are|theyre|im|i\s+am|were|we\s+are)\s+(doing\s+)?(absolutely\s+|completely\s+|totally\s+|perfectly\s+|much\s+|a\s+lot\s+|so\s+much\s+)?(fine|ok|okay|alright|all\s+right|better|home|back\s+home|stable|well)\s+now\b
         | \b(if|in\s+case|so)\s+(it|this|that)\s+(happens|doesnt\s+happen|does\s+not\s+happen|never\s+happens)\s+again\b
@@ -649,7 +649,7 @@ fn put_right(message: &str, u: Urgent) -> bool {
 
 static RESOLVED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"\b(sorted( now)?|refunded( now)?|(paid|gave|given|returned|got) (\w+ ){0,2}(it|money|cash|them|everything) back( now)?|(fine|ok|okay|alright|better|stable|well|safe) now|doing (much |a lot |so much )?better( now)?|recovered( now)?)\b",
+        r"\b(sorted( now)?|refunded( now)?|(paid|gave|given|returned|got) (\w+ ){0,2}(it|money|cash|them|everything) back( now)?|(fine|ok|okay|alright|better|stable|well|safe) now|doing (much |a lot |so much )?better( now)?|(in )?a (much |far |lot |so much )?better place( now)?|recovered( now)?)\b",
     )
     .unwrap()
 });
@@ -796,7 +796,7 @@ static NOT_HARMED: LazyLock<Regex> = LazyLock::new(|| {
 /// still matched.
 static NOT_AT_RISK: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r" bruis\w* (?:really |very |so )?easily| (?:council|they|it|nobody|no one) (?:cant|cannot|can not|couldnt|wont) take (?:it|this|the house|her house|his house)| (?:pay|pays|paying|paid) (?:any |no )?(?:more|less|over|under) (?:than )?£?\d[\d ,]*(?:k|000)?| (?:commode|chair|table|bed|frame|stool|walker|zimmer|wheelchair|bath lift|hoist|seat|rollator)s? (?:\w+ ){0,8}(?:broken|wobbly|snapped|loose|cracked|bent) (?:leg|legs|arm|arms|back|wheel)| (?:broken|wobbly|snapped|loose|cracked|bent) (?:leg|legs|arm|arms|back|wheel) (?:on|of) (?:the|her|his|my|a|our|their) (?:commode|chair|table|bed|frame|stool|walker|zimmer|wheelchair|bath lift|hoist|seat|rollator)",
+        r" bruis\w* (?:really |very |so )?easily| (?:seizures?|fits|epilepsy|it|its|they|theyre|they are|it is) (?:are |is )?(?:really |very |quite )?(?:well |under )?(?:controlled|managed|under control)\b| (?:not|never|havent|hasnt|no|without) (?:had |having )?(?:a |any )?(?:seizures?|fits?) (?:in|for) (?:over |nearly |about |almost |more than )?(?:\w+ )?(?:years?|months?)| (?:council|they|it|nobody|no one) (?:cant|cannot|can not|couldnt|wont) take (?:it|this|the house|her house|his house)| (?:pay|pays|paying|paid) (?:any |no )?(?:more|less|over|under) (?:than )?£?\d[\d ,]*(?:k|000)?| (?:commode|chair|table|bed|frame|stool|walker|zimmer|wheelchair|bath lift|hoist|seat|rollator)s? (?:\w+ ){0,8}(?:broken|wobbly|snapped|loose|cracked|bent) (?:leg|legs|arm|arms|back|wheel)| (?:broken|wobbly|snapped|loose|cracked|bent) (?:leg|legs|arm|arms|back|wheel) (?:on|of) (?:the|her|his|my|a|our|their) (?:commode|chair|table|bed|frame|stool|walker|zimmer|wheelchair|bath lift|hoist|seat|rollator)",
     )
 });
 
@@ -809,6 +809,12 @@ static BRUISED_IN_A_FALL: LazyLock<Regex> = LazyLock::new(|| {
         r"( (?:fell|falls|falling|fallen|fall|tripped|tripping|stumbled) (?:\w+ ){0,10})(?:just |only )?(?:a few|some|a couple of|minor|little|small|a bit of) bruis\w*| (?:a few|some|a couple of|minor|little|small) bruis\w*( (?:\w+ ){0,3}(?:from|after|when) (?:the|her|his|a|my|that) (?:fall|trip))",
     )
 });
+
+/// Something that may happen one day ("a key safe so paramedics could get
+/// in if mum ever collapsed"): planning, not an emergency. Set aside unless
+/// it has happened before ("if he ever hits her again").
+static HYPOTHETICAL: LazyLock<Regex> =
+    LazyLock::new(|| re(r" (?:if|in case|incase) (?:\w+ ){0,3}ever (?:\w+ ){1,3}"));
 
 /// Bewildered by something ("really confused by it all", "very confused
 /// about the forms"): not the sudden confusion of an illness, so the
@@ -849,6 +855,15 @@ fn prepare(message: &str) -> String {
     let m = DENIALS.replace_all(&m, " ").into_owned();
     let m = NOT_AT_RISK.replace_all(&m, " ").into_owned();
     let m = BEWILDERED.replace_all(&m, " $1").into_owned();
+    let m = HYPOTHETICAL
+        .replace_all(&m, |c: &regex::Captures| {
+            if c[0].contains(" again ") {
+                c[0].to_string()
+            } else {
+                " ".to_string()
+            }
+        })
+        .into_owned();
     let m = BRUISED_IN_A_FALL.replace_all(&m, "${1}${2} ").into_owned();
     let m = PLACE_OF_DEATH
         .replace_all(&m, " wants end of life care ")
@@ -1778,6 +1793,24 @@ mod tests {
             decided("I reported it to the police but she still has bruises nobody can explain, what do i do"),
             Triage::Escalate(Urgent::Abuse)
         );
+        // Planning for one day, a condition under control, an attempt years
+        // ago and a better place now.
+        assert_eq!(
+            esc("how do i get a key safe so paramedics could get in if mum ever collapsed"),
+            None
+        );
+        assert_eq!(
+            esc("if he ever hits her again i dont know what ill do"),
+            Some(Urgent::Abuse)
+        );
+        assert_eq!(
+            esc("i have epilepsy but its well controlled on my meds, not had a seizure in over 2 years. is a lifeline alarm worth getting"),
+            None
+        );
+        assert_eq!(esc("mum is having a seizure"), Some(Urgent::Medical));
+        assert!(resolved(
+            "about five years ago i tried to end my life. im in a much better place now. whats there for peer support"
+        ));
         // An OT, a ramp and a builder: about adaptations, not off-topic.
         assert_eq!(
             dec("the OT has been out and the builder says he can start on the ramp next monday, is that ok"),
