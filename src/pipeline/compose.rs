@@ -462,13 +462,16 @@ static CLAUSE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     .expect("a valid pattern")
 });
 
+/// Also a qualifier of what was just said: "However, …", "But …", or
+/// "Complicated complaints can take longer" (longer than the sentence
+/// before says).
 fn leans_back(sentence: &str) -> bool {
     LEANS_BACK.is_match(sentence)
 }
 
 static LEANS_BACK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(
-        r"^(?i:(it|its|it's|they|they're|their|them|these|those|he|she|this|that)\b|(if|unless) (so|not|that|this|they|it)\b|otherwise\b)",
+        r"^(?i:(it|its|it's|they|they're|their|them|these|those|he|she|this|that)\b|(if|unless) (so|not|that|this|they|it)\b|otherwise\b|however\b|but\b|(more )?(complicated|complex|urgent|difficult) (\w+ )?(can|may|might|could|will|sometimes|often)\b)|(?i:\b(can|may|might|could|will|sometimes|often|usually) take longer\b)",
     )
     .expect("a valid pattern")
 });
@@ -652,7 +655,28 @@ impl Wants {
 
 #[cfg(test)]
 mod tests {
-    use super::{labels, named_after};
+    use super::{labels, leans_back, named_after};
+
+    #[test]
+    fn a_qualifier_leans_on_the_sentence_before() {
+        for q in [
+            "Complicated complaints can take longer, but we will keep you informed.",
+            "More complicated complaints can take longer, and we will agree a timescale with you.",
+            "However, you will need to pay for the first visit.",
+            "But you can't stay in hospital while you wait.",
+            "Some assessments may take longer if we need reports.",
+            "It is free for up to 6 weeks.",
+        ] {
+            assert!(leans_back(q), "{q}");
+        }
+        for q in [
+            "We aim to send you a full response within 20 working days.",
+            "Complaints are handled by our customer relations team.",
+            "Butterfly Care runs the service.",
+        ] {
+            assert!(!leans_back(q), "{q}");
+        }
+    }
 
     fn units(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
