@@ -189,7 +189,11 @@ pub fn sentences(
                     score *= 0.6;
                 }
             }
-            if overlap > 0.0 || close >= 0.5 || (rank == 0 && c.page_start && i < 2) {
+            // A sentence on the best page that carries what was asked for
+            // (the number to call, the figure, how long) is a candidate
+            // even in other words ("who do I phone" and "call them on …").
+            let carries = c.slug == top_slug && wants.carries(unit);
+            if overlap > 0.0 || close >= 0.5 || carries || (rank == 0 && c.page_start && i < 2) {
                 cands.push(Cand {
                     text,
                     score,
@@ -464,14 +468,15 @@ static CLAUSE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
 
 /// Also a qualifier of what was just said: "However, …", "But …", or
 /// "Complicated complaints can take longer" (longer than the sentence
-/// before says).
+/// before says), or one that sends you to "them" ("If something breaks,
+/// call them on …").
 fn leans_back(sentence: &str) -> bool {
     LEANS_BACK.is_match(sentence)
 }
 
 static LEANS_BACK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(
-        r"^(?i:(it|its|it's|they|they're|their|them|these|those|he|she|this|that)\b|(if|unless) (so|not|that|this|they|it)\b|otherwise\b|however\b|but\b|(more )?(complicated|complex|urgent|difficult) (\w+ )?(can|may|might|could|will|sometimes|often)\b)|(?i:\b(can|may|might|could|will|sometimes|often|usually) take longer\b)",
+        r"^(?i:(it|its|it's|they|they're|their|them|these|those|he|she|this|that)\b|(if|unless) (so|not|that|this|they|it)\b|otherwise\b|however\b|but\b|(more )?(complicated|complex|urgent|difficult) (\w+ )?(can|may|might|could|will|sometimes|often)\b)|(?i:\b(can|may|might|could|will|sometimes|often|usually) take longer\b)|(?i:\b(call|contact|ring|phone|email|write to) (them|him|her)\b)",
     )
     .expect("a valid pattern")
 });
@@ -559,6 +564,12 @@ static HOW_TO: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         .expect("a valid pattern")
 });
 
+/// "Who do I tell", "who can we contact": someone to get in touch with.
+static NUMBER_WANTED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r" who (do|can|should|would) (i|we) (tell|report|contact|speak|talk|ask|go to|get hold of)\b")
+        .expect("a valid pattern")
+});
+
 /// A length of time: "6 weeks", "one month", "12 months or less".
 static SPAN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(
@@ -594,6 +605,8 @@ struct Wants {
     money: bool,
     duration: bool,
     contact: bool,
+    /// A number to call is asked for ("who do I ring", "what's the number").
+    number: bool,
     eligibility: bool,
     /// "How do I report…", "where do I apply": the step to take.
     how_to: bool,
@@ -617,9 +630,20 @@ impl Wants {
             contact: has(&[
                 "phone", "call", "contact", "number", "ring", "email", "speak", "talk",
             ]),
+            number: has(&["phone", "call", "number", "ring"]) || NUMBER_WANTED.is_match(&m),
             eligibility: has(&["can", "eligible", "qualify", "entitled", "who"]),
             how_to: HOW_TO.is_match(&m),
         }
+    }
+
+    /// Whether a sentence carries exactly what was asked for: a figure
+    /// for "how much", a length of time for "how long", a phone number for
+    /// "who do I ring" (not for "can I talk to someone face to face").
+    fn carries(&self, unit: &str) -> bool {
+        let u = unit.to_lowercase();
+        (self.money && u.contains('£'))
+            || (self.duration && SPAN.is_match(&u))
+            || (self.number && crate::text::UK_PHONE.is_match(&u))
     }
 
     fn bonus(&self, unit: &str) -> f32 {
@@ -655,7 +679,20 @@ impl Wants {
 
 #[cfg(test)]
 mod tests {
-    use super::{labels, leans_back, named_after};
+    use super::{labels, leans_back, named_after, Wants};
+
+    #[test]
+    fn a_sentence_carries_what_was_asked_for() {
+        let phone = "If something breaks, call them on 0117 496 0615.";
+        assert!(Wants::of("the hoist stopped working, who do i phone").carries(phone));
+        assert!(Wants::of("who do we report it to").carries(phone));
+        // Talking face to face is not asking for a number.
+        assert!(!Wants::of("can i come in and talk to someone face to face").carries(phone));
+        assert!(Wants::of("how much is a day at the centre").carries("It costs £62 a day."));
+        assert!(Wants::of("how long do you take to reply")
+            .carries("We aim to reply within 20 working days."));
+        assert!(!Wants::of("what is reablement").carries("It costs £62 a day."));
+    }
 
     #[test]
     fn a_qualifier_leans_on_the_sentence_before() {
@@ -666,6 +703,7 @@ mod tests {
             "But you can't stay in hospital while you wait.",
             "Some assessments may take longer if we need reports.",
             "It is free for up to 6 weeks.",
+            "If something breaks, call them on 0117 496 0615.",
         ] {
             assert!(leans_back(q), "{q}");
         }
