@@ -3,13 +3,14 @@
 # into fresh knowledge bases and runs their evaluation sets, writing each
 # report to OUT/<set>.json. Usage: scripts/eval-sites.sh OUT [SET...]
 # (sets: wrenfield-dev wrenfield-blind oakhollow-blind wrenfield-blind-2 oakhollow-blind-2
-# wrenfield-blind-3 oakhollow-blind-3 wrenfield-blind-4 oakhollow-blind-4; default all nine).
+# wrenfield-blind-3 oakhollow-blind-3 wrenfield-blind-4 oakhollow-blind-4 wrenfield-blind-5
+# oakhollow-blind-5; default all eleven).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: scripts/eval-sites.sh OUT [SET...]}
 shift || true
 sets=("$@")
-[ ${#sets[@]} -gt 0 ] || sets=(wrenfield-dev wrenfield-blind oakhollow-blind wrenfield-blind-2 oakhollow-blind-2 wrenfield-blind-3 oakhollow-blind-3 wrenfield-blind-4 oakhollow-blind-4)
+[ ${#sets[@]} -gt 0 ] || sets=(wrenfield-dev wrenfield-blind oakhollow-blind wrenfield-blind-2 oakhollow-blind-2 wrenfield-blind-3 oakhollow-blind-3 wrenfield-blind-4 oakhollow-blind-4 wrenfield-blind-5 oakhollow-blind-5)
 bin=${SIGNPOST_BIN:-./target/release/signpost}
 [ -x "$bin" ] || cargo build --release
 mkdir -p "$out"
