@@ -428,8 +428,6 @@ fn service_sentence(s: &Service) -> String {
     out
 }
 
-/// Whether a sentence leans on the one before it for its meaning: it opens
-/// with a pronoun or a phrase that points back ("They", "This", "If so").
 /// A sentence that is only "Yes." or "No.": an FAQ answer's first word.
 fn bare_answer(sentence: &str) -> bool {
     let t = sentence.trim().trim_end_matches(['.', '!', ',']);
@@ -466,10 +464,11 @@ static CLAUSE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     .expect("a valid pattern")
 });
 
-/// Also a qualifier of what was just said: "However, …", "But …", or
-/// "Complicated complaints can take longer" (longer than the sentence
-/// before says), or one that sends you to "them" ("If something breaks,
-/// call them on …").
+/// Whether a sentence leans on the one before it for its meaning: it opens
+/// with a pronoun or a phrase that points back ("They", "This", "If so"),
+/// it qualifies what was just said ("However, …", "But …", "Complicated
+/// complaints can take longer": longer than the sentence before says), or
+/// it sends you to "them" ("If something breaks, call them on …").
 fn leans_back(sentence: &str) -> bool {
     LEANS_BACK.is_match(sentence)
 }
@@ -683,7 +682,7 @@ mod tests {
 
     #[test]
     fn a_sentence_carries_what_was_asked_for() {
-        let phone = "If something breaks, call them on 0117 496 0615.";
+        let phone = "If something breaks, call them on 0113 496 0000.";
         assert!(Wants::of("the hoist stopped working, who do i phone").carries(phone));
         assert!(Wants::of("who do we report it to").carries(phone));
         // Talking face to face is not asking for a number.
@@ -703,7 +702,7 @@ mod tests {
             "But you can't stay in hospital while you wait.",
             "Some assessments may take longer if we need reports.",
             "It is free for up to 6 weeks.",
-            "If something breaks, call them on 0117 496 0615.",
+            "If something breaks, call them on 0113 496 0000.",
         ] {
             assert!(leans_back(q), "{q}");
         }

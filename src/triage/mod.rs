@@ -796,7 +796,7 @@ static NOT_HARMED: LazyLock<Regex> = LazyLock::new(|| {
 /// still matched.
 static NOT_AT_RISK: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r" bruis\w* (?:really |very |so )?easily| (?:seizures?|fits|epilepsy|it|its|they|theyre|they are|it is) (?:are |is )?(?:really |very |quite )?(?:well |under )?(?:controlled|managed|under control)\b| (?:not|never|havent|hasnt|no|without) (?:had |having )?(?:a |any )?(?:seizures?|fits?) (?:in|for) (?:over |nearly |about |almost |more than )?(?:\w+ )?(?:years?|months?)| (?:council|they|it|nobody|no one) (?:cant|cannot|can not|couldnt|wont) take (?:it|this|the house|her house|his house)| (?:pay|pays|paying|paid) (?:any |no )?(?:more|less|over|under) (?:than )?£?\d[\d ,]*(?:k|000)?| (?:commode|chair|table|bed|frame|stool|walker|zimmer|wheelchair|bath lift|hoist|seat|rollator)s? (?:\w+ ){0,8}(?:broken|wobbly|snapped|loose|cracked|bent) (?:leg|legs|arm|arms|back|wheel)| (?:broken|wobbly|snapped|loose|cracked|bent) (?:leg|legs|arm|arms|back|wheel) (?:on|of) (?:the|her|his|my|a|our|their) (?:commode|chair|table|bed|frame|stool|walker|zimmer|wheelchair|bath lift|hoist|seat|rollator)",
+        r" bruis\w* (?:really |very |so )?easily| (?:seizures?|fits|epilepsy|it|its|it is) (?:are |is )?(?:really |very |quite )?(?:well |under )?(?:controlled|managed|under control)\b| (?:not|never|havent|hasnt|no|without) (?:had |having )?(?:a |any )?(?:seizures?|fits?) (?:in|for) (?:over |nearly |about |almost |more than )?(?:\w+ )?(?:years?|months?)| (?:council|they|it|nobody|no one) (?:cant|cannot|can not|couldnt|wont) take (?:it|this|the house|her house|his house)| (?:pay|pays|paying|paid) (?:any |no )?(?:more|less|over|under) (?:than )?£?\d[\d ,]*(?:k|000)?| (?:commode|chair|table|bed|frame|stool|walker|zimmer|wheelchair|bath lift|hoist|seat|rollator)s? (?:\w+ ){0,8}(?:broken|wobbly|snapped|loose|cracked|bent) (?:leg|legs|arm|arms|back|wheel)| (?:broken|wobbly|snapped|loose|cracked|bent) (?:leg|legs|arm|arms|back|wheel) (?:on|of) (?:the|her|his|my|a|our|their) (?:commode|chair|table|bed|frame|stool|walker|zimmer|wheelchair|bath lift|hoist|seat|rollator)",
     )
 });
 
@@ -811,10 +811,12 @@ static BRUISED_IN_A_FALL: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Something that may happen one day ("a key safe so paramedics could get
-/// in if mum ever collapsed"): planning, not an emergency. Set aside unless
-/// it has happened before ("if he ever hits her again").
+/// in if mum ever collapsed"): planning, not an emergency. Only "if …
+/// ever" and the one word after it are set aside, so a clause that follows
+/// is still matched; nothing is set aside when "again" comes within a few
+/// words ("if he ever hits her again": it has happened before).
 static HYPOTHETICAL: LazyLock<Regex> =
-    LazyLock::new(|| re(r" (?:if|in case|incase) (?:\w+ ){0,3}ever (?:\w+ ){1,3}"));
+    LazyLock::new(|| re(r" (?:if|in case|incase) (?:\w+ ){0,3}ever \w+ "));
 
 /// Bewildered by something ("really confused by it all", "very confused
 /// about the forms"): not the sudden confusion of an illness, so the
@@ -857,7 +859,8 @@ fn prepare(message: &str) -> String {
     let m = BEWILDERED.replace_all(&m, " $1").into_owned();
     let m = HYPOTHETICAL
         .replace_all(&m, |c: &regex::Captures| {
-            if c[0].contains(" again ") {
+            let after = c.get(0).map_or("", |w| &m[w.end()..]);
+            if after.split(' ').take(4).any(|w| w == "again") {
                 c[0].to_string()
             } else {
                 " ".to_string()
@@ -1801,6 +1804,10 @@ mod tests {
         );
         assert_eq!(
             esc("if he ever hits her again i dont know what ill do"),
+            Some(Urgent::Abuse)
+        );
+        assert_eq!(
+            esc("i dont know what to do if he ever comes back he hit me yesterday"),
             Some(Urgent::Abuse)
         );
         assert_eq!(
