@@ -26,7 +26,7 @@ const browser = await chromium.launch({
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     // A fake microphone that plays a spoken question (FAKE_AUDIO, a WAV file).
     "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-    ...(process.env.FAKE_AUDIO ? [`--use-file-for-fake-audio-capture=${process.env.FAKE_AUDIO}%noloop`] : []),
+    ...(process.env.FAKE_AUDIO ? [`--use-file-for-fake-audio-capture=${process.env.FAKE_AUDIO}`] : []),
   ],
 });
 
@@ -193,12 +193,30 @@ try {
     check((await page.locator("#mic-status").textContent()).includes("Listening"), "speech: it says it is listening");
     check((await page.locator("#mic").textContent()).includes("Stop"), "speech: the button becomes Stop recording");
     await axe(page, "the page while listening");
-    await page.waitForTimeout(3500);
-    await page.keyboard.press("Enter");
-    // A loaded two-core machine can take a while to transcribe; speed is
-    // measured by `signpost bench`, not here.
-    await page.waitForFunction(() => document.getElementById("q").value.length > 0, null, { timeout: 180000 });
-    const heard = (await page.inputValue("#q")).toLowerCase();
+    // On a loaded two-core machine Chromium's fake microphone can start late
+    // and the recording can miss the words, so the resident's "try again" is
+    // allowed twice; the outcome of every try is printed.
+    let heard = "";
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      if (attempt > 1) {
+        await page.fill("#q", "");
+        await page.focus("#mic");
+        await page.keyboard.press("Enter");
+        await page.waitForFunction(() => document.getElementById("mic").getAttribute("aria-pressed") === "true");
+      }
+      await page.waitForTimeout(5000);
+      await page.keyboard.press("Enter");
+      // Transcription speed is measured by `signpost bench`, not here.
+      await page.waitForFunction(() => {
+        const s = document.getElementById("mic-status").textContent;
+        return document.getElementById("q").value.length > 0 || document.getElementById("chat-error").textContent.length > 0 ||
+          (s.length > 0 && !s.startsWith("Working out"));
+      }, null, { timeout: 180000 });
+      heard = (await page.inputValue("#q")).toLowerCase();
+      const said = ((await page.locator("#mic-status").textContent()) + " " + (await page.locator("#chat-error").textContent())).trim();
+      console.log(`note speech try ${attempt}: heard "${heard}" (${said})`);
+      if (heard.includes("blue badge")) break;
+    }
     check(heard.includes("blue badge"), `speech: the spoken question is in the box to check ("${heard}")`);
     check(await page.evaluate(() => document.activeElement.id) === "q", "speech: focus moves to the box to check the words");
     await page.keyboard.press("Enter");
