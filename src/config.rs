@@ -816,6 +816,21 @@ pub struct SearchSettings {
     pub rrf_k: f32,
     /// How many passages the embedding ranking contributes.
     pub dense_k: usize,
+    /// Weight of the words the synonyms add to a search (the pages' words
+    /// for the resident's), beside the resident's own words at 1.
+    pub synonym_weight: f32,
+}
+
+impl SearchSettings {
+    /// The settings a wrong value would quietly spoil, checked.
+    pub fn check(&self) -> Result<()> {
+        let w = self.synonym_weight;
+        anyhow::ensure!(
+            w.is_finite() && (0.0..=2.0).contains(&w),
+            "search.synonym_weight: {w} is out of range: use a number from 0 (synonyms ignored) to 2; the default is 0.7"
+        );
+        Ok(())
+    }
 }
 
 impl Default for SearchSettings {
@@ -830,6 +845,7 @@ impl Default for SearchSettings {
             hybrid: false,
             rrf_k: 60.0,
             dense_k: 20,
+            synonym_weight: 0.7,
         }
     }
 }
@@ -1238,6 +1254,17 @@ mod tests {
         std::fs::write(dir.path().join("council.toml"), "nmae = \"x\"\n").unwrap();
         let err = c.resolve_council().unwrap_err();
         assert!(err.to_string().contains("council.toml"), "{err}");
+    }
+
+    #[test]
+    fn a_synonym_weight_out_of_range_is_refused_with_what_to_use() {
+        assert!(SearchSettings::default().check().is_ok());
+        let c: Config = toml::from_str("[search]\nsynonym_weight = 3.5\n").unwrap();
+        let err = c.search.check().unwrap_err().to_string();
+        assert!(
+            err.contains("search.synonym_weight") && err.contains("0.7"),
+            "{err}"
+        );
     }
 
     #[test]

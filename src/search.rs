@@ -27,6 +27,25 @@ use crate::progress::Progress;
 
 const ANALYZER: &str = "en_signpost";
 
+/// How a query marks the words the synonyms added ("[+ capital savings ]"),
+/// which weigh `synonym_weight` beside the resident's own words.
+pub const ADDED: (&str, &str) = ("[+", "+]");
+
+/// A query's parts in order, each with whether the synonyms added it.
+pub fn segments(query: &str) -> Vec<(&str, bool)> {
+    let mut out = Vec::new();
+    let mut rest = query;
+    while let Some(i) = rest.find(ADDED.0) {
+        out.push((&rest[..i], false));
+        let after = &rest[i + ADDED.0.len()..];
+        let end = after.find(ADDED.1).unwrap_or(after.len());
+        out.push((&after[..end], true));
+        rest = after.get(end + ADDED.1.len()..).unwrap_or("");
+    }
+    out.push((rest, false));
+    out
+}
+
 /// Bump when the schema, analyser or what is indexed changes, so an index
 /// built by an older Signpost is never reused.
 const SCHEMA_VERSION: u32 = 3;
@@ -304,6 +323,11 @@ impl SearchIndex {
         })
     }
 
+    /// Weight of the words the synonyms add to a query.
+    pub fn synonym_weight(&self) -> f32 {
+        self.settings.synonym_weight
+    }
+
     /// Analysed terms of a text (lower-cased, stop words removed, stemmed), in order.
     pub fn terms(&self, text: &str) -> Vec<String> {
         let mut a = self.analyzer.clone();
@@ -345,14 +369,25 @@ impl SearchIndex {
     }
 
     fn search_kind(&self, query: &str, k: usize, kind: &str) -> Result<Vec<Hit>> {
+        // Each token with its position (parts apart, so no phrase spans
+        // two) and its weight: the resident's words 1, the synonyms' less.
         let mut a = self.analyzer.clone();
-        let mut tokens: Vec<(usize, String)> = Vec::new();
-        {
-            let mut stream = a.token_stream(query);
+        let mut tokens: Vec<(usize, String, f32)> = Vec::new();
+        let mut base = 0;
+        for (text, added) in segments(query) {
+            let w = if added {
+                self.settings.synonym_weight
+            } else {
+                1.0
+            };
+            let mut last = base;
+            let mut stream = a.token_stream(text);
             while stream.advance() {
                 let t = stream.token();
-                tokens.push((t.position, t.text.clone()));
+                last = base + t.position;
+                tokens.push((last, t.text.clone(), w));
             }
+            base = last + 2;
         }
         if tokens.is_empty() {
             return Ok(Vec::new());
@@ -366,8 +401,11 @@ impl SearchIndex {
         ];
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        for (_, t) in &tokens {
-            if !seen.insert(t.clone()) {
+        // The resident's own word first, so it keeps its full weight.
+        let mut order: Vec<&(usize, String, f32)> = tokens.iter().collect();
+        order.sort_by(|a, b| b.2.total_cmp(&a.2));
+        for (_, t, w) in order {
+            if !seen.insert(t.clone()) || *w <= 0.0 {
                 continue;
             }
             for (field, boost) in boosts {
@@ -375,13 +413,19 @@ impl SearchIndex {
                     Term::from_field_text(field, t),
                     IndexRecordOption::WithFreqs,
                 );
-                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(q), boost * w)),
+                ));
             }
         }
         // Adjacent words (after stop words) as phrases: "blue badge", "care home".
         for w in tokens.windows(2) {
-            if w[1].0 == w[0].0 + 1 {
-                for (field, boost) in [(f.title, self.settings.title_boost), (f.body, 1.0)] {
+            if w[1].0 == w[0].0 + 1 && w[0].2 > 0.0 {
+                for (field, boost) in [
+                    (f.title, self.settings.title_boost * w[0].2),
+                    (f.body, w[0].2),
+                ] {
                     let q = PhraseQuery::new(vec![
                         Term::from_field_text(field, &w[0].1),
                         Term::from_field_text(field, &w[1].1),

@@ -101,6 +101,7 @@ impl Engine {
         let mut config = config;
         config.embed.check()?;
         config.branding.check()?;
+        config.search.check()?;
         config.resolve_council()?;
         let missing = config.council.missing();
         anyhow::ensure!(
@@ -694,6 +695,61 @@ mod tests {
         let qterms = understand::key_terms(&c, q);
         let (sentences, _) = compose::sentences(&c, &settings, &asked(q), &qterms, &h, 1);
         assert!(sentences[0].contains("01632 960210"), "{sentences:?}");
+    }
+
+    #[test]
+    fn words_the_synonyms_add_weigh_less_than_the_residents_own() {
+        let (c, _d) = load(
+            &[
+                (
+                    "page-a",
+                    "Costs",
+                    "2026-11-01",
+                    "Ask us about a funeral today.",
+                ),
+                (
+                    "page-b",
+                    "Support",
+                    "2026-11-01",
+                    "Ask us about a death today.",
+                ),
+            ],
+            "\"passed away\" = \"death\"\n",
+        );
+        let q = understand::expand(
+            &c,
+            "my husband passed away, is there help with funeral costs",
+        );
+        // The added words are marked as added, after the resident's own.
+        let parts = crate::search::segments(&q);
+        assert_eq!(parts.iter().filter(|p| p.1).count(), 1, "{q}");
+        assert!(
+            parts.iter().any(|p| p.1 && p.0.contains("death")),
+            "{parts:?}"
+        );
+        let terms = understand::key_terms(&c, &q);
+        let w = |t: &str| terms.iter().find(|x| x.0 == t).map(|x| x.1).unwrap();
+        let w_setting = Config::default().search.synonym_weight;
+        assert!(w_setting < 1.0);
+        assert!(
+            (w("death") - c.index.idf("death") * w_setting).abs() < 1e-4,
+            "{terms:?}"
+        );
+        assert!(
+            (w("funer") - c.index.idf("funer")).abs() < 1e-4,
+            "{terms:?}"
+        );
+        // One word on each page, equally rare: the resident's word leads,
+        // by the synonyms' weight.
+        let h = c.index.search("funeral [+ death +]", 2).unwrap();
+        assert_eq!(c.index.chunks[h[0].chunk].slug, "page-a");
+        assert_eq!(h.len(), 2);
+        let ratio = h[1].score / h[0].score;
+        assert!((ratio - w_setting).abs() < 0.1, "{ratio}");
+        // A word both said and added keeps the resident's weight.
+        let h = c.index.search("death [+ death +]", 1).unwrap();
+        let plain = c.index.search("death", 1).unwrap();
+        assert!((h[0].score - plain[0].score).abs() < 1e-4);
     }
 
     #[test]

@@ -74,7 +74,13 @@ fn fuse_dense(
     let (Some(embedder), Some(vectors)) = (content.embedder(), &content.chunk_vectors) else {
         return bm25;
     };
-    let q = match embedder.embed_one(query) {
+    // The query's words without the synonyms' markers.
+    let plain: String = crate::search::segments(query)
+        .iter()
+        .map(|(t, _)| *t)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let q = match embedder.embed_one(&plain) {
         Ok(v) => v,
         Err(e) => {
             tracing::error!(error = %e, "query embedding failed; BM25 alone");

@@ -81,8 +81,11 @@ pub fn expand(content: &Content, query: &str) -> String {
     let mut out = query.to_string();
     for (phrase, adds) in content.kb.synonyms.iter().chain(&content.abbreviations) {
         if m.contains(phrase.as_str()) && !out.to_lowercase().contains(&adds.to_lowercase()) {
-            out.push(' ');
-            out.push_str(adds);
+            out.push_str(&format!(
+                " {} {adds} {}",
+                crate::search::ADDED.0,
+                crate::search::ADDED.1
+            ));
         }
     }
     out
@@ -205,16 +208,33 @@ pub fn key_terms(content: &Content, query: &str) -> Vec<(String, f32)> {
         "girlfriend",
         "boyfriend",
     ];
+    // The resident's own words first, then the synonyms' (weighed less).
+    let mut parts = crate::search::segments(query);
+    parts.sort_by_key(|(_, added)| *added);
     let mut seen = HashSet::new();
-    content
-        .index
-        .terms(query)
+    parts
         .into_iter()
-        .filter(|t| !t.chars().all(|c| c.is_ascii_digit()) && !NOT_TOPIC.contains(&t.as_str()))
-        .filter(|t| seen.insert(t.clone()))
-        .map(|t| {
+        .flat_map(|(text, added)| {
+            let scale = if added {
+                content.index.synonym_weight()
+            } else {
+                1.0
+            };
+            content
+                .index
+                .terms(text)
+                .into_iter()
+                .map(move |t| (t, scale))
+        })
+        .filter(|(t, scale)| {
+            *scale > 0.0
+                && !t.chars().all(|c| c.is_ascii_digit())
+                && !NOT_TOPIC.contains(&t.as_str())
+        })
+        .filter(|(t, _)| seen.insert(t.clone()))
+        .map(|(t, scale)| {
             // Cap rarity so one word the pages never use doesn't outweigh the rest.
-            let w = content.index.idf(&t).min(IDF_CAP);
+            let w = content.index.idf(&t).min(IDF_CAP) * scale;
             (t, w)
         })
         .collect()
