@@ -626,8 +626,13 @@ impl Wants {
                 "long", "lasts", "when", "weeks", "expire", "expires", "renew", "quicker",
                 "quickly", "faster", "soon", "deadline", "often", "limit", "within",
             ]) || (has(&["last"]) && !PAST.is_match(&m)),
+            // Asking who or where to turn to ("is there anyone who can
+            // teach her", "what can I do") is asking whom to contact.
             contact: has(&[
                 "phone", "call", "contact", "number", "ring", "email", "speak", "talk",
+                "anyone", "anybody", "anywhere", "somewhere", "who can", "where can",
+                "who do", "where do", "who should", "where should", "what can i do",
+                "what can we do", "what do i do", "what do we do",
             ]),
             number: has(&["phone", "call", "number", "ring"]) || NUMBER_WANTED.is_match(&m),
             eligibility: has(&["can", "eligible", "qualify", "entitled", "who"]),
@@ -691,6 +696,19 @@ mod tests {
         assert!(Wants::of("how long do you take to reply")
             .carries("We aim to reply within 20 working days."));
         assert!(!Wants::of("what is reablement").carries("It costs £62 a day."));
+    }
+
+    #[test]
+    fn asking_who_or_where_to_turn_to_favours_a_number_to_call() {
+        let team = "Our Sensory Team can help: call 0113 496 0660.";
+        for q in [
+            "is there anyone who can teach her to use a white stick",
+            "where can he go for support in the meantime",
+            "the letters keep coming, what can i do",
+        ] {
+            assert!(Wants::of(q).bonus(team) > 0.0, "{q}");
+        }
+        assert_eq!(Wants::of("what is a sensory impairment").bonus(team), 0.0);
     }
 
     #[test]
