@@ -172,6 +172,10 @@ pub struct Kb {
     /// Residents' phrases (in matching form, see [`crate::text::for_matching`])
     /// and the page words added to a search when they appear.
     pub synonyms: Vec<(String, String)>,
+    /// Residents' phrases (in matching form) whose words mean something
+    /// else on the pages ("her carers" are paid care workers, where pages
+    /// mean family by "carers"), and the words searched for instead.
+    pub instead: Vec<(String, String)>,
     /// Labelled example messages for semantic triage.
     pub triage_examples: Vec<(crate::triage::semantic::Label, String)>,
     /// sha256 over every content file and the format version.
@@ -300,17 +304,18 @@ impl Kb {
         }
         // Signpost's everyday words every council shares, then the
         // council's own, which replace a built-in entry for the same phrase.
-        let mut synonyms = parse_synonyms(
+        let (mut synonyms, mut instead) = parse_synonyms(
             Path::new(BUILT_IN_WORDS_PATH),
             BUILT_IN_WORDS,
             &mut problems,
         );
         let synonyms_path = dir.join("synonyms.toml");
         if synonyms_path.exists() {
-            let own = read_text(&synonyms_path, &mut hasher, &mut problems)
+            let (own, own_instead) = read_text(&synonyms_path, &mut hasher, &mut problems)
                 .map(|t| parse_synonyms(&synonyms_path, &t, &mut problems))
                 .unwrap_or_default();
             synonyms = with_own(synonyms, own);
+            instead = with_own(instead, own_instead);
         }
         // The built-in bank every council shares, then the council's own.
         let mut triage_examples = parse_examples(
@@ -333,6 +338,7 @@ impl Kb {
                 pages,
                 services,
                 synonyms,
+                instead,
                 triage_examples,
                 content_hash,
             },
@@ -432,6 +438,8 @@ fn read_text(path: &Path, hasher: &mut Sha256, problems: &mut Vec<Problem>) -> O
 struct SynonymsFile {
     #[serde(default)]
     expand: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    instead: std::collections::BTreeMap<String, String>,
 }
 
 /// The built-in everyday words with a council's own added, its entry for a
@@ -445,14 +453,18 @@ fn with_own(built_in: Vec<(String, String)>, own: Vec<(String, String)>) -> Vec<
     out
 }
 
-fn parse_synonyms(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec<(String, String)> {
-    match toml::from_str::<SynonymsFile>(text) {
-        Ok(f) => f
-            .expand
+/// A synonyms file's `[expand]` entries (phrase, words added) and its
+/// `[instead]` entries (phrase, words searched for in its place), phrases in
+/// matching form.
+type Words = (Vec<(String, String)>, Vec<(String, String)>);
+
+fn parse_synonyms(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Words {
+    let mut checked = |table: std::collections::BTreeMap<String, String>, what: &str| {
+        table
             .into_iter()
-            .filter_map(|(phrase, adds)| {
+            .filter_map(|(phrase, words)| {
                 let key = crate::text::for_matching(&phrase);
-                if key.trim().is_empty() || adds.trim().is_empty() {
+                if key.trim().is_empty() || words.trim().is_empty() {
                     let line = text
                         .lines()
                         .position(|l| l.contains(&phrase))
@@ -461,17 +473,23 @@ fn parse_synonyms(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec<(
                     problems.push(Problem::error(
                         path,
                         line,
-                        format!("synonym '{phrase}' needs a phrase and the words to add"),
+                        format!("synonym '{phrase}' needs a phrase and the words {what}"),
                     ));
                     None
                 } else {
-                    Some((key, adds))
+                    Some((key, words))
                 }
             })
-            .collect(),
+            .collect::<Vec<_>>()
+    };
+    match toml::from_str::<SynonymsFile>(text) {
+        Ok(f) => (
+            checked(f.expand, "to add"),
+            checked(f.instead, "to search for instead"),
+        ),
         Err(e) => {
             problems.push(Problem::toml(path, text, &e, "not valid TOML"));
-            Vec::new()
+            (Vec::new(), Vec::new())
         }
     }
 }
@@ -597,17 +615,18 @@ mod words_tests {
     #[test]
     fn the_built_in_everyday_words_parse_and_a_council_can_replace_one() {
         let mut problems = Vec::new();
-        let built_in = parse_synonyms(
+        let (built_in, instead) = parse_synonyms(
             Path::new(BUILT_IN_WORDS_PATH),
             BUILT_IN_WORDS,
             &mut problems,
         );
+        assert!(instead.iter().any(|(p, _)| p == " her carers "));
         assert!(problems.is_empty(), "{problems:?}");
         assert!(built_in.len() > 50);
         assert!(built_in
             .iter()
             .any(|(p, w)| p.trim() == "power of attorney" && w == "lasting power of attorney"));
-        let own = parse_synonyms(
+        let (own, _) = parse_synonyms(
             Path::new("synonyms.toml"),
             "[expand]\n\"power of attorney\" = \"lpa\"\n\"key safe\" = \"keysafe\"\n",
             &mut problems,
@@ -620,5 +639,18 @@ mod words_tests {
             .collect();
         assert_eq!(poa, vec!["lpa"]);
         assert_eq!(merged.len(), built_in.len() + 1);
+        // An entry without its words is reported with its line.
+        let mut problems = Vec::new();
+        parse_synonyms(
+            Path::new("synonyms.toml"),
+            "[instead]\n\"her carers\" = \"home care\"\n\"the helpers\" = \"\"\n",
+            &mut problems,
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let p = format!("{:?}", problems[0]);
+        assert!(
+            p.contains("search for instead") && p.contains("line: 3"),
+            "{p}"
+        );
     }
 }

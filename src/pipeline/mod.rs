@@ -698,6 +698,43 @@ mod tests {
     }
 
     #[test]
+    fn paid_carers_are_searched_for_as_home_care_not_as_family_carers() {
+        let (c, _d) = load(
+            &[
+                (
+                    "home-care",
+                    "Paying for care at home",
+                    "2026-11-01",
+                    "Home care workers visit you at home. Home care costs £28 an hour.",
+                ),
+                (
+                    "carers",
+                    "Support for carers",
+                    "2026-11-01",
+                    "A carer looks after a family member or friend without pay. Carers can have a break. Carers can get an assessment.",
+                ),
+            ],
+            "[instead]\n\"the helpers\" = \"the home care workers\"\n",
+        );
+        let q = "how much do her carers cost an hour";
+        let query = understand::expand(&c, q);
+        let terms: Vec<String> = understand::key_terms(&c, &query)
+            .into_iter()
+            .map(|t| t.0)
+            .collect();
+        assert!(!terms.iter().any(|t| t == "carer"), "{query}: {terms:?}");
+        assert!(terms.iter().any(|t| t == "worker"), "{query}: {terms:?}");
+        assert_eq!(c.index.chunks[hits(&c, &query)[0].chunk].slug, "home-care");
+        // Without the phrase, carers are family carers.
+        let q = "can carers have a break";
+        let query = understand::expand(&c, q);
+        assert_eq!(c.index.chunks[hits(&c, &query)[0].chunk].slug, "carers");
+        // A council's own phrases too.
+        let query = understand::expand(&c, "when do the helpers arrive");
+        assert!(query.contains("home care workers"), "{query}");
+    }
+
+    #[test]
     fn words_the_synonyms_add_weigh_less_than_the_residents_own() {
         let (c, _d) = load(
             &[

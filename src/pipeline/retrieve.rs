@@ -155,8 +155,9 @@ pub fn local_services<'a>(
 }
 
 /// Share of the question's key words (weighted by rarity) that the best
-/// three pages, or the services offered, contain. A synonym phrase counts
-/// as covered when the words it stands for are there.
+/// three pages, or the services offered, contain. A synonym phrase (or one
+/// searched for in other words) counts as covered when the words it stands
+/// for are there.
 pub fn coverage(content: &Content, standalone: &str, hits: &[Hit], services: &[&Service]) -> f32 {
     let qterms = key_terms(content, standalone);
     let mut present: HashSet<String> = HashSet::new();
@@ -183,7 +184,7 @@ pub fn coverage(content: &Content, standalone: &str, hits: &[Hit], services: &[&
         present.extend(content.index.terms(&text));
     }
     let m = crate::text::for_matching(standalone);
-    for (phrase, adds) in &content.kb.synonyms {
+    for (phrase, adds) in content.kb.synonyms.iter().chain(&content.kb.instead) {
         if m.contains(phrase.as_str())
             && content
                 .index

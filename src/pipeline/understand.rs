@@ -77,8 +77,20 @@ pub fn standalone(content: &Content, q: &Question) -> Understood {
 /// for an abbreviation the pages define ("lasting power of attorney (LPA)")
 /// the other form of it.
 pub fn expand(content: &Content, query: &str) -> String {
-    let m = crate::text::for_matching(query);
+    // Phrases whose words mean something else on the pages ("her carers"
+    // are paid care workers) are searched for in the pages' words.
+    let mut m = crate::text::for_matching(query);
     let mut out = query.to_string();
+    let mut changed = false;
+    for (phrase, words) in &content.kb.instead {
+        if m.contains(phrase.as_str()) {
+            m = m.replace(phrase.as_str(), &crate::text::for_matching(words));
+            changed = true;
+        }
+    }
+    if changed {
+        out = m.trim().to_string();
+    }
     for (phrase, adds) in content.kb.synonyms.iter().chain(&content.abbreviations) {
         if m.contains(phrase.as_str()) && !out.to_lowercase().contains(&adds.to_lowercase()) {
             out.push_str(&format!(
