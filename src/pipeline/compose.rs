@@ -107,7 +107,16 @@ pub fn sentences(
     for (rank, h) in considered.iter().enumerate() {
         let c = &content.index.chunks[h.chunk];
         let rel = h.score / best;
-        if rel < 0.35 {
+        // When the best page is past its review date, a current page found
+        // further down is still looked at for the figures asked for.
+        let floor =
+            if wants.money && content.dated.contains(&top_slug) && !content.dated.contains(&c.slug)
+            {
+                0.15
+            } else {
+                0.35
+            };
+        if rel < floor {
             continue;
         }
         // A section whose heading asks what the resident asked: every word

@@ -823,6 +823,46 @@ mod tests {
     }
 
     #[test]
+    fn a_current_figure_found_well_below_a_stale_page_is_still_quoted() {
+        let (c, _d) = load(
+            &[
+                (
+                    "larkspur",
+                    "Day centres",
+                    "2019-06-04",
+                    "Larkspur day centre is open every weekday and has a garden. A day at a centre costs £38.50.",
+                ),
+                (
+                    "charges",
+                    "Charges for care, including a day out",
+                    "2026-04-01",
+                    "These are the most you will pay for each service from April 2026. Home care is £27.40 an hour. A day centre place is £62 a day at any centre. A short stay in a care home is £121 a night. Transport is £4.80 a journey. Most people pay less than these amounts, because a financial assessment caps what you pay each week.",
+                ),
+            ],
+            "",
+        );
+        let q = "how much is a day at larkspur day centre";
+        let h = hits(&c, q);
+        let rel = |slug: &str| {
+            h.iter()
+                .find(|x| c.index.chunks[x.chunk].slug == slug)
+                .map(|x| x.score / h[0].score)
+        };
+        // The stale page leads retrieval by far.
+        assert_eq!(c.index.chunks[h[0].chunk].slug, "larkspur");
+        let r = rel("charges").unwrap_or(0.0);
+        assert!(r > 0.15 && r < 0.35, "{r}");
+        let qterms = understand::key_terms(&c, &understand::expand(&c, q));
+        let asked = compose::Asked {
+            message: q,
+            ..Default::default()
+        };
+        let (sentences, _) =
+            compose::sentences(&c, &Config::default().answer, &asked, &qterms, &h, 4);
+        assert!(sentences.iter().any(|s| s.contains("£62")), "{sentences:?}");
+    }
+
+    #[test]
     fn an_faq_answers_yes_or_no_with_its_question() {
         let (c, _d) = content();
         let settings = Config::default().answer;
