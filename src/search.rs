@@ -27,7 +27,7 @@ use crate::progress::Progress;
 
 const ANALYZER: &str = "en_signpost";
 
-/// How a query marks the words the synonyms added ("[+ capital savings ]"),
+/// How a query marks the words the synonyms added ("[+ capital savings +]"),
 /// which weigh `synonym_weight` beside the resident's own words.
 pub const ADDED: (&str, &str) = ("[+", "+]");
 

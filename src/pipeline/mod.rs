@@ -656,6 +656,17 @@ mod tests {
         retrieve::search(c, &Config::default().search, q, None).hits
     }
 
+    /// The sentences composition quotes for `q` from `h`, with the default
+    /// settings and no meaning.
+    fn quoted(c: &Content, q: &str, h: &[crate::search::Hit]) -> Vec<String> {
+        let qterms = understand::key_terms(c, &understand::expand(c, q));
+        let asked = compose::Asked {
+            message: q,
+            ..Default::default()
+        };
+        compose::sentences(c, &Config::default().answer, &asked, &qterms, h, 4).0
+    }
+
     #[test]
     fn composition_leads_with_the_sentence_that_carries_what_was_asked() {
         let (c, _d) = content();
@@ -783,6 +794,12 @@ mod tests {
         assert_eq!(h.len(), 2);
         let ratio = h[1].score / h[0].score;
         assert!((ratio - w_setting).abs() < 0.1, "{ratio}");
+        // A resident who types the marker gets no lesser weight for it.
+        let typed = understand::expand(&c, "funeral [+ costs +] today");
+        assert!(
+            crate::search::segments(&typed).iter().all(|p| !p.1),
+            "{typed}"
+        );
         // A word both said and added keeps the resident's weight.
         let h = c.index.search("death [+ death +]", 1).unwrap();
         let plain = c.index.search("death", 1).unwrap();
@@ -811,13 +828,7 @@ mod tests {
         assert!(c.dated.contains("day-centres") && !c.dated.contains("charges"));
         let q = "how much does a day at the day centre cost";
         let h = hits(&c, q);
-        let qterms = understand::key_terms(&c, &understand::expand(&c, q));
-        let asked = compose::Asked {
-            message: q,
-            ..Default::default()
-        };
-        let (sentences, _) =
-            compose::sentences(&c, &Config::default().answer, &asked, &qterms, &h, 4);
+        let sentences = quoted(&c, q, &h);
         // Two pages that say the same kind of thing: this year's figure leads.
         assert!(sentences[0].contains("£62"), "{sentences:?}");
     }
@@ -852,13 +863,7 @@ mod tests {
         assert_eq!(c.index.chunks[h[0].chunk].slug, "larkspur");
         let r = rel("charges").unwrap_or(0.0);
         assert!(r > 0.15 && r < 0.35, "{r}");
-        let qterms = understand::key_terms(&c, &understand::expand(&c, q));
-        let asked = compose::Asked {
-            message: q,
-            ..Default::default()
-        };
-        let (sentences, _) =
-            compose::sentences(&c, &Config::default().answer, &asked, &qterms, &h, 4);
+        let sentences = quoted(&c, q, &h);
         assert!(sentences.iter().any(|s| s.contains("£62")), "{sentences:?}");
     }
 

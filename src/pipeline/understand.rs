@@ -80,7 +80,9 @@ pub fn expand(content: &Content, query: &str) -> String {
     // Phrases whose words mean something else on the pages ("her carers"
     // are paid care workers) are searched for in the pages' words.
     let mut m = crate::text::for_matching(query);
-    let mut out = query.to_string();
+    // Only the synonyms' words are marked as added, never the resident's.
+    let (open, close) = crate::search::ADDED;
+    let mut out = query.replace(open, " ").replace(close, " ");
     let mut changed = false;
     for (phrase, words) in &content.kb.instead {
         if m.contains(phrase.as_str()) {
@@ -93,11 +95,7 @@ pub fn expand(content: &Content, query: &str) -> String {
     }
     for (phrase, adds) in content.kb.synonyms.iter().chain(&content.abbreviations) {
         if m.contains(phrase.as_str()) && !out.to_lowercase().contains(&adds.to_lowercase()) {
-            out.push_str(&format!(
-                " {} {adds} {}",
-                crate::search::ADDED.0,
-                crate::search::ADDED.1
-            ));
+            out.push_str(&format!(" {open} {adds} {close}"));
         }
     }
     out
