@@ -862,6 +862,10 @@ pub struct AnswerSettings {
     /// when choosing what to quote, beside the question's words (0: words
     /// alone). Needs the embedding model; see BENCHMARKS.md.
     pub meaning_weight: f32,
+    /// An answer that gives no number to call ends with the next step: the
+    /// answering page's nearest sentence that does, if it has at most this
+    /// many words. It may take the answer past `max_words`. 0: never added.
+    pub next_step_words: usize,
 }
 
 impl Default for AnswerSettings {
@@ -873,6 +877,8 @@ impl Default for AnswerSettings {
             // Chosen on the development sets: see "Choosing sentences by
             // meaning" in BENCHMARKS.md.
             meaning_weight: 24.0,
+            // See "The next step" in BENCHMARKS.md.
+            next_step_words: 40,
         }
     }
 }

@@ -294,6 +294,82 @@ pub fn sentences(
         let rest = &mut chosen[lead..];
         rest.sort_by_key(|c| (c.hit.min(1), considered[c.hit].chunk, c.order));
     }
+    // Then the next step: when no sentence quoted gives a number to call,
+    // the lead page's nearest sentence that does (the team that helps with
+    // what the answer is about: "Call 0117 496 0740 or drop in…").
+    if settings.next_step_words > 0 && max_sentences > 1 {
+        let has_number = chosen
+            .iter()
+            .any(|c| crate::text::UK_PHONE.is_match(&c.text));
+        let lead = chosen.first().map(|c| &content.index.chunks[c.chunk]);
+        if let Some(lead) = lead.filter(|_| !has_number) {
+            // Nearest first: the lead's own passage, then the page's
+            // passages after it, then those before it. A sentence that
+            // leans on the one before it ("Call them on…") comes with it.
+            // How near, the passage, and the sentences quoted with their places.
+            type Next = (usize, usize, Vec<(usize, String)>);
+            let mut next: Option<Next> = None;
+            for (ci, c) in content.index.chunks.iter().enumerate() {
+                if c.slug != lead.slug {
+                    continue;
+                }
+                let distance = c.position.abs_diff(lead.position) * 2
+                    + usize::from(c.position < lead.position);
+                if next.as_ref().is_some_and(|n| n.0 <= distance) {
+                    continue;
+                }
+                let found = c.units.iter().enumerate().find_map(|(j, u)| {
+                    if !crate::text::UK_PHONE.is_match(u) {
+                        return None;
+                    }
+                    let mut first = j;
+                    while first > 0 && j - first < 2 && leans_back(&c.units[first]) {
+                        first -= 1;
+                    }
+                    if leans_back(&c.units[first]) {
+                        return None;
+                    }
+                    let group: Option<Vec<(usize, String)>> =
+                        (first..=j).map(|k| shown(ci, k).map(|t| (k, t))).collect();
+                    group.filter(|g| {
+                        g.iter()
+                            .map(|(_, t)| crate::text::word_count(t))
+                            .sum::<usize>()
+                            <= settings.next_step_words
+                            && g.iter().all(|(_, t)| {
+                                !said_before(t) && !chosen.iter().any(|x| x.text == *t)
+                            })
+                    })
+                });
+                if let Some(group) = found {
+                    next = Some((distance, ci, group));
+                }
+            }
+            if let Some((_, ci, group)) = next {
+                // Cited from its own passage, which may not have been found.
+                let hit = considered
+                    .iter()
+                    .position(|h| h.chunk == ci)
+                    .unwrap_or_else(|| {
+                        considered.push(Hit {
+                            chunk: ci,
+                            score: 0.0,
+                        });
+                        considered.len() - 1
+                    });
+                for (j, text) in group {
+                    chosen.push(Cand {
+                        text,
+                        score: 0.0,
+                        hit,
+                        order: (content.index.chunks[ci].position, j),
+                        chunk: ci,
+                        unit: j,
+                    });
+                }
+            }
+        }
+    }
     let chosen: Vec<(String, usize)> = chosen.into_iter().map(|c| (c.text, c.hit)).collect();
     let mut passages: Vec<Passage> = Vec::new();
     for (_, hit) in &chosen {

@@ -680,7 +680,12 @@ mod tests {
         };
         let (sentences, passages) = compose::sentences(&c, &settings, &asked(q), &qterms, &h, 4);
         assert_eq!(sentences[0], "A Blue Badge costs £10.", "{sentences:?}");
-        assert!(sentences.len() <= 4);
+        // Four at most, and the page's number to call as the next step.
+        assert!(sentences.len() <= 5);
+        assert!(
+            sentences.last().unwrap().contains("01632 960210"),
+            "{sentences:?}"
+        );
         // Every sentence is quoted whole from a passage it names.
         for s in &sentences {
             assert!(passages.iter().any(|p| p.text.contains(s.as_str())), "{s}");
@@ -689,8 +694,10 @@ mod tests {
             passages.iter().all(|p| p.slug == "blue-badge"),
             "{passages:?}"
         );
-        // Asked again in a conversation that already said them: other
-        // sentences, none repeated, while the pages have more.
+        // Asked again in a conversation that already said them (all but
+        // the next step): other sentences, none repeated, while the pages
+        // have more.
+        let sentences = &sentences[..sentences.len() - 1];
         let said = vec![sentences.join(" ")];
         let again = compose::Asked {
             message: q,
@@ -706,6 +713,76 @@ mod tests {
         let qterms = understand::key_terms(&c, q);
         let (sentences, _) = compose::sentences(&c, &settings, &asked(q), &qterms, &h, 1);
         assert!(sentences[0].contains("01632 960210"), "{sentences:?}");
+    }
+
+    #[test]
+    fn an_answer_with_no_number_to_call_ends_with_the_pages_next_step() {
+        let (c, _d) = load(
+            &[(
+                "autism-hub",
+                "Support for autistic adults",
+                "2026-11-01",
+                "Our autism hub supports adults who are autistic or think they may be.\n\n## What the hub offers\n\nThe hub offers peer support groups, help with forms and help to find a job. You do not need a diagnosis to use the hub.\n\n## Contact the hub\n\nCall 01632 960740 or drop in on Wednesdays.\n\n## Other help\n\nThe national helpline is on 01632 960999.",
+            )],
+            "",
+        );
+        let q = "is there anything to help my son find a job while he waits for a diagnosis";
+        let h = hits(&c, q);
+        let qterms = understand::key_terms(&c, &understand::expand(&c, q));
+        let asked = compose::Asked {
+            message: q,
+            ..Default::default()
+        };
+        let settings = Config::default().answer;
+        let (sentences, passages) = compose::sentences(&c, &settings, &asked, &qterms, &h, 4);
+        // The nearest number after the answer, not the page's other one.
+        assert_eq!(
+            sentences.last().map(String::as_str),
+            Some("Call 01632 960740 or drop in on Wednesdays."),
+            "{sentences:?}"
+        );
+        assert!(
+            !sentences.iter().any(|s| s.contains("960999")),
+            "{sentences:?}"
+        );
+        // Quoted from a passage the answer cites, so it can be checked.
+        assert!(
+            passages.iter().any(|p| p.text.contains("01632 960740")),
+            "{passages:?}"
+        );
+        // Turned off, the answer is what the page says about the question.
+        let off = crate::config::AnswerSettings {
+            next_step_words: 0,
+            ..settings.clone()
+        };
+        let (without, _) = compose::sentences(&c, &off, &asked, &qterms, &h, 4);
+        assert!(!without.iter().any(|s| s.contains("01632")), "{without:?}");
+        // A follow-up that said it before is not told it again.
+        let said = vec![sentences.join(" ")];
+        let again = compose::Asked {
+            message: q,
+            meaning: None,
+            said: &said,
+        };
+        let (more, _) = compose::sentences(&c, &settings, &again, &qterms, &h, 4);
+        assert!(!more.iter().any(|s| s.contains("960740")), "{more:?}");
+        // A calculation's one sentence stands alone.
+        let (one, _) = compose::sentences(&c, &settings, &asked, &qterms, &h, 1);
+        assert_eq!(one.len(), 1, "{one:?}");
+        // An answer that already gives a number is not given another.
+        let q = "what is the number for the autism hub";
+        let h = hits(&c, q);
+        let qterms = understand::key_terms(&c, &understand::expand(&c, q));
+        let asked = compose::Asked {
+            message: q,
+            ..Default::default()
+        };
+        let (sentences, _) = compose::sentences(&c, &settings, &asked, &qterms, &h, 4);
+        let numbers = sentences
+            .iter()
+            .filter(|s| crate::text::UK_PHONE.is_match(s))
+            .count();
+        assert_eq!(numbers, 1, "{sentences:?}");
     }
 
     #[test]
