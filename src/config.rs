@@ -574,6 +574,10 @@ pub struct TriageSettings {
     /// offers a carer's assessment, a break and carers' support. Empty: the
     /// urgent reply alone.
     pub carer_support_question: String,
+    /// An urgent reply also links the page that covers what the message is
+    /// about (a doorstep caller, a fall), when the pages cover it well
+    /// enough to answer, beside the urgent kind's own page.
+    pub related_page: bool,
 }
 
 impl Default for TriageSettings {
@@ -589,6 +593,7 @@ impl Default for TriageSettings {
             carer_support_question:
                 "What support is there for carers, such as a carer's assessment and a break from caring?"
                     .into(),
+            related_page: true,
         }
     }
 }

@@ -465,6 +465,18 @@ impl Engine {
                         }
                     }
                     reply.passages = also.passages;
+                } else if self.config.triage.related_page {
+                    // Nothing ordinary was asked: the page about the
+                    // situation, for when the urgent help has been called.
+                    if let Some(slug) = self.related_page(&q.message) {
+                        if let Some(src) = self.source(&slug) {
+                            if !reply.sources.iter().any(|s| s.slug == src.slug)
+                                && reply.sources.len() < self.config.answer.max_sources
+                            {
+                                reply.sources.push(src);
+                            }
+                        }
+                    }
                 }
                 Some(reply)
             }
@@ -502,6 +514,24 @@ impl Engine {
                 None
             }
         }
+    }
+
+    /// The page that covers what an urgent message is about (a doorstep
+    /// caller, a fall), when the pages cover it well enough to answer.
+    fn related_page(&self, message: &str) -> Option<String> {
+        let c = &self.content;
+        let s = &self.config.search;
+        let query = understand::expand(c, message);
+        let retrieved = retrieve::search(c, s, &query, None);
+        let coverage = retrieve::coverage(c, message, &retrieved.hits, &[]);
+        let found = retrieve::found(s, retrieved.bm25_best, &[], coverage, 0.0);
+        if !found.pages || found.off_topic {
+            return None;
+        }
+        retrieved
+            .hits
+            .first()
+            .map(|h| c.index.chunks[h.chunk].slug.clone())
     }
 
     /// For a message that both discloses danger and asks something ordinary

@@ -86,3 +86,35 @@ fn no_answer_on_the_test_site_leaves_a_pronoun_hanging() {
         "only {leaning} answers quoted a sentence that leans back"
     );
 }
+
+#[test]
+fn an_urgent_reply_also_links_the_page_about_the_situation() {
+    let (e, _d) = wrenfield();
+    let q = "theres a builder sat in my mums front room right now saying she owes him 3 grand for the roof and he wants to drive her to the bank";
+    let r = e.answer(&Question::new(q, Channel::Web));
+    assert_eq!(r.route, Route::Escalate, "{:?}", r.answer);
+    let slugs: Vec<&str> = r.sources.iter().map(|s| s.slug.as_str()).collect();
+    // The urgent kind's own page first (danger's or money abuse's), then
+    // the page about doorstep callers.
+    assert!(
+        ["contact-us", "report-abuse"].contains(&slugs[0]),
+        "{slugs:?}"
+    );
+    assert_eq!(slugs[1..], ["doorstep-callers-and-scams"], "{slugs:?}");
+    let own = slugs[0].to_string();
+    // The urgent help is unchanged: the related page is a link, not text.
+    let text = r.answer.join(" ");
+    assert!(text.contains("999"), "{text}");
+
+    // Turned off, the urgent kind's page alone.
+    let data = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.kb.dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sites/wrenfield-hand");
+    config.data_dir = data.path().to_path_buf();
+    config.triage.related_page = false;
+    let off = Engine::new(config).unwrap();
+    let r = off.answer(&Question::new(q, Channel::Web));
+    let slugs: Vec<&str> = r.sources.iter().map(|s| s.slug.as_str()).collect();
+    assert_eq!(slugs, [own.as_str()]);
+}
