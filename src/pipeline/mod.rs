@@ -816,6 +816,53 @@ mod tests {
     }
 
     #[test]
+    fn asked_what_something_costs_a_passage_with_the_figure_is_found() {
+        let mut rows = String::from("| Service | Charge |\n|---|---|\n");
+        for (service, charge) in [
+            ("Home care", "£27.40 an hour"),
+            ("Meals at home", "£5.95 a meal"),
+            ("Alarm monitoring", "£5.10 a week"),
+            ("Key safe fitting", "£45"),
+            ("Respite in a care home", "£121 a night"),
+            ("Shared Lives short break", "£68 a night"),
+            ("Arrangement fee", "£290"),
+            ("Lunch at a day centre", "£5.20 a meal"),
+        ] {
+            rows.push_str(&format!("| {service} | {charge} |\n"));
+        }
+        let (c, _d) = load(
+            &[
+                (
+                    "day-centres",
+                    "Getting out and about",
+                    "2026-11-01",
+                    "Ways to meet people near you.\n\n## Day centres\n\nOur day centres offer company, activities and a hot lunch cooked fresh every day. Transport can be arranged.",
+                ),
+                ("charges", "Charges", "2026-11-01", &rows),
+            ],
+            "",
+        );
+        let q = "how much is lunch at the day centre";
+        let query = understand::expand(&c, q);
+        let top = |weight: f32| {
+            let settings = crate::config::SearchSettings {
+                figure_weight: weight,
+                ..Config::default().search
+            };
+            let h = retrieve::search(&c, &settings, &query, None).hits;
+            c.index.chunks[h[0].chunk].slug.clone()
+        };
+        // Without the weight, the page that talks about the service wins on
+        // its words; with it, the charges table's figure comes first.
+        assert_eq!(top(0.0), "day-centres");
+        assert_eq!(top(Config::default().search.figure_weight), "charges");
+        // A question that asks no cost is ranked on its words alone.
+        let q = understand::expand(&c, "is lunch at the day centre cooked fresh");
+        let h = retrieve::search(&c, &Config::default().search, &q, None).hits;
+        assert_eq!(c.index.chunks[h[0].chunk].slug, "day-centres");
+    }
+
+    #[test]
     fn paid_carers_are_searched_for_as_home_care_not_as_family_carers() {
         let (c, _d) = load(
             &[

@@ -32,7 +32,9 @@ pub fn search(
     topic: Option<&str>,
 ) -> Retrieved {
     let k = settings.top_k;
-    let wanted = if topic.is_some() { k * 3 } else { k };
+    let figure = settings.figure_weight > 0.0 && asks_cost(query);
+    // Looking further for a passage with a figure, as for a follow-up.
+    let wanted = if topic.is_some() || figure { k * 3 } else { k };
     let mut hits = match content.index.search(query, wanted) {
         Ok(h) => h,
         Err(e) => {
@@ -42,6 +44,19 @@ pub fn search(
     };
     let bm25_best = hits.first().map(|h| h.score).unwrap_or(0.0);
     let ranking = fuse_dense(content, settings, query, &mut hits, wanted);
+    // Asked what something costs: the passages that give a figure.
+    if figure {
+        for h in &mut hits {
+            let c = &content.index.chunks[h.chunk];
+            if c.units.iter().any(|u| u.contains('£')) {
+                h.score *= 1.0 + settings.figure_weight;
+            }
+        }
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        if topic.is_none() {
+            hits.truncate(k);
+        }
+    }
     // A follow-up is about the page the earlier question found.
     if let Some(t) = topic {
         for h in &mut hits {
@@ -57,6 +72,23 @@ pub fn search(
         bm25_best,
         ranking,
     }
+}
+
+/// Whether a question asks what something costs: "how much is it", "what's
+/// the charge", "are there any fees".
+fn asks_cost(query: &str) -> bool {
+    let q = format!(" {} ", crate::text::for_matching(query));
+    [
+        " how much ",
+        " cost ",
+        " costs ",
+        " price ",
+        " charge ",
+        " fee ",
+        " fees ",
+    ]
+    .iter()
+    .any(|w| q.contains(w))
 }
 
 /// Hybrid retrieval: ranks every passage by embedding similarity to the
