@@ -306,7 +306,8 @@ pub fn sentences(
             // Nearest first: the lead's own passage, then the page's
             // passages after it, then those before it. A sentence that
             // leans on the one before it ("Call them on…") comes with it.
-            // How near, the passage, and the sentences quoted with their places.
+            //
+            // How near, the passage, and the sentences with their places.
             type Next = (usize, usize, Vec<(usize, String)>);
             let mut next: Option<Next> = None;
             for (ci, c) in content.index.chunks.iter().enumerate() {
