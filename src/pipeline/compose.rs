@@ -296,7 +296,7 @@ pub fn sentences(
     }
     // Then the next step: when no sentence quoted gives a number to call,
     // the lead page's nearest sentence that does (the team that helps with
-    // what the answer is about: "Call 0117 496 0740 or drop in…").
+    // what the answer is about: "Call the hub or drop in on Wednesdays").
     if settings.next_step_words > 0 && max_sentences > 1 {
         let has_number = chosen
             .iter()

@@ -801,13 +801,7 @@ mod tests {
         assert_eq!(one.len(), 1, "{one:?}");
         // An answer that already gives a number is not given another.
         let q = "what is the number for the autism hub";
-        let h = hits(&c, q);
-        let qterms = understand::key_terms(&c, &understand::expand(&c, q));
-        let asked = compose::Asked {
-            message: q,
-            ..Default::default()
-        };
-        let (sentences, _) = compose::sentences(&c, &settings, &asked, &qterms, &h, 4);
+        let sentences = quoted(&c, q, &hits(&c, q));
         let numbers = sentences
             .iter()
             .filter(|s| crate::text::UK_PHONE.is_match(s))
